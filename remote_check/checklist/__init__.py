@@ -1,0 +1,1 @@
+"""The checklist of a sampled project, from the notice's three standards."""

@@ -1,0 +1,1 @@
+"""The expert pool, shared across cities, with the ties that make conflicts of interest."""

@@ -1,0 +1,34 @@
+"""Every table of the project, imported in one place for Alembic and for tests."""
+
+from remote_check.accounts.models import Role, User, WebSession
+from remote_check.audit.models import AuditEntry, AuditHead
+from remote_check.campaigns.models import Campaign, Draw, DrawEntry
+from remote_check.checklist.models import ChecklistItem
+from remote_check.database import Base
+from remote_check.experts.models import Expert
+from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
+from scheduler.models import Booking, CheckSession, Guest, PanelSeat
+
+__all__ = [
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "Booking",
+    "Campaign",
+    "CheckSession",
+    "ChecklistItem",
+    "City",
+    "Draw",
+    "DrawEntry",
+    "Enterprise",
+    "Expert",
+    "Guest",
+    "PanelSeat",
+    "Product",
+    "ProductModule",
+    "Role",
+    "Supplier",
+    "User",
+    "VoucherProject",
+    "WebSession",
+]

@@ -1,0 +1,1 @@
+"""The voucher programme: cities, suppliers, products, enterprises and voucher projects."""

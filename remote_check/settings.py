@@ -1,0 +1,97 @@
+"""Settings: command-line options over ``RC_*`` environment variables over a TOML file over defaults.
+
+Every estimated rate or cap of the programme (``../shared/notes/domain.md``) is a setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class SamplingSettings(BaseSettings):
+    """Thresholds of the strata that a draw forces in (the notice's 大幅超出 and the 90% rule)."""
+
+    default_ratio: Decimal = Decimal("0.20")
+    price_over_listed: Decimal = Decimal("1.5")
+    price_over_peers: Decimal = Decimal("1.5")
+    min_paid_ratio: Decimal = Decimal("0.90")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RC_", env_nested_delimiter="__", extra="ignore")
+
+    config_file: Path | None = None
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    public_url: str = ""
+    session_hours: int = 12
+    invitation_grace_hours: int = 2
+    max_room_size: int = 12
+    stun_urls: list[str] = Field(default_factory=list)
+    turn_urls: list[str] = Field(default_factory=list)
+    turn_username: str = ""
+    turn_password: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "remote-check@localhost"
+    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = os.environ.get("RC_CONFIG_FILE")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL; by default a SQLite file in the data folder."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'remote-check.sqlite3'}"
+
+    def secret_key(self) -> bytes:
+        """The server's signing key, made once and kept in the data folder (mode 0600)."""
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return bytes.fromhex(path.read_text().strip())
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; ``overrides`` are command-line options (``None`` means not given)."""
+    if config_file is not None:
+        os.environ["RC_CONFIG_FILE"] = str(config_file)
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)

@@ -1,0 +1,1 @@
+"""Planning and booking of check sessions, and the timed jobs around them."""

@@ -1,0 +1,105 @@
+"""Check sessions, their panels and guests, and the bookings that keep resources apart.
+
+A booking holds one resource (a supplier's demonstration team, an expert, an enterprise)
+for an interval that includes the buffer the resource needs. On PostgreSQL an exclusion
+constraint makes overlapping bookings of one resource impossible; on SQLite the booking
+service checks and inserts inside one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from remote_check.database import Base, UTCDateTime
+from remote_check.programme.models import enum_column
+
+
+class SessionStatus(enum.StrEnum):
+    BOOKED = "booked"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+class GuestKind(enum.StrEnum):
+    ENTERPRISE = "enterprise"  # 企业: operates and demonstrates
+    SUPPLIER = "supplier"  # 服务商: may add
+    OBSERVER = "observer"
+
+
+class PanelRole(enum.StrEnum):
+    LEAD = "lead"
+    MEMBER = "member"
+
+
+class CheckSession(Base):
+    __tablename__ = "check_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("voucher_projects.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    city_code: Mapped[str] = mapped_column(ForeignKey("cities.code"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[SessionStatus] = mapped_column(
+        enum_column(SessionStatus, "session_status"), default=SessionStatus.BOOKED
+    )
+    host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    panel: Mapped[list[PanelSeat]] = relationship(back_populates="session", lazy="raise")
+    guests: Mapped[list[Guest]] = relationship(back_populates="session", lazy="raise")
+
+
+class PanelSeat(Base):
+    """An expert on a session's panel."""
+
+    __tablename__ = "panel_seats"
+    __table_args__ = (UniqueConstraint("session_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    role: Mapped[PanelRole] = mapped_column(enum_column(PanelRole, "panel_role"), default=PanelRole.MEMBER)
+
+    session: Mapped[CheckSession] = relationship(back_populates="panel", lazy="raise")
+
+
+class Guest(Base):
+    """An enterprise, supplier or observer person invited to one session, by a signed link."""
+
+    __tablename__ = "guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[GuestKind] = mapped_column(enum_column(GuestKind, "guest_kind"))
+    organisation: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    # Changing the nonce invalidates every link issued before.
+    link_nonce: Mapped[str] = mapped_column(String(32))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    session: Mapped[CheckSession] = relationship(back_populates="guests", lazy="raise")
+
+
+class Booking(Base):
+    """One resource held for one session over ``[starts_at, ends_at)`` (buffer included)."""
+
+    __tablename__ = "bookings"
+    # PostgreSQL also carries the exclusion constraint ``ex_bookings_no_overlap``
+    # (resource WITH =, tstzrange(starts_at, ends_at) WITH &&), made by the migration.
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True)
+    resource: Mapped[str] = mapped_column(String(64), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    slot: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,135 @@
+"""Shared fixtures: a real database of each kind, migrated by Alembic, fresh for every test.
+
+``db`` runs a test on SQLite (a real file) and on the PostgreSQL server of this machine.
+Under ``CI=true`` a PostgreSQL server that cannot be reached fails the run instead of
+skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from remote_check.clock import SHANGHAI, FixedClock
+from remote_check.database import make_engine, make_sessionmaker
+from remote_check.migrate import upgrade
+from remote_check.models import Base
+
+PG_ADMIN_URL = os.environ.get("RC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+KEEP_TABLES = {"cities", "alembic_version"}
+
+
+@dataclass
+class Database:
+    """A migrated, empty database (the 21 cities only) for one test."""
+
+    kind: str
+    url: str
+    engine: AsyncEngine
+    factory: async_sessionmaker[AsyncSession]
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to completion on a loop of its own (session fixtures may be built
+    from inside a running test loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, make()).result()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+
+    async def _make() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
+
+    _run(_make)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    name = f"rc_test_{_worker()}_{uuid.uuid4().hex[:8]}"
+
+    async def _create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    async def _drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    try:
+        _run(_create)
+    except (OSError, asyncpg.PostgresError) as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and cannot be reached: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+
+    async def _migrate() -> None:
+        engine = make_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+
+    _run(_migrate)
+    yield url
+    _run(_drop)
+
+
+async def _reset_postgres(engine: AsyncEngine) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP_TABLES]
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        await conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh migrated database; each test using it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite+aiosqlite:///{path}"
+        engine = make_engine(url)
+    else:
+        url = request.getfixturevalue("pg_database")
+        engine = make_engine(url)
+        await _reset_postgres(engine)
+    try:
+        yield Database(request.param, url, engine, make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The test's clock: 2020-04-10 09:00 in Guangdong, moved only by the test."""
+    return FixedClock(dt.datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI))
