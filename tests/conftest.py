@@ -133,3 +133,26 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 def clock() -> FixedClock:
     """The test's clock: 2020-04-10 09:00 in Guangdong, moved only by the test."""
     return FixedClock(dt.datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+async def server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[WebServer]:
+    """The real app on 127.0.0.1 over the test's database, with the test's clock."""
+    from aiohttp.test_utils import TestServer
+
+    from remote_check.settings import Settings
+    from web.app import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=db.url)
+    app = create_app(settings, clock=clock)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    web_server = WebServer(test_server, db, clock)
+    try:
+        yield web_server
+    finally:
+        await web_server.close()
+        await test_server.close()
+
+
+from tests.web_helpers import WebServer  # noqa: E402

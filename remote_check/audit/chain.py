@@ -88,24 +88,38 @@ def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> list
             prev_hash=entry.prev_hash,
         )
         if entry.seq > expected_seq:
-            missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
+            missing = (
+                f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
+            )
             findings.append(
                 Finding(entry.seq, "removed", f"第 {missing} 条记录已被删除", f"entry {missing} was removed")
             )
         elif entry.seq < expected_seq:
             findings.append(
-                Finding(entry.seq, "inserted", f"第 {entry.seq} 条记录重复或被插入",
-                        f"entry {entry.seq} is duplicated or inserted")
+                Finding(
+                    entry.seq,
+                    "inserted",
+                    f"第 {entry.seq} 条记录重复或被插入",
+                    f"entry {entry.seq} is duplicated or inserted",
+                )
             )
         if recomputed != entry.hash:
             findings.append(
-                Finding(entry.seq, "altered", f"第 {entry.seq} 条记录的内容已被修改",
-                        f"entry {entry.seq} was altered (its hash does not match its content)")
+                Finding(
+                    entry.seq,
+                    "altered",
+                    f"第 {entry.seq} 条记录的内容已被修改",
+                    f"entry {entry.seq} was altered (its hash does not match its content)",
+                )
             )
         elif entry.prev_hash != prev_hash and entry.seq == expected_seq:
             findings.append(
-                Finding(entry.seq, "inserted", f"第 {entry.seq} 条记录与前一条不衔接（插入或替换）",
-                        f"entry {entry.seq} does not follow the one before (inserted or replaced)")
+                Finding(
+                    entry.seq,
+                    "inserted",
+                    f"第 {entry.seq} 条记录与前一条不衔接（插入或替换）",
+                    f"entry {entry.seq} does not follow the one before (inserted or replaced)",
+                )
             )
         prev_hash = entry.hash
         expected_seq = max(expected_seq, entry.seq + 1)
@@ -113,15 +127,26 @@ def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> list
     if head_seq > last_seq:
         gone = f"{last_seq + 1}" if head_seq == last_seq + 1 else f"{last_seq + 1}-{head_seq}"
         findings.append(
-            Finding(head_seq, "truncated", f"末尾第 {gone} 条记录已被删除", f"last entries {gone} were removed")
+            Finding(
+                head_seq, "truncated", f"末尾第 {gone} 条记录已被删除", f"last entries {gone} were removed"
+            )
         )
     elif head_seq == last_seq and head_hash != prev_hash and last_seq > 0:
         findings.append(
-            Finding(last_seq, "altered", f"第 {last_seq} 条记录与链头不符", f"entry {last_seq} does not match the head")
+            Finding(
+                last_seq,
+                "altered",
+                f"第 {last_seq} 条记录与链头不符",
+                f"entry {last_seq} does not match the head",
+            )
         )
     elif head_seq < last_seq:
         findings.append(
-            Finding(head_seq + 1, "inserted", f"第 {head_seq + 1} 条之后的记录是追加插入的",
-                    f"entries after {head_seq} were appended outside the log")
+            Finding(
+                head_seq + 1,
+                "inserted",
+                f"第 {head_seq + 1} 条之后的记录是追加插入的",
+                f"entries after {head_seq} were appended outside the log",
+            )
         )
     return findings

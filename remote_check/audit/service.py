@@ -44,9 +44,7 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry (``action`` such as ``project.import`` or ``recording.view``)."""
-    head = (
-        await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-    ).scalar_one()
+    head = (await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())).scalar_one()
     payload = _plain(details or {})
     seq = head.seq + 1
     digest = entry_hash(
@@ -93,12 +91,20 @@ def _plain(value: Any) -> Any:
 async def verify_log(session: AsyncSession, batch: int = 5000) -> list[Finding]:
     """Read the whole log in ``seq`` order and return every break in the chain."""
     head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one()
-    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(
-        yield_per=batch))
+    result = await session.stream_scalars(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
+    )
     entries = [
         ChainEntry(
-            seq=e.seq, at=e.at, actor=e.actor, city_code=e.city_code, action=e.action,
-            target=e.target, details=e.details, prev_hash=e.prev_hash, hash=e.hash,
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            city_code=e.city_code,
+            action=e.action,
+            target=e.target,
+            details=e.details,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
         )
         async for e in result
     ]

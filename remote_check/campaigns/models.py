@@ -60,7 +60,9 @@ class Draw(Base):
     count: Mapped[int | None] = mapped_column(Integer)
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)
     population: Mapped[int] = mapped_column(Integer)
-    status: Mapped[DrawStatus] = mapped_column(enum_column(DrawStatus, "draw_status"), default=DrawStatus.DRAFT)
+    status: Mapped[DrawStatus] = mapped_column(
+        enum_column(DrawStatus, "draw_status"), default=DrawStatus.DRAFT
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

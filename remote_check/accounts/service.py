@@ -1,0 +1,155 @@
+"""Accounts: creating users, signing in and out, and who a session cookie belongs to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Principal
+from remote_check.accounts.models import Role, User, WebSession
+from remote_check.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from remote_check.audit.service import Actor, record
+from remote_check.errors import Conflict, DomainError, Message, invalid
+from remote_check.experts.models import Expert
+from remote_check.programme.models import City
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+# A fixed argon2 hash so that a wrong user name costs as much time as a wrong password.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    display_name: str
+    role: Role
+    password: str
+    city_code: str | None = None
+    organisation: str = ""
+    email: str = ""
+
+
+async def create_user(session: AsyncSession, new: NewUser, *, actor: Actor, now: dt.datetime) -> User:
+    """Add a user; refuse a bad name, a short password, a missing or needless city, a taken name."""
+    if not USERNAME.match(new.username):
+        raise invalid(
+            "用户名只能包含字母、数字和 _ . -，长度 3-64",
+            "User names are 3-64 letters, digits or _ . -",
+            field="username",
+        )
+    if len(new.password) < MIN_LENGTH:
+        raise invalid(
+            f"密码至少 {MIN_LENGTH} 个字符",
+            f"Passwords have at least {MIN_LENGTH} characters",
+            field="password",
+        )
+    if new.role == Role.CITY_COORDINATOR and not new.city_code:
+        raise invalid("地市协调员必须指定城市", "A city coordinator needs a city", field="city_code")
+    if new.role in (Role.PROVINCE_ADMIN, Role.ALLIANCE_STAFF, Role.EXPERT) and new.city_code:
+        raise invalid("该角色不属于某个城市", "This role does not belong to a city", field="city_code")
+    if new.city_code and await session.get(City, new.city_code) is None:
+        raise invalid(
+            f"未知城市代码 {new.city_code}", f"Unknown city code {new.city_code}", field="city_code"
+        )
+    if await session.scalar(select(User.id).where(User.username == new.username)) is not None:
+        raise Conflict(Message(f"用户名 {new.username} 已存在", f"User name {new.username} is taken"))
+    user = User(
+        username=new.username,
+        display_name=new.display_name,
+        organisation=new.organisation,
+        role=new.role,
+        city_code=new.city_code,
+        email=new.email,
+        password_hash=hash_password(new.password),
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "user.create",
+        f"user:{user.id}",
+        at=now,
+        city_code=new.city_code,
+        details={"username": new.username, "role": new.role.value},
+    )
+    return user
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    csrf_token: str
+    principal: Principal
+    expires_at: dt.datetime
+
+
+async def sign_in(
+    session: AsyncSession, username: str, password: str, *, now: dt.datetime, hours: int
+) -> SignedIn:
+    """Check the password and open a web session; the same refusal for an unknown name or a wrong password."""
+    user = await session.scalar(select(User).where(User.username == username))
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    ok = verify_password(stored, password)
+    if user is None or not ok or not user.active:
+        await record(
+            session, Actor(f"login:{username[:60]}"), "auth.login_failed", f"username:{username[:60]}", at=now
+        )
+        raise DomainError(Message("用户名或密码错误", "Wrong user name or password"), 401, "bad_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = now + dt.timedelta(hours=hours)
+    session.add(
+        WebSession(
+            token_hash=token_hash(token), user_id=user.id, csrf_token=csrf, created_at=now, expires_at=expires
+        )
+    )
+    principal = await principal_for(session, user)
+    await record(
+        session,
+        Actor(principal.ref, user.city_code),
+        "auth.login",
+        f"user:{user.id}",
+        at=now,
+        city_code=user.city_code,
+    )
+    return SignedIn(token, csrf, principal, expires)
+
+
+async def principal_for(session: AsyncSession, user: User) -> Principal:
+    expert_id = None
+    if user.role == Role.EXPERT:
+        expert_id = await session.scalar(select(Expert.id).where(Expert.user_id == user.id))
+    return Principal(user.id, user.role, user.city_code, user.display_name, expert_id)
+
+
+async def resolve_session(
+    session: AsyncSession, token: str, *, now: dt.datetime
+) -> tuple[Principal, str] | None:
+    """The principal and CSRF token of a cookie's session, or ``None`` if unknown or expired."""
+    row = await session.get(WebSession, token_hash(token))
+    if row is None or row.expires_at <= now:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return await principal_for(session, user), row.csrf_token
+
+
+async def sign_out(session: AsyncSession, token: str, principal: Principal, *, now: dt.datetime) -> None:
+    await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+    await record(session, Actor(principal.ref, principal.city_code), "auth.logout", principal.ref, at=now)

@@ -1,0 +1,201 @@
+"""The ``remote-check`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import ssl
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from remote_check.accounts.models import Role
+from remote_check.accounts.service import NewUser, create_user
+from remote_check.audit.service import Actor, verify_log
+from remote_check.clock import SystemClock
+from remote_check.database import make_engine, make_sessionmaker, transaction
+from remote_check.errors import DomainError
+from remote_check.migrate import upgrade
+from remote_check.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def run_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(sessionmaker)`` against the configured database, then close it."""
+
+    async def _main() -> T:
+        engine = make_engine(settings.db_url)
+        try:
+            return await work(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def fail(error: DomainError | str) -> None:
+    click.echo(f"错误 / error: {error}", err=True)
+    if isinstance(error, DomainError):
+        for detail in error.details:
+            click.echo("  " + ", ".join(f"{k}={v}" for k, v in detail.items()), err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="TOML settings file"
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path, file_okay=False), help="data folder (default ./var)"
+)
+@click.option("--database-url", help="database URL (default: SQLite in the data folder)")
+@click.pass_context
+def main(
+    ctx: click.Context, config_file: Path | None, data_dir: Path | None, database_url: str | None
+) -> None:
+    """Remote Check: video spot-checks of cloud service-voucher projects (上云上平台服务券抽查)."""
+    ctx.obj = load_settings(config_file, data_dir=data_dir, database_url=database_url)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Create or migrate the schema (Alembic)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _main() -> None:
+        engine = make_engine(settings.db_url)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_main())
+    click.echo(f"数据库已升级到 {revision} / database upgraded to {revision}: {settings.db_url}")
+
+
+@main.command()
+@click.option("--host", help="address to listen on (default 127.0.0.1)")
+@click.option("--port", type=int, help="port (default 8080)")
+@click.option("--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="TLS certificate (PEM)")
+@click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="TLS private key (PEM)")
+@click.pass_obj
+def serve(
+    settings: Settings, host: str | None, port: int | None, tls_cert: Path | None, tls_key: Path | None
+) -> None:
+    """Run the web server."""
+    from aiohttp import web
+
+    from web.app import create_app
+
+    settings = settings.model_copy(
+        update={
+            k: v
+            for k, v in {"host": host, "port": port, "tls_cert": tls_cert, "tls_key": tls_key}.items()
+            if v is not None
+        }
+    )
+    ssl_context = None
+    if settings.tls_cert and settings.tls_key:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    elif settings.tls_cert or settings.tls_key:
+        fail("--tls-cert 与 --tls-key 须同时给出 / give both --tls-cert and --tls-key")
+    scheme = "https" if ssl_context else "http"
+    click.echo(f"Remote Check: {scheme}://{settings.host}:{settings.port}/  ({settings.db_url})")
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, ssl_context=ssl_context, print=None
+    )
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="name shown to others (单位+姓名 for guests)")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--city", "city_code", help="city code, e.g. 4419 (coordinators; auditors of one city)")
+@click.option("--organisation", default="")
+@click.option("--email", default="")
+@click.option("--password", help="password (asked for when not given)")
+@click.pass_obj
+def users_add(
+    settings: Settings,
+    username: str,
+    display_name: str,
+    role: str,
+    city_code: str | None,
+    organisation: str,
+    email: str,
+    password: str | None,
+) -> None:
+    """Add a user with a password (hashed with argon2)."""
+    secret = password or getpass.getpass("密码 / password: ")
+    new = NewUser(username, display_name, Role(role), secret, city_code, organisation, email)
+
+    async def _work(factory: Any) -> int:
+        async with transaction(factory) as session:
+            user = await create_user(session, new, actor=Actor.cli(), now=SystemClock().now())
+            return user.id
+
+    try:
+        user_id = run_db(settings, _work)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"已添加用户 {username} (id {user_id}) / user added")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@click.pass_obj
+def audit_verify(settings: Settings) -> None:
+    """Check the hash chain of the whole audit log; exit 1 and name every break."""
+
+    async def _work(factory: Any) -> tuple[int, list[Any]]:
+        from sqlalchemy import func, select
+
+        from remote_check.audit.models import AuditEntry
+
+        async with factory() as session:
+            total = await session.scalar(select(func.count()).select_from(AuditEntry))
+            return int(total or 0), await verify_log(session)
+
+    total, findings = run_db(settings, _work)
+    if not findings:
+        click.echo(f"审计日志完整：{total} 条记录 / audit log intact: {total} entries")
+        return
+    for finding in findings:
+        click.echo(
+            f"第 {finding.seq} 条 [{finding.kind}] {finding.message_zh} / {finding.message_en}", err=True
+        )
+    sys.exit(1)
+
+
+def _register() -> None:
+    from remote_check.campaigns.commands import sample
+    from remote_check.demo.commands import demo
+    from remote_check.imports.commands import import_command
+
+    main.add_command(import_command)
+    main.add_command(sample)
+    main.add_command(demo)
+
+
+_register()

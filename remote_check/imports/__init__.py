@@ -1,0 +1,1 @@
+"""Importing voucher projects from XLSX and CSV, all or nothing."""

@@ -1,0 +1,31 @@
+"""Turning an access scope into SQL, so that nothing outside it leaves the database."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, false, select
+
+from remote_check.accounts.access import Scope, ScopeKind
+from remote_check.programme.models import VoucherProject
+from scheduler.models import CheckSession, PanelSeat
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+def scope_projects(stmt: Select[T], scope: Scope) -> Select[T]:
+    """Restrict a statement that selects from ``voucher_projects`` to what ``scope`` may see."""
+    if scope.kind == ScopeKind.ALL:
+        return stmt
+    if scope.kind == ScopeKind.CITY:
+        return stmt.where(VoucherProject.city_code == scope.city_code)
+    if scope.kind == ScopeKind.CLUSTER:
+        return stmt.where(VoucherProject.is_cluster.is_(True))
+    if scope.expert_id is None:
+        return stmt.where(false())
+    on_panel = (
+        select(CheckSession.project_id)
+        .join(PanelSeat, PanelSeat.session_id == CheckSession.id)
+        .where(PanelSeat.expert_id == scope.expert_id)
+    )
+    return stmt.where(VoucherProject.id.in_(on_panel))

@@ -1,0 +1,1 @@
+"""The JSON API: explicit request and response shapes, described at ``/api/openapi.json``."""

@@ -1,0 +1,98 @@
+"""Signing in and out, the caller's own account, and user administration."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from remote_check.accounts.access import Permission
+from remote_check.accounts.models import User
+from remote_check.accounts.schemas import LoginRequest, MeResponse, UserCreateRequest, UserList, UserOut
+from remote_check.accounts.service import NewUser, create_user, sign_in, sign_out
+from remote_check.audit.service import Actor
+from web.api.registry import Api, Call
+from web.context import SESSION_COOKIE, csrf_of
+from web.keys import CLOCK, SETTINGS
+
+api = Api("accounts")
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str, hours: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+    )
+
+
+@api.post("/api/login", summary="Sign in with a user name and password", public=True)
+async def login(call: Call, body: LoginRequest) -> MeResponse:
+    app = call.request.app
+    hours = app[SETTINGS].session_hours
+    async with call.transaction() as session:
+        signed = await sign_in(session, body.username, body.password, now=app[CLOCK].now(), hours=hours)
+    me = MeResponse(
+        user_id=signed.principal.user_id,
+        display_name=signed.principal.display_name,
+        role=signed.principal.role,
+        city_code=signed.principal.city_code,
+        csrf_token=signed.csrf_token,
+    )
+    call.after.append(lambda response: set_session_cookie(response, call.request, signed.token, hours))
+    return me
+
+
+@api.post("/api/logout", summary="Sign out (ends this browser's session)", status=204)
+async def logout(call: Call) -> None:
+    token = call.request.cookies.get(SESSION_COOKIE, "")
+    async with call.transaction() as session:
+        await sign_out(session, token, call.user, now=call.request.app[CLOCK].now())
+    call.after.append(lambda response: response.del_cookie(SESSION_COOKIE, path="/"))
+
+
+@api.get("/api/me", summary="Who is signed in")
+async def me(call: Call) -> MeResponse:
+    user = call.user
+    return MeResponse(
+        user_id=user.user_id,
+        display_name=user.display_name,
+        role=user.role,
+        city_code=user.city_code,
+        csrf_token=csrf_of(call.request),
+    )
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        organisation=user.organisation,
+        role=user.role,
+        city_code=user.city_code,
+        active=user.active,
+    )
+
+
+@api.get("/api/users", summary="List users", permission=Permission.USER_ADMIN)
+async def list_users(call: Call) -> UserList:
+    async with call.read() as session:
+        users = (await session.scalars(select(User).order_by(User.id))).all()
+    return UserList(items=[_user_out(u) for u in users])
+
+
+@api.post("/api/users", summary="Create a user", permission=Permission.USER_ADMIN, status=201)
+async def add_user(call: Call, body: UserCreateRequest) -> UserOut:
+    principal = call.user
+    async with call.transaction() as session:
+        user = await create_user(
+            session,
+            NewUser(**body.model_dump()),
+            actor=Actor(principal.ref, principal.city_code),
+            now=call.request.app[CLOCK].now(),
+        )
+        return _user_out(user)

@@ -1,0 +1,228 @@
+"""Declaring API endpoints from typed handlers.
+
+A handler is ``async def h(call: Call, body: SomeRequest, query: SomeQuery) -> SomeResponse``;
+``body`` and ``query`` are optional. The registry reads the annotations to validate input,
+serialise output and describe the endpoint in the OpenAPI document, so the document and
+the server cannot disagree.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Permission, Principal, require
+from remote_check.errors import DomainError, Message
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request, who is calling, and the app's resources."""
+
+    request: web.Request
+    principal: Principal | None
+    after: list[Callable[[web.StreamResponse], None]] = field(default_factory=list)
+
+    @property
+    def user(self) -> Principal:
+        if self.principal is None:
+            raise DomainError(Message("请先登录", "Please sign in"), 401, "unauthenticated")
+        return self.principal
+
+    @property
+    def lang(self) -> str:
+        from web.context import lang_of
+
+        return lang_of(self.request)
+
+    def path_int(self, name: str) -> int:
+        return int(self.request.match_info[name])
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The view's one transaction: commit if the block succeeds, roll back if it raises."""
+        from web.keys import DB
+
+        async with self.request.app[DB]() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session (no transaction is committed)."""
+        from web.keys import DB
+
+        async with self.request.app[DB]() as session:
+            yield session
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    name: str
+    summary: str
+    permission: Permission | None
+    public: bool
+    status: int
+    body_model: type[BaseModel] | None
+    query_model: type[BaseModel] | None
+    response_model: type[BaseModel] | None
+    tags: list[str] = field(default_factory=list)
+
+
+class Api:
+    """A set of endpoints; each domain module has one, the app factory mounts them all."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        permission: Permission | None = None,
+        public: bool = False,
+        status: int = 200,
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            hints = get_type_hints(handler)
+            returned = hints.get("return")
+            self.endpoints.append(
+                Endpoint(
+                    method=method,
+                    path=path,
+                    handler=handler,
+                    name=handler.__name__,
+                    summary=summary,
+                    permission=permission,
+                    public=public,
+                    status=status,
+                    body_model=hints.get("body"),
+                    query_model=hints.get("query"),
+                    response_model=returned
+                    if inspect.isclass(returned) and issubclass(returned, BaseModel)
+                    else None,
+                    tags=[self.tag],
+                )
+            )
+            return handler
+
+        return decorate
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+
+def validation_error(exc: ValidationError, lang: str) -> DomainError:
+    """A 422 naming every bad field, in the user's language."""
+    fields = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.append({"field": where, "message": _field_message(error, lang)})
+    names = ", ".join(f["field"] for f in fields)
+    return DomainError(Message(f"输入有误：{names}", f"Invalid input: {names}"), 422, "invalid", fields)
+
+
+_MESSAGES = {
+    "missing": ("必填", "is required"),
+    "int_parsing": ("应为整数", "must be a whole number"),
+    "decimal_parsing": ("应为数字", "must be a number"),
+    "string_too_short": ("太短", "is too short"),
+    "string_too_long": ("太长", "is too long"),
+    "greater_than": ("数值太小", "is too small"),
+    "greater_than_equal": ("数值太小", "is too small"),
+    "less_than": ("数值太大", "is too large"),
+    "less_than_equal": ("数值太大", "is too large"),
+    "datetime_parsing": ("时间格式不正确", "is not a valid time"),
+    "date_from_datetime_parsing": ("日期格式不正确", "is not a valid date"),
+    "enum": ("不是允许的取值", "is not one of the allowed values"),
+    "extra_forbidden": ("是未知字段", "is not a known field"),
+    "timezone_aware": ("必须带时区", "must carry a time zone"),
+}
+
+
+def _field_message(error: Any, lang: str) -> str:
+    zh, en = _MESSAGES.get(error["type"], ("取值无效", "is not valid"))
+    if error["type"] == "value_error" and "ctx" in error:
+        text = str(error["ctx"].get("error", ""))
+        if " / " in text:
+            zh, en = text.split(" / ", 1)
+        else:
+            zh = en = text
+    return en if lang == "en" else zh
+
+
+async def _parse_body(request: web.Request, model: type[BaseModel], lang: str) -> BaseModel:
+    try:
+        raw = await request.read()
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError(
+            Message("请求体不是有效的 JSON", "The request body is not valid JSON"), 400, "bad_json"
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, lang) from None
+
+
+def mount(app: web.Application, api: Api, principal_of: Callable[[web.Request], Principal | None]) -> None:
+    """Add ``api``'s endpoints to ``app``'s router."""
+    for endpoint in api.endpoints:
+        app.router.add_route(
+            endpoint.method, endpoint.path, _wrap(endpoint, principal_of), name=f"api.{endpoint.name}"
+        )
+
+
+def _wrap(endpoint: Endpoint, principal_of: Callable[[web.Request], Principal | None]) -> Handler:
+    async def view(request: web.Request) -> web.StreamResponse:
+        call = Call(request, principal_of(request))
+        if not endpoint.public:
+            principal = call.user
+            if endpoint.permission is not None:
+                require(principal, endpoint.permission)
+        kwargs: dict[str, Any] = {}
+        if endpoint.body_model is not None:
+            kwargs["body"] = await _parse_body(request, endpoint.body_model, call.lang)
+        if endpoint.query_model is not None:
+            try:
+                kwargs["query"] = endpoint.query_model.model_validate(dict(request.query))
+            except ValidationError as exc:
+                raise validation_error(exc, call.lang) from None
+        result = await endpoint.handler(call, **kwargs)
+        response: web.StreamResponse
+        if isinstance(result, web.StreamResponse):
+            response = result
+        elif result is None:
+            response = web.Response(status=204)
+        else:
+            response = web.json_response(text=result.model_dump_json(), status=endpoint.status)
+        for hook in call.after:
+            hook(response)
+        return response
+
+    view.__name__ = endpoint.name
+    return view

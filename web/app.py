@@ -1,0 +1,95 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from remote_check.clock import Clock, SystemClock, format_local
+from remote_check.database import make_engine, make_sessionmaker
+from remote_check.settings import Settings
+from web import middlewares
+from web.api import openapi
+from web.api.registry import Api, mount
+from web.context import csrf_of, lang_of, principal_of
+from web.keys import API, CLOCK, DB, ENGINE, SECRET, SETTINGS
+from web.routes import API_MODULES, PAGE_MODULES
+
+HERE = Path(__file__).parent
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[SETTINGS].db_url)
+    app[ENGINE] = engine
+    app[DB] = make_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+def _template_context(request: web.Request) -> dict[str, Any]:
+    lang = lang_of(request)
+
+    def tr(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    return {
+        "lang": lang,
+        "tr": tr,
+        "me": principal_of(request),
+        "csrf_token": csrf_of(request),
+        "request": request,
+    }
+
+
+async def _context_processor(request: web.Request) -> dict[str, Any]:
+    return _template_context(request)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    """Build the app; resources open in ``cleanup_ctx`` when it starts and close when it stops."""
+    app = web.Application(
+        middlewares=[
+            middlewares.security_headers,
+            middlewares.language,
+            middlewares.errors,
+            middlewares.identity,
+            middlewares.csrf,
+        ],
+        client_max_size=MAX_UPLOAD,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[SECRET] = settings.secret_key()
+    app.cleanup_ctx.append(_database)
+
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        context_processors=[_context_processor],
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["local"] = format_local
+
+    combined = Api("all")
+    for module in API_MODULES:
+        api: Api = module.api
+        mount(app, api, principal_of)
+        combined.endpoints.extend(api.endpoints)
+    app[API] = combined
+    document = openapi.build_document(combined.endpoints, "Remote Check API", "0.1.0")
+
+    async def openapi_json(_request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/openapi.json", openapi_json, name="openapi")
+    for page_module in PAGE_MODULES:
+        app.router.add_routes(page_module.routes)
+    app.router.add_static("/static", HERE / "static", name="static")
+    return app

@@ -1,0 +1,34 @@
+"""Per-request facts the middlewares establish: language, who is calling, their CSRF token."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from remote_check.accounts.access import Principal
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "rc_lang"
+SESSION_COOKIE = "rc_session"
+
+
+LANG = web.RequestKey("lang", str)
+PRINCIPAL = web.RequestKey("principal", Principal)
+CSRF = web.RequestKey("csrf", str)
+
+
+def lang_of(request: web.Request) -> str:
+    lang: str = request.get(LANG, "zh")
+    return lang
+
+
+def principal_of(request: web.Request) -> Principal | None:
+    return request.get(PRINCIPAL)
+
+
+def csrf_of(request: web.Request) -> str:
+    token: str = request.get(CSRF, "")
+    return token
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")

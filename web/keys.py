@@ -1,0 +1,17 @@
+"""Typed application state (``web.AppKey``): everything the app holds, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from remote_check.clock import Clock
+from remote_check.settings import Settings
+from web.api.registry import Api
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ENGINE = web.AppKey("engine", AsyncEngine)
+DB = web.AppKey("db", async_sessionmaker[AsyncSession])
+API = web.AppKey("api", Api)
+SECRET = web.AppKey("secret", bytes)

@@ -1,0 +1,1 @@
+"""Server-rendered pages, zh-CN first with an English switch."""

@@ -1,0 +1,11 @@
+"""Every API and page module the app mounts. Add a module here to expose it."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from web.api import accounts as accounts_api
+from web.pages import auth as auth_pages
+
+API_MODULES: tuple[ModuleType, ...] = (accounts_api,)
+PAGE_MODULES: tuple[ModuleType, ...] = (auth_pages,)
