@@ -67,10 +67,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = os.environ.get("RC_CONFIG_FILE")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_path:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
         return tuple(sources)
 
     @property
@@ -91,7 +90,12 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings; ``overrides`` are command-line options (``None`` means not given)."""
-    if config_file is not None:
-        os.environ["RC_CONFIG_FILE"] = str(config_file)
+    path = config_file or os.environ.get("RC_CONFIG_FILE")
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)
+    if not path:
+        return Settings(**given)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"settings file not found: {path}")
+    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+    file_settings: type[Settings] = type("FileSettings", (Settings,), {"model_config": config})
+    return file_settings(**given)

@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:
+#   make serve   installs into .venv, migrates, loads demo data once, starts the server
+#   make test    installs into .venv (and Chromium/ffmpeg when missing), runs the whole test suite
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+DATA    ?= var
+HOST    ?= 127.0.0.1
+PORT    ?= 8080
+SEED    ?= 1
+SCALE   ?= small
+
+.PHONY: serve test lint bench system-deps clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv .venv
+	.venv/bin/pip install -q --upgrade pip
+	.venv/bin/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/system-deps
+
+serve: $(STAMP)
+	.venv/bin/remote-check --data-dir $(DATA) db upgrade
+	.venv/bin/remote-check --data-dir $(DATA) demo --seed $(SEED) --scale $(SCALE) --if-empty
+	.venv/bin/remote-check --data-dir $(DATA) serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) system-deps
+	.venv/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+bench: $(STAMP)
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf .venv var .pytest_cache .mypy_cache .ruff_cache
