@@ -22,7 +22,7 @@ def test_settings_come_from_options_over_environment_over_toml(
 ) -> None:
     toml = tmp_path / "rc.toml"
     toml.write_text(
-        'port = 9000\nhost = "0.0.0.0"\nmax_room_size = 8\n[sampling]\nprice_over_listed = "2.0"\n'
+        'port = 9000\nhost = "192.0.2.1"\nmax_room_size = 8\n[sampling]\nprice_over_listed = "2.0"\n'
     )
     monkeypatch.setenv("RC_PORT", "9100")
     settings = load_settings(toml, host=None, data_dir=tmp_path)
