@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -89,32 +88,44 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 @click.option("--port", type=int, help="port (default 8080)")
 @click.option("--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="TLS certificate (PEM)")
 @click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="TLS private key (PEM)")
+@click.option("--self-signed", is_flag=True, help="make (once) and use a self-signed pair in the data folder")
 @click.pass_obj
 def serve(
-    settings: Settings, host: str | None, port: int | None, tls_cert: Path | None, tls_key: Path | None
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    self_signed: bool,
 ) -> None:
-    """Run the web server."""
+    """Run the web server (HTTPS with --tls-cert/--tls-key or --self-signed)."""
     from aiohttp import web
 
+    from remote_check.tls import make_self_signed, server_context
     from web.app import create_app
 
-    settings = settings.model_copy(
-        update={
-            k: v
-            for k, v in {"host": host, "port": port, "tls_cert": tls_cert, "tls_key": tls_key}.items()
-            if v is not None
-        }
-    )
+    if self_signed:
+        tls_cert = tls_cert or settings.data_dir / "tls" / "cert.pem"
+        tls_key = tls_key or settings.data_dir / "tls" / "key.pem"
+        if not tls_cert.exists():
+            hosts = sorted({host or settings.host, "localhost", "127.0.0.1"})
+            make_self_signed(tls_cert, tls_key, hosts, now=SystemClock().now())
+            click.echo(f"自签名证书 / self-signed certificate: {tls_cert}")
+    given = {"host": host, "port": port, "tls_cert": tls_cert, "tls_key": tls_key}
+    settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
     ssl_context = None
     if settings.tls_cert and settings.tls_key:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+        ssl_context = server_context(settings.tls_cert, settings.tls_key)
     elif settings.tls_cert or settings.tls_key:
         fail("--tls-cert 与 --tls-key 须同时给出 / give both --tls-cert and --tls-key")
     scheme = "https" if ssl_context else "http"
-    click.echo(f"Remote Check: {scheme}://{settings.host}:{settings.port}/  ({settings.db_url})")
+    click.echo(f"数据库 / database: {settings.db_url}")
     web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, ssl_context=ssl_context, print=None
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ssl_context=ssl_context,
+        print=lambda _: click.echo(f"服务已启动 / serving on {scheme}://{settings.host}:{settings.port}/"),
     )
 
 

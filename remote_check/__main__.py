@@ -1,0 +1,3 @@
+from remote_check.cli import main
+
+main()
