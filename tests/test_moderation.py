@@ -1,0 +1,110 @@
+"""The room's rules: waiting room, capacity, one connection per person, server-side muting."""
+
+from __future__ import annotations
+
+import pytest
+
+from remote_check.errors import DomainError
+from web.rooms.moderation import Arrival, Moderation, RoomRole
+
+
+def room_with_host(capacity: int = 12) -> Moderation:
+    room = Moderation(capacity=capacity)
+    room.arrive("user:1", "东莞市工信局 张主持", RoomRole.HOST, "c-host")
+    return room
+
+
+def test_guests_wait_until_the_host_admits_them() -> None:
+    room = room_with_host()
+    result = room.arrive("guest:7", "东莞某电子厂 李工", RoomRole.ENTERPRISE, "c7")
+    assert result.outcome == Arrival.WAITING
+    assert [p.identity for p in room.waiting()] == ["guest:7"]
+    assert not room.forwards_video("guest:7")
+    room.admit("user:1", "guest:7")
+    assert room.waiting() == []
+    assert room.forwards_video("guest:7")
+
+
+def test_staff_join_directly() -> None:
+    room = room_with_host()
+    assert room.arrive("user:2", "华南理工 王专家", RoomRole.EXPERT, "c2").outcome == Arrival.JOINED
+
+
+def test_only_the_host_moderates() -> None:
+    room = room_with_host()
+    room.arrive("user:2", "专家", RoomRole.EXPERT, "c2")
+    room.arrive("guest:7", "企业", RoomRole.ENTERPRISE, "c7")
+    with pytest.raises(DomainError) as caught:
+        room.admit("user:2", "guest:7")
+    assert caught.value.code == "not_host"
+    with pytest.raises(DomainError):
+        room.mute_all("guest:7")
+
+
+def test_the_thirteenth_person_is_refused_but_a_rejoin_is_not() -> None:
+    room = room_with_host()
+    for n in range(2, 13):
+        room.arrive(f"user:{n}", f"专家{n}", RoomRole.EXPERT, f"c{n}")
+    with pytest.raises(DomainError) as caught:
+        room.arrive("user:13", "第十三人", RoomRole.OBSERVER, "c13")
+    assert caught.value.code == "room_full"
+    assert "12" in caught.value.message.zh
+    again = room.arrive("user:5", "专家5", RoomRole.EXPERT, "c5-new")
+    assert again.outcome == Arrival.REPLACED
+    assert again.dropped_connection == "c5"
+
+
+def test_a_rejoin_keeps_role_name_and_mute_state() -> None:
+    room = room_with_host()
+    room.arrive("guest:7", "东莞某电子厂 李工", RoomRole.ENTERPRISE, "c7")
+    room.admit("user:1", "guest:7")
+    room.mute("user:1", "guest:7")
+    assert room.depart("guest:7", "c7")
+    back = room.arrive("guest:7", "someone else", RoomRole.HOST, "c7b")
+    assert back.outcome == Arrival.JOINED
+    assert back.person.name == "东莞某电子厂 李工"
+    assert back.person.role == RoomRole.ENTERPRISE
+    assert back.person.muted
+    assert not room.forwards_audio("guest:7")
+
+
+def test_a_stale_connection_closing_does_not_drop_the_new_one() -> None:
+    room = room_with_host()
+    room.arrive("user:2", "专家", RoomRole.EXPERT, "old")
+    room.arrive("user:2", "专家", RoomRole.EXPERT, "new")
+    assert not room.depart("user:2", "old")
+    assert room.forwards_video("user:2")
+
+
+def test_mute_all_is_enforced_until_the_floor_is_given() -> None:
+    room = room_with_host()
+    room.arrive("user:2", "专家", RoomRole.EXPERT, "c2")
+    room.mute_all("user:1")
+    assert room.forwards_audio("user:1")
+    assert not room.forwards_audio("user:2")
+    with pytest.raises(DomainError) as caught:
+        room.set_own_mute("user:2", muted=False)
+    assert caught.value.code == "muted_by_host"
+    room.raise_hand("user:2")
+    room.give_floor("user:1", "user:2")
+    assert room.forwards_audio("user:2")
+    assert not room.people["user:2"].hand_up
+    room.take_floor("user:1", "user:2")
+    assert not room.forwards_audio("user:2")
+
+
+def test_someone_admitted_after_mute_all_arrives_muted() -> None:
+    room = room_with_host()
+    room.mute_all("user:1")
+    room.arrive("guest:8", "服务商 赵工", RoomRole.SUPPLIER, "c8")
+    room.admit("user:1", "guest:8")
+    assert not room.forwards_audio("guest:8")
+
+
+def test_a_removed_person_cannot_come_back() -> None:
+    room = room_with_host()
+    room.arrive("guest:7", "企业", RoomRole.ENTERPRISE, "c7")
+    assert room.remove("user:1", "guest:7") == "c7"
+    with pytest.raises(DomainError) as caught:
+        room.arrive("guest:7", "企业", RoomRole.ENTERPRISE, "c7b")
+    assert caught.value.code == "removed"
