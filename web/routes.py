@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import ModuleType
 
 from web.api import accounts as accounts_api
+from web.api import campaigns as campaigns_api
+from web.api import checklist as checklist_api
 from web.pages import auth as auth_pages
+from web.pages import campaigns as campaigns_pages
 
-API_MODULES: tuple[ModuleType, ...] = (accounts_api,)
-PAGE_MODULES: tuple[ModuleType, ...] = (auth_pages,)
+API_MODULES: tuple[ModuleType, ...] = (accounts_api, campaigns_api, checklist_api)
+PAGE_MODULES: tuple[ModuleType, ...] = (auth_pages, campaigns_pages)

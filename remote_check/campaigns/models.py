@@ -59,6 +59,9 @@ class Draw(Base):
     ratio: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
     count: Mapped[int | None] = mapped_column(Integer)
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The frozen inputs of the draw (every candidate's facts, the peer contracts), so that
+    # anyone can redo it later with the seed and get the same list.
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     population: Mapped[int] = mapped_column(Integer)
     status: Mapped[DrawStatus] = mapped_column(
         enum_column(DrawStatus, "draw_status"), default=DrawStatus.DRAFT

@@ -424,6 +424,7 @@ def upgrade() -> None:
         sa.Column("ratio", sa.Numeric(precision=5, scale=4), nullable=True),
         sa.Column("count", sa.Integer(), nullable=True),
         sa.Column("thresholds", sa.JSON(), nullable=False),
+        sa.Column("inputs", sa.JSON(), nullable=False),
         sa.Column("population", sa.Integer(), nullable=False),
         sa.Column(
             "status",

@@ -1,0 +1,234 @@
+"""Campaign pages: the list, a campaign with its draws, and a draw with its reasons and publish button."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Permission, Principal, allowed, project_scope, require_city
+from remote_check.audit.service import Actor
+from remote_check.campaigns import review, service
+from remote_check.campaigns.models import DrawStatus
+from remote_check.campaigns.sampling import REASON_LABELS, Reason, Target
+from remote_check.errors import DomainError, invalid
+from remote_check.programme.cities import CITIES
+from remote_check.programme.status import LABELS as STATUS_LABELS
+from web.context import lang_of
+from web.keys import CLOCK, DB, SETTINGS
+from web.pages.common import signed_in
+
+routes = web.RouteTableDef()
+
+REASON_CLASS = {
+    Reason.PRICE_OVER_LISTED: "fail",
+    Reason.PRICE_OVER_PEERS: "fail",
+    Reason.UNDERPAID: "warn",
+    Reason.NO_USAGE_LOGS: "warn",
+    Reason.RECHECK: "warn",
+}
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.ref, principal.city_code)
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    return {k: str(v).strip() for k, v in (await request.post()).items()}
+
+
+def _decimal(text: str, field: str, zh: str, en: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise invalid(f"{zh}应为数字", f"{en} must be a number", field=field) from None
+    if not value.is_finite():
+        raise invalid(f"{zh}应为数字", f"{en} must be a number", field=field)
+    return value
+
+
+async def _list_context(session: AsyncSession, request: web.Request, principal: Principal) -> dict[str, Any]:
+    campaigns = await service.list_campaigns(session, project_scope(principal))
+    cities = [c for c in CITIES if principal.city_code is None or c.code == principal.city_code]
+    return {
+        "campaigns": campaigns,
+        "cities": cities,
+        "city_names": {c.code: (c.name_en if lang_of(request) == "en" else c.name_zh) for c in CITIES},
+        "can_write": allowed(principal, Permission.CAMPAIGN_WRITE),
+        "error": "",
+        "form": {},
+    }
+
+
+@routes.get("/campaigns", name="campaigns")
+async def campaigns_page(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.CAMPAIGN_READ)
+    async with request.app[DB]() as session:
+        context = await _list_context(session, request, principal)
+    return aiohttp_jinja2.render_template("campaigns/list.html", request, context)
+
+
+@routes.post("/campaigns")
+async def campaigns_create(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.CAMPAIGN_WRITE)
+    form = await _form(request)
+    try:
+        require_city(principal, form.get("city_code", ""))
+        try:
+            deadline = dt.date.fromisoformat(form.get("deadline", ""))
+        except ValueError:
+            raise invalid(
+                "截止日期格式应为 YYYY-MM-DD", "The deadline is a date (YYYY-MM-DD)", field="deadline"
+            ) from None
+        new = service.NewCampaign(
+            city_code=form.get("city_code", ""),
+            period=form.get("period", ""),
+            budget=_decimal(form.get("budget", ""), "budget", "预算", "The budget"),
+            deadline=deadline,
+            title=form.get("title", ""),
+        )
+        async with request.app[DB]() as session, session.begin():
+            campaign = await service.create_campaign(
+                session,
+                new,
+                actor=_actor(principal),
+                now=request.app[CLOCK].now(),
+                created_by=principal.user_id,
+            )
+            campaign_id = campaign.id
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        async with request.app[DB]() as session:
+            context = await _list_context(session, request, principal)
+        context.update(error=exc.message.in_lang(lang_of(request)), form=form)
+        return aiohttp_jinja2.render_template("campaigns/list.html", request, context, status=exc.status)
+    raise web.HTTPSeeOther(f"/campaigns/{campaign_id}")
+
+
+async def _detail_context(
+    session: AsyncSession, request: web.Request, principal: Principal
+) -> dict[str, Any]:
+    campaign = await service.get_campaign(session, _id(request))
+    require_city(principal, campaign.city_code)
+    draws = await service.list_draws(session, campaign.id)
+    sizes = await service.draw_sizes(session, [d.id for d in draws])
+    city = next((c for c in CITIES if c.code == campaign.city_code), None)
+    return {
+        "campaign": campaign,
+        "city": (city.name_en if lang_of(request) == "en" else city.name_zh) if city else campaign.city_code,
+        "draws": [(d, sizes.get(d.id, 0), service.draw_target(d).size(d.population)) for d in draws],
+        "published": any(d.status == DrawStatus.PUBLISHED for d in draws),
+        "can_draw": allowed(principal, Permission.DRAW_WRITE),
+        "default_ratio": request.app[SETTINGS].sampling.default_ratio,
+        "error": "",
+        "form": {},
+    }
+
+
+@routes.get("/campaigns/{id:\\d+}", name="campaign")
+async def campaign_page(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.CAMPAIGN_READ)
+    async with request.app[DB]() as session:
+        context = await _detail_context(session, request, principal)
+    return aiohttp_jinja2.render_template("campaigns/detail.html", request, context)
+
+
+def _target(form: dict[str, str], default_ratio: Decimal) -> Target:
+    if form.get("mode") == "count":
+        try:
+            return Target(count=int(form.get("count", "")))
+        except ValueError:
+            raise invalid("抽取数量应为整数", "The count must be a whole number", field="count") from None
+    text = form.get("ratio", "")
+    return Target(ratio=_decimal(text, "ratio", "抽取比例", "The ratio") if text else default_ratio)
+
+
+@routes.post("/campaigns/{id:\\d+}/draws")
+async def draw_create(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.DRAW_WRITE)
+    form = await _form(request)
+    settings = request.app[SETTINGS].sampling
+    try:
+        async with request.app[DB]() as session, session.begin():
+            campaign = await service.get_campaign(session, _id(request))
+            require_city(principal, campaign.city_code)
+            draw = await service.create_draw(
+                session,
+                campaign,
+                target=_target(form, settings.default_ratio),
+                seed=form.get("seed") or None,
+                thresholds=service.thresholds_from(settings),
+                actor=_actor(principal),
+                now=request.app[CLOCK].now(),
+                created_by=principal.user_id,
+            )
+            draw_id = draw.id
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        async with request.app[DB]() as session:
+            context = await _detail_context(session, request, principal)
+        context.update(error=exc.message.in_lang(lang_of(request)), form=form)
+        return aiohttp_jinja2.render_template("campaigns/detail.html", request, context, status=exc.status)
+    raise web.HTTPSeeOther(f"/draws/{draw_id}")
+
+
+async def _draw_context(session: AsyncSession, request: web.Request, principal: Principal) -> dict[str, Any]:
+    lang = lang_of(request)
+    draw, campaign = await service.get_draw(session, _id(request))
+    require_city(principal, campaign.city_code)
+    rows = await review.entry_rows(session, draw.id)
+    target = service.draw_target(draw).size(draw.population)
+    labels = {r.value: (m.in_lang(lang), REASON_CLASS.get(r, "")) for r, m in REASON_LABELS.items()}
+    return {
+        "draw": draw,
+        "campaign": campaign,
+        "rows": rows,
+        "target": target,
+        "exceeds": len(rows) > target,
+        "reasons": labels,
+        "statuses": {s.value: m.in_lang(lang) for s, m in STATUS_LABELS.items()},
+        "can_publish": allowed(principal, Permission.DRAW_WRITE) and draw.status == DrawStatus.DRAFT,
+        "can_export": allowed(principal, Permission.DRAW_EXPORT),
+        "error": "",
+    }
+
+
+@routes.get("/draws/{id:\\d+}", name="draw")
+async def draw_page(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.CAMPAIGN_READ)
+    async with request.app[DB]() as session:
+        context = await _draw_context(session, request, principal)
+    return aiohttp_jinja2.render_template("campaigns/draw.html", request, context)
+
+
+@routes.post("/draws/{id:\\d+}/publish")
+async def draw_publish(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.DRAW_WRITE)
+    form = await _form(request)
+    try:
+        async with request.app[DB]() as session, session.begin():
+            draw, campaign = await service.get_draw(session, _id(request))
+            require_city(principal, campaign.city_code)
+            if form.get("confirm") != "yes":
+                raise invalid("请勾选确认后再发布", "Tick the confirmation box to publish", field="confirm")
+            await service.publish_draw(
+                session, draw.id, actor=_actor(principal), now=request.app[CLOCK].now()
+            )
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        async with request.app[DB]() as session:
+            context = await _draw_context(session, request, principal)
+        context["error"] = exc.message.in_lang(lang_of(request))
+        return aiohttp_jinja2.render_template("campaigns/draw.html", request, context, status=exc.status)
+    raise web.HTTPSeeOther(f"/draws/{_id(request)}")
