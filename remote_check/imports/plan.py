@@ -1,0 +1,280 @@
+"""The database side of checking an import: what is new, what is already there, and what is refused.
+
+:func:`make_plan` reads (never writes) and returns a :class:`Plan`: the rows to store, the
+number already imported unchanged, the enterprises, suppliers and products to reuse, and every
+problem found against the database: another city's rows, unknown or excluded cities, project
+codes stored with different data, barred enterprises and suppliers, delisted suppliers, and
+enterprises, suppliers or products the file describes differently from the stored ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Executable, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from remote_check.imports.columns import BY_FIELD
+from remote_check.imports.validate import Problem, ProjectRecord, problem_at
+from remote_check.programme.models import City, Enterprise, Product, Supplier, VoucherProject
+
+CHUNK = 500
+
+
+@dataclass
+class Plan:
+    """What an import would do."""
+
+    new: list[ProjectRecord] = field(default_factory=list)
+    skipped: int = 0
+    enterprises: dict[str, Enterprise] = field(default_factory=dict)
+    suppliers: dict[str, Supplier] = field(default_factory=dict)
+    products: dict[tuple[str, str], Product] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, rec: ProjectRecord, fieldname: str, code: str, zh: str, en: str) -> None:
+        self.problems.append(problem_at(rec.row, BY_FIELD[fieldname], code, zh, en))
+
+
+async def _in_chunks(
+    session: AsyncSession, make: Callable[[list[Any]], Executable], values: Iterable[Hashable]
+) -> list[Any]:
+    """Run ``make(chunk)`` over the distinct ``values`` a few hundred at a time; all rows."""
+    found: list[Any] = []
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        found.extend((await session.execute(make(unique[start : start + CHUNK]))).all())
+    return found
+
+
+def _record_facts(rec: ProjectRecord) -> dict[str, Any]:
+    return {
+        "city": rec.city_code,
+        "enterprise_credit_code": rec.enterprise.credit_code,
+        "supplier_credit_code": rec.supplier.credit_code,
+        "product_name": rec.product.name,
+        "contract_date": rec.contract_date,
+        "contract_amount": rec.contract_amount,
+        "voucher_amount": rec.voucher_amount,
+        "amount_paid": rec.amount_paid,
+        "redemption_requested_at": rec.redemption_requested_at,
+        "is_key_project": rec.is_key_project,
+        "is_cluster": rec.is_cluster,
+        "has_usage_logs": rec.has_usage_logs,
+    }
+
+
+def _stored_facts(project: VoucherProject, enterprise: str, supplier: str, product: str) -> dict[str, Any]:
+    return {
+        "city": project.city_code,
+        "enterprise_credit_code": enterprise,
+        "supplier_credit_code": supplier,
+        "product_name": product,
+        "contract_date": project.contract_date,
+        "contract_amount": project.contract_amount,
+        "voucher_amount": project.voucher_amount,
+        "amount_paid": project.amount_paid,
+        "redemption_requested_at": project.redemption_requested_at,
+        "is_key_project": project.is_key_project,
+        "is_cluster": project.is_cluster,
+        "has_usage_logs": project.has_usage_logs,
+    }
+
+
+async def _check_cities(
+    session: AsyncSession, plan: Plan, records: list[ProjectRecord], restrict_city: str | None
+) -> list[ProjectRecord]:
+    cities = {c.code: c for c in (await session.scalars(select(City))).all()}
+    kept = []
+    for rec in records:
+        city = cities.get(rec.city_code)
+        if restrict_city is not None and rec.city_code != restrict_city:
+            plan.add(
+                rec,
+                "city",
+                "other_city",
+                "您只能导入本市的项目",
+                "you may import only your own city's projects",
+            )
+        elif city is None:
+            plan.add(rec, "city", "unknown_city", "系统中没有该城市", "this city is not in the system")
+        elif not city.in_round:
+            plan.add(
+                rec,
+                "city",
+                "city_not_in_round",
+                f"{city.name_zh}不在本轮服务券范围内",
+                f"{city.name_en} is not in this voucher round",
+            )
+        else:
+            kept.append(rec)
+    return kept
+
+
+async def _split_existing_projects(session: AsyncSession, plan: Plan, records: list[ProjectRecord]) -> None:
+    rows = await _in_chunks(
+        session,
+        lambda codes: (
+            select(VoucherProject, Enterprise.credit_code, Supplier.credit_code, Product.name)
+            .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
+            .join(Supplier, Supplier.id == VoucherProject.supplier_id)
+            .join(Product, Product.id == VoucherProject.product_id)
+            .where(VoucherProject.code.in_(codes))
+        ),
+        (r.code for r in records),
+    )
+    stored = {row[0].code: _stored_facts(*row) for row in rows}
+    for rec in records:
+        facts = stored.get(rec.code)
+        if facts is None:
+            plan.new.append(rec)
+            continue
+        differ = [name for name, value in _record_facts(rec).items() if facts[name] != value]
+        if not differ:
+            plan.skipped += 1
+            continue
+        plan.add(
+            rec,
+            "project_code",
+            "exists_different",
+            "项目编号已存在，但与已导入的数据不同：" + "、".join(BY_FIELD[n].zh for n in differ),
+            "the project code exists with different data in: " + ", ".join(BY_FIELD[n].en for n in differ),
+        )
+
+
+def _mismatch(
+    plan: Plan, rec: ProjectRecord, what: tuple[str, str], pairs: list[tuple[str, Any, Any]]
+) -> None:
+    for fieldname, stored, given in pairs:
+        if stored != given:
+            column = BY_FIELD[fieldname]
+            shown = "；".join(stored) if isinstance(stored, tuple) else str(stored)
+            plan.add(
+                rec,
+                fieldname,
+                f"{what[1]}_mismatch",
+                f"与系统中已登记的{what[0]}不一致（已登记为“{shown}”）",
+                f"differs from the {what[1]} on record ({column.en.lower()}: {shown})",
+            )
+
+
+async def _load_entities(session: AsyncSession, plan: Plan) -> None:
+    for (ent,) in await _in_chunks(
+        session,
+        lambda codes: select(Enterprise).where(Enterprise.credit_code.in_(codes)),
+        (r.enterprise.credit_code for r in plan.new),
+    ):
+        plan.enterprises[ent.credit_code] = ent
+    for (sup,) in await _in_chunks(
+        session,
+        lambda codes: select(Supplier).where(Supplier.credit_code.in_(codes)),
+        (r.supplier.credit_code for r in plan.new),
+    ):
+        plan.suppliers[sup.credit_code] = sup
+    by_id = {s.id: s for s in plan.suppliers.values()}
+    for (prod,) in await _in_chunks(
+        session,
+        lambda ids: (
+            select(Product).options(selectinload(Product.modules)).where(Product.supplier_id.in_(ids))
+        ),
+        by_id,
+    ):
+        plan.products[(by_id[prod.supplier_id].credit_code, prod.name)] = prod
+
+
+def _check_enterprise(plan: Plan, rec: ProjectRecord, ent: Enterprise, today: dt.date) -> None:
+    if ent.barred_until is not None and ent.barred_until >= today:
+        plan.add(
+            rec,
+            "enterprise_credit_code",
+            "enterprise_barred",
+            f"该企业被禁止申请财政扶持至 {ent.barred_until}",
+            f"this enterprise is barred from public funding until {ent.barred_until}",
+        )
+    _mismatch(
+        plan,
+        rec,
+        ("企业", "enterprise"),
+        [("enterprise_name", ent.name, rec.enterprise.name), ("city", ent.city_code, rec.city_code)],
+    )
+
+
+def _check_supplier(plan: Plan, rec: ProjectRecord, sup: Supplier, today: dt.date) -> None:
+    if not sup.listed or sup.delisted_at is not None:
+        plan.add(
+            rec,
+            "supplier_credit_code",
+            "supplier_delisted",
+            "该服务商已被取消上云上平台服务商资格",
+            "this supplier has been delisted from the programme",
+        )
+    if sup.barred_until is not None and sup.barred_until >= today:
+        plan.add(
+            rec,
+            "supplier_credit_code",
+            "supplier_barred",
+            f"该服务商被禁止申请财政扶持至 {sup.barred_until}",
+            f"this supplier is barred from public funding until {sup.barred_until}",
+        )
+    given = rec.supplier
+    _mismatch(
+        plan,
+        rec,
+        ("服务商", "supplier"),
+        [
+            ("supplier_name", sup.name, given.name),
+            ("supplier_kind", sup.kind, given.kind),
+            ("supplier_teams", sup.teams, given.teams),
+        ],
+    )
+
+
+def _check_product(plan: Plan, rec: ProjectRecord, prod: Product) -> None:
+    given = rec.product
+    _mismatch(
+        plan,
+        rec,
+        ("产品", "product"),
+        [
+            ("business_area", prod.business_area, given.business_area),
+            ("listed_price", prod.listed_price, given.listed_price),
+            ("price_unit", prod.price_unit, given.price_unit),
+            ("price_period", prod.price_period, given.price_period),
+            ("deployment", prod.deployment, given.deployment),
+            ("modules", tuple(m.name for m in prod.modules), given.modules),
+        ],
+    )
+
+
+async def make_plan(
+    session: AsyncSession,
+    records: list[ProjectRecord],
+    problems: list[Problem],
+    *,
+    today: dt.date,
+    restrict_city: str | None = None,
+) -> Plan:
+    """Check valid ``records`` against the database; ``problems`` (the file's own) are carried on.
+
+    Bars (``barred_until >= today``), delisting and mismatches are checked only for rows that
+    would be stored: a row already imported unchanged is skipped whatever happened since.
+    """
+    plan = Plan(problems=list(problems))
+    kept = await _check_cities(session, plan, records, restrict_city)
+    await _split_existing_projects(session, plan, kept)
+    await _load_entities(session, plan)
+    for rec in plan.new:
+        ent = plan.enterprises.get(rec.enterprise.credit_code)
+        if ent is not None:
+            _check_enterprise(plan, rec, ent, today)
+        sup = plan.suppliers.get(rec.supplier.credit_code)
+        if sup is not None:
+            _check_supplier(plan, rec, sup, today)
+        prod = plan.products.get((rec.supplier.credit_code, rec.product.name))
+        if prod is not None:
+            _check_product(plan, rec, prod)
+    return plan

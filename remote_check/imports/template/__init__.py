@@ -1,0 +1,125 @@
+"""The import template shipped beside this module, and the code that makes it.
+
+``voucher-projects-template.csv`` (UTF-8 with BOM, so Excel shows the Chinese) and
+``voucher-projects-template.xlsx`` (a data sheet and a sheet explaining the columns) hold the
+headers of :data:`~remote_check.imports.columns.COLUMNS` and the two example rows. Both are
+byte-for-byte reproducible: ``python -m remote_check.imports.template`` rewrites them, and a
+test checks that the shipped files equal what this code makes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from remote_check.imports.cells import read_cell
+from remote_check.imports.columns import COLUMNS, EXAMPLE_ROWS, Kind
+
+HERE = Path(__file__).parent
+CSV_NAME = "voucher-projects-template.csv"
+XLSX_NAME = "voucher-projects-template.xlsx"
+_FIXED_TIME = (2020, 3, 27, 0, 0, 0)
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def template_csv() -> bytes:
+    """The CSV template: Chinese headers, then the example rows."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.zh for column in COLUMNS])
+    writer.writerows(EXAMPLE_ROWS)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _typed(row: tuple[str, ...]) -> list[Any]:
+    """Example cells as a spreadsheet holds them: numbers, dates and times rather than text."""
+    values: list[Any] = []
+    for column, cell in zip(COLUMNS, row, strict=True):
+        if column.kind in (Kind.MONEY, Kind.COUNT, Kind.DATE):
+            values.append(read_cell(cell, column))
+        elif column.kind == Kind.DATETIME:
+            instant: dt.datetime = read_cell(cell, column)
+            values.append(instant.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None))
+        else:
+            values.append(cell)
+    return values
+
+
+def _reproducible(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry times and fixed document timestamps."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _STAMP.sub(rb"\g<1>2020-03-27T00:00:00Z\g<2>", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, content)
+    return out.getvalue()
+
+
+def template_xlsx() -> bytes:
+    """The XLSX template: sheet 1 the data (headers and examples), sheet 2 the columns explained."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "项目 Projects"
+    sheet.append([column.zh for column in COLUMNS])
+    for row in EXAMPLE_ROWS:
+        sheet.append(_typed(row))
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.cell(1, index).font = Font(bold=True)
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = 24 if column.kind != Kind.MODULES else 40
+        for line in range(2, len(EXAMPLE_ROWS) + 2):
+            cell = sheet.cell(line, index)
+            if column.kind == Kind.MONEY:
+                cell.number_format = "0.00"
+            elif column.kind == Kind.DATE:
+                cell.number_format = "yyyy-mm-dd"
+            elif column.kind == Kind.DATETIME:
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif column.kind in (Kind.TEXT, Kind.CREDIT_CODE):
+                cell.number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明 Notes")
+    notes.append(["列名", "Column", "必填 Required", "说明", "Notes"])
+    for column in COLUMNS:
+        notes.append(
+            [
+                column.zh,
+                column.en,
+                "是 yes" if column.required else f"否 no（{column.default or '—'}）",
+                column.note_zh,
+                column.note_en,
+            ]
+        )
+    for letter, width in zip("ABCDE", (24, 26, 14, 48, 56), strict=True):
+        notes.column_dimensions[letter].width = width
+        notes[f"{letter}1"].font = Font(bold=True)
+    book.properties.creator = "remote-check"
+    book.properties.created = dt.datetime(2020, 3, 27)  # noqa: DTZ001 (openpyxl stores naive UTC)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _reproducible(buffer.getvalue())
+
+
+def write(folder: Path = HERE) -> list[Path]:
+    """(Re)write both template files into ``folder``."""
+    written = []
+    for name, data in ((CSV_NAME, template_csv()), (XLSX_NAME, template_xlsx())):
+        path = folder / name
+        path.write_bytes(data)
+        written.append(path)
+    return written

@@ -1,0 +1,193 @@
+"""Reading, exporting and verifying the audit log.
+
+Reading the log is not itself audited (it would grow with every look); exporting it is
+(``audit.export``), in the same transaction that reads the exported rows. A city auditor
+sees only entries carrying their city's code; verifying the chain needs the whole log, so
+only the province administrator and province-wide auditors may run it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
+from remote_check.accounts.models import User
+from remote_check.audit.models import AuditEntry, AuditHead
+from remote_check.audit.schemas import AuditEntryOut, AuditPage, AuditQuery, FindingOut, VerifyReport
+from remote_check.audit.service import Actor, record, verify_log
+from remote_check.clock import local
+from remote_check.errors import Forbidden, Message
+from web.api.registry import Api, Call
+from web.keys import CLOCK
+
+api = Api("audit")
+
+CSV_COLUMNS = ("seq", "at", "actor", "city_code", "action", "target", "details", "prev_hash", "hash")
+
+
+def may_verify(principal: Principal) -> bool:
+    """Only a province-wide reader of the log (administrator, province auditor) may verify it."""
+    return project_scope(principal).kind == ScopeKind.ALL
+
+
+async def _conditions(session: AsyncSession, principal: Principal, query: AuditQuery) -> list[Any]:
+    conditions: list[Any] = []
+    scope = project_scope(principal)
+    if scope.kind != ScopeKind.ALL:
+        conditions.append(AuditEntry.city_code == principal.city_code)
+    if query.action:
+        action = query.action.strip()
+        conditions.append(
+            or_(AuditEntry.action == action, AuditEntry.action.startswith(action + ".", autoescape=True))
+        )
+    if query.actor:
+        actor = query.actor.strip()
+        refs = [actor]
+        if ":" not in actor:
+            user_id = await session.scalar(select(User.id).where(User.username == actor))
+            refs.append(f"login:{actor}")
+            if user_id is not None:
+                refs.append(f"user:{user_id}")
+        conditions.append(AuditEntry.actor.in_(refs))
+    if query.since is not None:
+        conditions.append(AuditEntry.at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEntry.at < query.until)
+    return conditions
+
+
+def _out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        city_code=entry.city_code,
+        action=entry.action,
+        target=entry.target,
+        details=entry.details,
+        hash=entry.hash,
+    )
+
+
+async def search_audit(session: AsyncSession, principal: Principal, query: AuditQuery) -> AuditPage:
+    """One page of the entries ``principal`` may read that match ``query``, newest first."""
+    conditions = await _conditions(session, principal, query)
+    total = int(await session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0)
+    stmt = (
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.seq.desc())
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    entries = (await session.scalars(stmt)).all()
+    return AuditPage(
+        items=[_out(e) for e in entries],
+        total=total,
+        page=query.page,
+        page_size=query.page_size,
+        pages=math.ceil(total / query.page_size) if total else 0,
+    )
+
+
+async def verify_report(session: AsyncSession, principal: Principal, lang: str) -> VerifyReport:
+    """Run the chain verification over the whole log (province-wide readers only)."""
+    if not may_verify(principal):
+        raise Forbidden(
+            Message(
+                "只有省级管理员和省级审计员可以校验整个审计日志",
+                "Only the province administrator and province-wide auditors may verify the whole log",
+            )
+        )
+    findings = await verify_log(session)
+    total = int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+    head_seq = int(await session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
+    return VerifyReport(
+        intact=not findings,
+        entries=total,
+        head_seq=head_seq,
+        findings=[
+            FindingOut(seq=f.seq, kind=f.kind, message=f.message_en if lang == "en" else f.message_zh)
+            for f in findings
+        ],
+    )
+
+
+def _cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (a cell starting with = + - @ is shown as text)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@api.get("/api/audit", summary="Audit log entries, newest first", permission=Permission.AUDIT_READ)
+async def audit_list(call: Call, query: AuditQuery) -> AuditPage:
+    async with call.read() as session:
+        return await search_audit(session, call.user, query)
+
+
+@api.get(
+    "/api/audit/verify",
+    summary="Verify the hash chain of the whole audit log (province-wide readers)",
+    permission=Permission.AUDIT_READ,
+)
+async def audit_verify(call: Call) -> VerifyReport:
+    async with call.read() as session:
+        return await verify_report(session, call.user, call.lang)
+
+
+@api.get(
+    "/api/audit/export.csv",
+    summary="Export the matching audit entries as CSV (recorded as audit.export)",
+    permission=Permission.AUDIT_READ,
+)
+async def audit_export(call: Call, query: AuditQuery) -> web.Response:
+    principal = call.user
+    now = call.request.app[CLOCK].now()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    async with call.transaction() as session:
+        conditions = await _conditions(session, principal, query)
+        result = await session.stream_scalars(
+            select(AuditEntry).where(*conditions).order_by(AuditEntry.seq).execution_options(yield_per=2000)
+        )
+        count = 0
+        async for entry in result:
+            count += 1
+            writer.writerow(
+                [
+                    entry.seq,
+                    local(entry.at).isoformat(),
+                    _cell(entry.actor),
+                    entry.city_code or "",
+                    _cell(entry.action),
+                    _cell(entry.target),
+                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+                    entry.prev_hash,
+                    entry.hash,
+                ]
+            )
+        filters = query.model_dump(mode="json", exclude={"page", "page_size"}, exclude_none=True)
+        await record(
+            session,
+            Actor(principal.ref, principal.city_code),
+            "audit.export",
+            "audit_log",
+            at=now,
+            city_code=principal.city_code,
+            details={"filters": filters, "rows": count},
+        )
+    name = f"audit-{local(now).strftime('%Y%m%d-%H%M')}.csv"
+    return web.Response(
+        body=("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
