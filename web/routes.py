@@ -8,12 +8,28 @@ from web.api import accounts as accounts_api
 from web.api import audit as audit_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
+from web.api import imports as imports_api
 from web.api import projects as projects_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
 from web.pages import campaigns as campaigns_pages
+from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
 from web.pages import users as users_pages
 
-API_MODULES: tuple[ModuleType, ...] = (accounts_api, projects_api, audit_api, campaigns_api, checklist_api)
-PAGE_MODULES: tuple[ModuleType, ...] = (auth_pages, projects_pages, audit_pages, users_pages, campaigns_pages)
+API_MODULES: tuple[ModuleType, ...] = (
+    accounts_api,
+    projects_api,
+    audit_api,
+    campaigns_api,
+    checklist_api,
+    imports_api,
+)
+PAGE_MODULES: tuple[ModuleType, ...] = (
+    auth_pages,
+    projects_pages,
+    audit_pages,
+    users_pages,
+    campaigns_pages,
+    imports_pages,
+)
