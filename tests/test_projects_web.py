@@ -13,13 +13,12 @@ from tests.browse_factories import (
     World,
     add_checklist_item,
     add_enterprise,
-    add_expert,
-    add_product,
-    add_project,
-    add_supplier,
+    expert_for,
+    project,
     seat_on_panel,
     small_world,
 )
+from tests.factories import add_supplier
 from tests.web_helpers import WebServer
 
 
@@ -43,7 +42,7 @@ async def test_dongguan_coordinator_never_sees_a_foshan_project(server: WebServe
     # Searching for the Foshan enterprise or a supplier both cities share finds nothing of Foshan.
     assert codes(await (await browser.get("/api/projects?q=佛山")).json()) == []
     assert "FS-001" not in codes(
-        await (await browser.get(f"/api/projects?supplier_id={world.suppliers['yunzhi'].id}")).json()
+        await (await browser.get(f"/api/projects?supplier_id={world.suppliers['yunzhi'].supplier.id}")).json()
     )
 
     refused = await browser.get("/api/projects?city=4406")
@@ -119,7 +118,7 @@ async def test_filters_combine_and_match_text_in_code_enterprise_and_supplier(se
     assert await find("city=4406") == ["FS-001", "FS-002"]
     assert await find("status=sampled") == ["DG-002", "FS-001"]
     assert await find("status=sampled&city=4419") == ["DG-002"]
-    assert await find(f"supplier_id={world.suppliers['yuelian'].id}") == ["DG-003", "FS-002"]
+    assert await find(f"supplier_id={world.suppliers['yuelian'].supplier.id}") == ["DG-003", "FS-002"]
     assert await find("key_only=true") == ["DG-001"]
     assert await find("cluster_only=true") == ["DG-002", "FS-002"]
     assert await find("q=dg-00") == ["DG-001", "DG-002", "DG-003"]  # case-insensitive code
@@ -147,11 +146,10 @@ async def test_bad_filters_are_refused_with_the_field_named(
 
 async def test_pages_split_the_list_without_overlap(server: WebServer) -> None:
     async with transaction(server.db.factory) as session:
-        supplier = await add_supplier(session, "中山云服务有限公司")
-        product = await add_product(session, supplier, "云 ERP")
-        enterprise = await add_enterprise(session, "中山灯饰有限公司", "4420")
+        bundle = await add_supplier(session, "中山云服务有限公司")
+        enterprise = await add_enterprise(session, "4420", "中山灯饰有限公司")
         for n in range(7, 0, -1):
-            await add_project(session, f"ZS-{n:03d}", enterprise=enterprise, product=product)
+            await project(session, f"ZS-{n:03d}", bundle, enterprise)
     await server.add_user("admin", Role.PROVINCE_ADMIN)
     browser = await server.signed_in("admin")
 
@@ -176,8 +174,8 @@ async def test_expert_sees_only_projects_of_sessions_on_their_panel(server: WebS
     expert_user = await server.add_user("expert.li", Role.EXPERT, display_name="李专家")
     idle_user = await server.add_user("expert.wang", Role.EXPERT)
     async with transaction(server.db.factory) as session:
-        expert = await add_expert(session, "李专家", expert_user)
-        await add_expert(session, "王专家", idle_user)
+        expert = await expert_for(session, expert_user, "李专家")
+        await expert_for(session, idle_user, "王专家")
         await seat_on_panel(session, world.foshan[0], expert)
         await seat_on_panel(session, world.dongguan[1], expert)
 
@@ -222,24 +220,24 @@ async def test_projects_page_shows_filters_and_status_tags_in_both_languages(ser
 
 async def test_project_page_shows_facts_and_checklist_grouped_by_standard(server: WebServer) -> None:
     world = await seed(server)
-    project = world.dongguan[0]
+    dg1 = world.dongguan[0]
     async with transaction(server.db.factory) as session:
         # Inserted out of order: the page orders by position within each standard.
-        await add_checklist_item(session, project, "F-2", Standard.FUNCTION, 6, "模块二", "Module two")
+        await add_checklist_item(session, dg1, "F-2", Standard.FUNCTION, 6, "模块二", "Module two")
         await add_checklist_item(
-            session, project, "I-1", Standard.IMPLEMENTATION, 1, "系统已部署", "System deployed"
+            session, dg1, "I-1", Standard.IMPLEMENTATION, 1, "系统已部署", "System deployed"
         )
         await add_checklist_item(
-            session, project, "M-1", Standard.FINANCE, 3, "合同定价合理", "Fair price", ItemResult.FAIL
+            session, dg1, "M-1", Standard.FINANCE, 3, "合同定价合理", "Fair price", ItemResult.FAIL
         )
         await add_checklist_item(
-            session, project, "F-1", Standard.FUNCTION, 5, "模块一", "Module one", ItemResult.PASS
+            session, dg1, "F-1", Standard.FUNCTION, 5, "模块一", "Module one", ItemResult.PASS
         )
-        await add_checklist_item(session, project, "I-2", Standard.IMPLEMENTATION, 2, "正常使用", "In use")
+        await add_checklist_item(session, dg1, "I-2", Standard.IMPLEMENTATION, 2, "正常使用", "In use")
     await server.add_user("dg.audit", Role.AUDITOR, "4419")
     browser = await server.signed_in("dg.audit")
 
-    html = await (await browser.get(f"/projects/{project.id}")).text()
+    html = await (await browser.get(f"/projects/{dg1.id}")).text()
     assert "东莞精密模具有限公司" in html
     assert "为收费标准的 1.60 倍" in html
     assert "超过 1.5 倍" in html
@@ -260,7 +258,7 @@ async def test_project_page_shows_facts_and_checklist_grouped_by_standard(server
     assert order == sorted(order)
     assert '<span class="tag fail">不通过</span>' in html
 
-    english = await (await browser.get(f"/projects/{project.id}?lang=en")).text()
+    english = await (await browser.get(f"/projects/{dg1.id}?lang=en")).text()
     assert "Sound finances" in english
     assert "Fair price" in english
     assert "1.60× the listed price" in english
