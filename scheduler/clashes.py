@@ -1,0 +1,115 @@
+"""The refusals of a booking, worded for people: every clash and every conflict of interest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from remote_check.clock import format_local
+from remote_check.errors import Conflict, DomainError, Message
+from remote_check.experts.models import Expert
+from remote_check.programme.cities import BY_CODE
+from scheduler.booking import Clash, ResourceKind
+from scheduler.models import CheckSession
+
+if TYPE_CHECKING:
+    from scheduler.rules import Parties
+
+ROLE_NAMES = {"supplier": ("服务商", "the supplier"), "enterprise": ("企业", "the enterprise")}
+
+
+def _city(code: str) -> tuple[str, str]:
+    city = BY_CODE.get(code)
+    return (city.name_zh, city.name_en) if city else (code, code)
+
+
+def _when(check: CheckSession) -> str:
+    return f"{format_local(check.starts_at)}–{format_local(check.ends_at)[-5:]}"
+
+
+def clash_error(
+    clashes: Sequence[Clash],
+    sessions: dict[int, CheckSession],
+    parties: Parties,
+    experts: Sequence[Expert],
+) -> Conflict:
+    """One 409 naming every clash: who is busy, where and when."""
+    names = {e.id: e.name for e in experts}
+    zh_parts: list[str] = []
+    en_parts: list[str] = []
+    details: list[dict[str, str]] = []
+    for clash in clashes:
+        demand = clash.demand
+        seen: set[int] = set()
+        where_zh: list[str] = []
+        where_en: list[str] = []
+        for held in clash.blocking:
+            if held.session_id in seen:
+                continue
+            seen.add(held.session_id)
+            other = sessions[held.session_id]
+            city_zh, city_en = _city(other.city_code)
+            where_zh.append(f"{city_zh} {_when(other)}（会议 #{other.id}）")
+            where_en.append(f"{city_en} {_when(other)} (session #{other.id})")
+            details.append(
+                {
+                    "kind": demand.kind.value,
+                    "party_id": str(demand.party_id),
+                    "resource": held.resource,
+                    "session_id": str(other.id),
+                    "city_code": other.city_code,
+                    "starts_at": other.starts_at.isoformat(),
+                    "ends_at": other.ends_at.isoformat(),
+                }
+            )
+        at_zh, at_en = "；".join(where_zh), "; ".join(where_en)
+        if demand.kind == ResourceKind.SUPPLIER:
+            name = parties.supplier.name
+            teams = len(demand.options)
+            if teams > 1:
+                zh_parts.append(f"服务商“{name}”的 {teams} 个演示团队在该时段均有核查：{at_zh}")
+                en_parts.append(f"all {teams} teams of supplier {name} are busy: {at_en}")
+            else:
+                zh_parts.append(f"服务商“{name}”在该时段已有核查：{at_zh}")
+                en_parts.append(f"supplier {name} is busy: {at_en}")
+        elif demand.kind == ResourceKind.ENTERPRISE:
+            name = parties.enterprise.name
+            zh_parts.append(f"企业“{name}”在该时段已有核查：{at_zh}")
+            en_parts.append(f"enterprise {name} is already booked: {at_en}")
+        else:
+            name = names.get(demand.party_id, str(demand.party_id))
+            zh_parts.append(f"专家“{name}”在该时段已有核查：{at_zh}")
+            en_parts.append(f"expert {name} is already booked: {at_en}")
+    return Conflict(
+        Message(
+            "时间冲突，未预订。" + "；".join(zh_parts), "Time clash, nothing booked: " + "; ".join(en_parts)
+        ),
+        details,
+    )
+
+
+def coi_error(tied: Sequence[tuple[Expert, list[str]]], parties: Parties) -> DomainError:
+    """A 422 naming each expert who is tied to the project's supplier or enterprise."""
+    zh_parts: list[str] = []
+    en_parts: list[str] = []
+    details: list[dict[str, str]] = []
+    for expert, roles in tied:
+        for role in roles:
+            party = parties.supplier if role == "supplier" else parties.enterprise
+            role_zh, role_en = ROLE_NAMES[role]
+            zh_parts.append(f"专家“{expert.name}”与{role_zh}“{party.name}”存在关联")
+            en_parts.append(f"expert {expert.name} is tied to {role_en} {party.name}")
+            details.append(
+                {
+                    "field": "panel",
+                    "expert_id": str(expert.id),
+                    "party": role,
+                    "credit_code": party.credit_code,
+                }
+            )
+    return DomainError(
+        Message("利益冲突，需回避：" + "；".join(zh_parts), "Conflict of interest: " + "; ".join(en_parts)),
+        422,
+        "conflict_of_interest",
+        details,
+    )

@@ -1,0 +1,196 @@
+"""Guests of a check session (enterprise, supplier, observer) and their invitation links."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Principal
+from remote_check.audit.service import Actor, record
+from remote_check.errors import NotFound, invalid
+from remote_check.programme.models import Enterprise, Supplier, VoucherProject
+from scheduler.invitations import (
+    Invitation,
+    InvitationRefused,
+    Refusal,
+    check_guest,
+    expiry_for,
+    join_path,
+    new_nonce,
+    sign,
+    verify,
+)
+from scheduler.models import CheckSession, Guest, GuestKind, SessionStatus
+from scheduler.rules import actor_of, load_session, must_be_booked
+
+
+@dataclass(frozen=True)
+class NewGuest:
+    kind: GuestKind
+    name: str
+    organisation: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str  # /join/<token>, or the absolute address
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a valid link shows its holder."""
+
+    guest: Guest
+    session: CheckSession
+    project: VoucherProject
+    enterprise: Enterprise
+    supplier: Supplier
+    invitation: Invitation
+
+
+def link_for(guest: Guest, check: CheckSession, secret: bytes, grace_hours: int) -> Link:
+    """The guest's current link: valid until the session's end plus the grace period."""
+    expires = expiry_for(check.ends_at, grace_hours)
+    token = sign(Invitation(guest.id, check.id, guest.link_nonce, expires), secret)
+    return Link(join_path(token), expires)
+
+
+async def add_guest(
+    session: AsyncSession, principal: Principal, session_id: int, new: NewGuest, *, now: dt.datetime
+) -> tuple[Guest, CheckSession]:
+    """Invite a person; the organisation defaults to the project's enterprise or supplier."""
+    check, parties = await load_session(session, principal, session_id, lock=True)
+    must_be_booked(check)
+    name = new.name.strip()
+    if not name:
+        raise invalid("请填写姓名", "A name is required", field="name")
+    organisation = new.organisation.strip()
+    if not organisation:
+        if new.kind == GuestKind.ENTERPRISE:
+            organisation = parties.enterprise.name
+        elif new.kind == GuestKind.SUPPLIER:
+            organisation = parties.supplier.name
+        else:
+            raise invalid("观察员须填写单位", "An observer needs an organisation", field="organisation")
+    guest = Guest(
+        session_id=check.id,
+        kind=new.kind,
+        organisation=organisation,
+        name=name,
+        email=new.email.strip(),
+        phone=new.phone.strip(),
+        link_nonce=new_nonce(),
+        revoked=False,
+    )
+    session.add(guest)
+    await session.flush()
+    await record(
+        session,
+        actor_of(principal),
+        "guest.add",
+        f"guest:{guest.id}",
+        at=now,
+        city_code=check.city_code,
+        details={"session": check.id, "kind": new.kind.value, "organisation": organisation, "name": name},
+    )
+    return guest, check
+
+
+async def _guest_of(session: AsyncSession, check: CheckSession, guest_id: int) -> Guest:
+    guest = await session.scalar(
+        select(Guest).where(Guest.id == guest_id, Guest.session_id == check.id).with_for_update()
+    )
+    if guest is None:
+        raise NotFound("参会嘉宾", "Guest")
+    return guest
+
+
+async def revoke_guest(
+    session: AsyncSession, principal: Principal, session_id: int, guest_id: int, *, now: dt.datetime
+) -> tuple[Guest, CheckSession]:
+    """Withdraw a guest's invitation: every link issued to them stops working."""
+    check, _ = await load_session(session, principal, session_id)
+    guest = await _guest_of(session, check, guest_id)
+    guest.revoked = True
+    guest.link_nonce = new_nonce()
+    await session.flush()
+    await record(
+        session,
+        actor_of(principal),
+        "guest.revoke",
+        f"guest:{guest.id}",
+        at=now,
+        city_code=check.city_code,
+        details={"session": check.id},
+    )
+    return guest, check
+
+
+async def renew_link(
+    session: AsyncSession, principal: Principal, session_id: int, guest_id: int, *, now: dt.datetime
+) -> tuple[Guest, CheckSession]:
+    """Issue a guest a new link (for instance after the old one leaked); older links stop working."""
+    check, _ = await load_session(session, principal, session_id)
+    must_be_booked(check)
+    guest = await _guest_of(session, check, guest_id)
+    guest.link_nonce = new_nonce()
+    guest.revoked = False
+    await session.flush()
+    await record(
+        session,
+        actor_of(principal),
+        "guest.renew_link",
+        f"guest:{guest.id}",
+        at=now,
+        city_code=check.city_code,
+        details={"session": check.id},
+    )
+    return guest, check
+
+
+async def open_invitation(
+    session: AsyncSession,
+    token: str,
+    secret: bytes,
+    *,
+    now: dt.datetime,
+    grace_hours: int,
+    session_id: int | None = None,
+) -> Opened:
+    """Check a link as its holder opens it and record the visit; refusals say exactly why."""
+    invitation = verify(token, secret, now=now, session_id=session_id)
+    guest = await session.get(Guest, invitation.guest_id)
+    check_guest(
+        invitation,
+        guest_session_id=guest.session_id if guest else None,
+        nonce=guest.link_nonce if guest else None,
+        revoked=guest.revoked if guest else True,
+    )
+    assert guest is not None
+    check = await session.get(CheckSession, guest.session_id)
+    assert check is not None
+    if check.status == SessionStatus.CANCELLED:
+        raise InvitationRefused(Refusal.CANCELLED)
+    if now >= expiry_for(check.ends_at, grace_hours):  # the session was moved earlier
+        raise InvitationRefused(Refusal.EXPIRED)
+    project = await session.get(VoucherProject, check.project_id)
+    assert project is not None
+    enterprise = await session.get(Enterprise, project.enterprise_id)
+    supplier = await session.get(Supplier, project.supplier_id)
+    assert enterprise is not None
+    assert supplier is not None
+    await record(
+        session,
+        Actor(f"guest:{guest.id}", check.city_code),
+        "guest.open_link",
+        f"session:{check.id}",
+        at=now,
+        city_code=check.city_code,
+    )
+    return Opened(guest, check, project, enterprise, supplier, invitation)

@@ -1,0 +1,179 @@
+"""What a booking concerns, loaded within the caller's scope, and the rules it must pass.
+
+Every loader refuses a project outside the principal's scope with 403 (a coordinator sees
+only their city, alliance staff only cluster projects), an unknown one with 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Principal, project_scope
+from remote_check.audit.service import Actor
+from remote_check.clock import SHANGHAI
+from remote_check.errors import DomainError, Forbidden, Message, NotFound, invalid
+from remote_check.experts.models import Expert
+from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
+from remote_check.programme.scoping import scope_projects
+from scheduler.booking import MAX_LENGTH, conflict_reasons, panel_problems
+from scheduler.clashes import coi_error
+from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
+
+BOOKABLE = (ProjectStatus.SAMPLED, ProjectStatus.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class Parties:
+    """A project with its enterprise and supplier, loaded together."""
+
+    project: VoucherProject
+    enterprise: Enterprise
+    supplier: Supplier
+
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+def scoped(stmt: S, principal: Principal) -> S:
+    """``stmt`` (over ``voucher_projects``) restricted to ``principal``'s scope.
+
+    A typed front to :func:`scope_projects`, whose signature predates SQLAlchemy 2.1's
+    variadic ``Select``.
+    """
+    return cast(S, scope_projects(cast(Any, stmt), project_scope(principal)))
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.ref, principal.city_code)
+
+
+async def visible(session: AsyncSession, principal: Principal, project_id: int) -> bool:
+    """Whether ``principal``'s scope includes the project (city, cluster, panel)."""
+    stmt = scoped(select(VoucherProject.id).where(VoucherProject.id == project_id), principal)
+    return (await session.scalar(stmt)) is not None
+
+
+async def load_parties(
+    session: AsyncSession, principal: Principal, project_id: int, *, lock: bool = False
+) -> Parties:
+    """The project (locked for update if asked), refused with 404 if unknown, 403 if out of scope."""
+    stmt = select(VoucherProject).where(VoucherProject.id == project_id)
+    project = await session.scalar(stmt.with_for_update() if lock else stmt)
+    if project is None:
+        raise NotFound("项目", "Project")
+    if not await visible(session, principal, project_id):
+        raise Forbidden(
+            Message("无权处理该项目（不在您的城市或范围内）", "This project is outside your scope")
+        )
+    enterprise = await session.get(Enterprise, project.enterprise_id)
+    supplier = await session.get(Supplier, project.supplier_id)
+    assert enterprise is not None
+    assert supplier is not None
+    return Parties(project, enterprise, supplier)
+
+
+async def load_session(
+    session: AsyncSession, principal: Principal, session_id: int, *, lock: bool = False
+) -> tuple[CheckSession, Parties]:
+    stmt = select(CheckSession).where(CheckSession.id == session_id)
+    found = await session.scalar(stmt.with_for_update() if lock else stmt)
+    if found is None:
+        raise NotFound("核查会议", "Check session")
+    return found, await load_parties(session, principal, found.project_id, lock=lock)
+
+
+def check_times(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> None:
+    """Refuse naive times, an end before the start, more than 4 hours, a start in the past."""
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise invalid("时间必须带时区", "Times must carry a time zone", field="starts_at")
+    if ends_at <= starts_at:
+        raise invalid("结束时间必须晚于开始时间", "The end must be after the start", field="ends_at")
+    if ends_at - starts_at > MAX_LENGTH:
+        raise invalid("核查会议不能超过 4 小时", "A check session lasts at most 4 hours", field="ends_at")
+    if starts_at < now:
+        raise invalid("开始时间已过去", "The start time is in the past", field="starts_at")
+
+
+async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: Parties) -> list[Expert]:
+    """The panel's experts in the order given; refuse a bad size, unknown, inactive or tied experts."""
+    problems = panel_problems(expert_ids)
+    if "size" in problems:
+        raise invalid(
+            "专家组须为 3 或 5 名专家（奇数）", "A panel has 3 or 5 experts (an odd number)", field="panel"
+        )
+    if "duplicate" in problems:
+        raise invalid("同一专家不能重复列入专家组", "An expert is on the panel twice", field="panel")
+    rows = (await session.scalars(select(Expert).where(Expert.id.in_(expert_ids)))).all()
+    by_id = {e.id: e for e in rows}
+    missing = [str(i) for i in expert_ids if i not in by_id]
+    if missing:
+        ids = ", ".join(missing)
+        raise invalid(f"专家不存在：{ids}", f"Unknown experts: {ids}", field="panel")
+    inactive = [by_id[i].name for i in expert_ids if not by_id[i].active]
+    if inactive:
+        names = "、".join(inactive)
+        raise invalid(f"专家已停用：{names}", f"Experts no longer active: {names}", field="panel")
+    experts = [by_id[i] for i in expert_ids]
+    parties_codes = {parties.supplier.credit_code: "supplier", parties.enterprise.credit_code: "enterprise"}
+    tied = [(e, conflict_reasons(e.employer_credit_code, e.ties or [], parties_codes)) for e in experts]
+    tied = [(e, reasons) for e, reasons in tied if reasons]
+    if tied:
+        raise coi_error(tied, parties)
+    return experts
+
+
+def check_parties(parties: Parties, now: dt.datetime) -> None:
+    """Refuse a project that may not be checked now, or whose supplier or enterprise is barred."""
+    project, supplier, enterprise = parties.project, parties.supplier, parties.enterprise
+    if project.status not in BOOKABLE:
+        raise DomainError(
+            Message(
+                "只有“已抽中”或“已排期”的项目可以安排核查会议",
+                "Only sampled or scheduled projects can have a check session",
+            ),
+            409,
+            "bad_status",
+        )
+    today = now.astimezone(SHANGHAI).date()
+    if not supplier.listed or (supplier.delisted_at is not None and supplier.delisted_at <= now):
+        raise DomainError(
+            Message(f"服务商“{supplier.name}”已被取消资格", f"Supplier {supplier.name} has been delisted"),
+            409,
+            "party_barred",
+        )
+    for party, zh, en in ((supplier, "服务商", "Supplier"), (enterprise, "企业", "Enterprise")):
+        if party.barred_until is not None and party.barred_until >= today:
+            until = party.barred_until.isoformat()
+            raise DomainError(
+                Message(f"{zh}“{party.name}”受限至 {until}", f"{en} {party.name} is barred until {until}"),
+                409,
+                "party_barred",
+            )
+
+
+async def panel_of(session: AsyncSession, session_id: int) -> list[Expert]:
+    """The panel's experts, the lead first."""
+    rows = (
+        await session.execute(
+            select(Expert, PanelSeat.role)
+            .join(PanelSeat, PanelSeat.expert_id == Expert.id)
+            .where(PanelSeat.session_id == session_id)
+            .order_by(PanelSeat.role != PanelRole.LEAD, PanelSeat.id)
+        )
+    ).all()
+    return [expert for expert, _ in rows]
+
+
+def must_be_booked(check: CheckSession) -> None:
+    if check.status != SessionStatus.BOOKED:
+        raise DomainError(
+            Message("只有尚未开始的会议可以取消或改期", "Only a session that has not started can be changed"),
+            409,
+            "bad_status",
+        )

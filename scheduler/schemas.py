@@ -1,0 +1,143 @@
+"""Request and response shapes of the check-session API (never ORM rows in JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from scheduler.models import GuestKind, PanelRole, SessionStatus
+
+
+class SessionCreate(BaseModel):
+    """Book a session: the panel lists expert ids, the lead first (3 or 5 experts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: int = Field(gt=0)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    panel: list[int] = Field(min_length=1, max_length=9)
+    host_user_id: int | None = None
+
+
+class SessionMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class SessionCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=500)
+
+
+class SessionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    city_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+    status: SessionStatus | None = None
+    project_id: int | None = None
+    expert_id: int | None = None
+    supplier_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    page: int = Field(default=1, ge=1)
+
+
+class PartyOut(BaseModel):
+    id: int
+    name: str
+    credit_code: str
+
+
+class PanelSeatOut(BaseModel):
+    expert_id: int
+    name: str
+    employer: str
+    role: PanelRole
+
+
+class GuestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: GuestKind
+    name: str = Field(min_length=1, max_length=100)
+    organisation: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=32)
+
+
+class GuestOut(BaseModel):
+    id: int
+    kind: GuestKind
+    organisation: str
+    name: str
+    email: str
+    phone: str
+    revoked: bool
+    link: str | None = None
+    link_expires_at: dt.datetime | None = None
+
+
+class SessionOut(BaseModel):
+    id: int
+    project_id: int
+    project_code: str
+    city_code: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: SessionStatus
+    enterprise: PartyOut
+    supplier: PartyOut
+    panel: list[PanelSeatOut]
+    host_user_id: int | None
+    resources: list[str]
+    guests: list[GuestOut] = Field(default_factory=list)
+
+
+class SessionSummary(BaseModel):
+    id: int
+    project_id: int
+    project_code: str
+    city_code: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: SessionStatus
+    enterprise_name: str
+    supplier_name: str
+
+
+class SessionList(BaseModel):
+    items: list[SessionSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class ExpertQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conflicts_with_project: int | None = Field(default=None, gt=0)
+    # With a project: list only the experts who have a conflict of interest ("only"), only
+    # those who have none ("exclude"), or everyone with their conflicts marked ("all").
+    conflict: Literal["only", "exclude", "all"] = "only"
+    city_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+    active: bool | None = True
+
+
+class ExpertOut(BaseModel):
+    id: int
+    name: str
+    employer: str
+    speciality: str
+    home_city_code: str | None
+    active: bool
+    conflicts: list[str]
+
+
+class ExpertList(BaseModel):
+    items: list[ExpertOut]

@@ -1,0 +1,262 @@
+"""Check sessions: booking, listing, cancelling, moving, guests and their links; experts."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from remote_check.accounts.access import Permission, Principal, allowed
+from remote_check.settings import Settings
+from scheduler.guests import Link, NewGuest, add_guest, link_for, renew_link, revoke_guest
+from scheduler.models import CheckSession, Guest
+from scheduler.queries import (
+    PAGE_SIZE,
+    SessionDetail,
+    SessionFilter,
+    experts_with_conflicts,
+    list_sessions,
+    session_detail,
+)
+from scheduler.schemas import (
+    ExpertList,
+    ExpertOut,
+    ExpertQuery,
+    GuestCreate,
+    GuestOut,
+    PanelSeatOut,
+    PartyOut,
+    SessionCancel,
+    SessionCreate,
+    SessionList,
+    SessionMove,
+    SessionOut,
+    SessionQuery,
+    SessionSummary,
+)
+from scheduler.service import NewSession, book_session, cancel_session, move_session
+from web.api.registry import Api, Call
+from web.keys import CLOCK, SECRET, SETTINGS
+
+api = Api("sessions")
+
+SESSION = r"/api/sessions/{session_id:\d+}"
+GUEST = SESSION + r"/guests/{guest_id:\d+}"
+
+
+def base_url(request: web.Request, settings: Settings) -> str:
+    """Where links point: the configured public address, else the address the request came to."""
+    return settings.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+
+
+def guest_link(request: web.Request, guest: Guest, check: CheckSession) -> Link:
+    """The guest's current link, as an absolute address."""
+    app = request.app
+    link = link_for(guest, check, app[SECRET], app[SETTINGS].invitation_grace_hours)
+    return Link(base_url(request, app[SETTINGS]) + link.href, link.expires_at)
+
+
+def guest_out(request: web.Request, guest: Guest, check: CheckSession, *, with_link: bool) -> GuestOut:
+    link = guest_link(request, guest, check) if with_link and not guest.revoked else None
+    return GuestOut(
+        id=guest.id,
+        kind=guest.kind,
+        organisation=guest.organisation,
+        name=guest.name,
+        email=guest.email,
+        phone=guest.phone,
+        revoked=guest.revoked,
+        link=link.href if link else None,
+        link_expires_at=link.expires_at if link else None,
+    )
+
+
+def session_out(request: web.Request, detail: SessionDetail, principal: Principal) -> SessionOut:
+    """A session as JSON; guest links only for those who may manage sessions."""
+    check, parties = detail.session, detail.parties
+    links = allowed(principal, Permission.SESSION_WRITE)
+    return SessionOut(
+        id=check.id,
+        project_id=check.project_id,
+        project_code=parties.project.code,
+        city_code=check.city_code,
+        starts_at=check.starts_at,
+        ends_at=check.ends_at,
+        status=check.status,
+        enterprise=PartyOut(
+            id=parties.enterprise.id, name=parties.enterprise.name, credit_code=parties.enterprise.credit_code
+        ),
+        supplier=PartyOut(
+            id=parties.supplier.id, name=parties.supplier.name, credit_code=parties.supplier.credit_code
+        ),
+        panel=[
+            PanelSeatOut(expert_id=e.id, name=e.name, employer=e.employer, role=seat.role)
+            for seat, e in detail.panel
+        ],
+        host_user_id=check.host_user_id,
+        resources=detail.resources,
+        guests=[guest_out(request, g, check, with_link=links) for g in detail.guests],
+    )
+
+
+@api.get(
+    "/api/sessions", summary="List check sessions in the caller's scope", permission=Permission.SESSION_READ
+)
+async def sessions(call: Call, query: SessionQuery) -> SessionList:
+    f = SessionFilter(**query.model_dump(exclude={"page"}))
+    async with call.read() as session:
+        rows, total = await list_sessions(session, call.user, f, page=query.page)
+    return SessionList(
+        items=[
+            SessionSummary(
+                id=r.session.id,
+                project_id=r.session.project_id,
+                project_code=r.project_code,
+                city_code=r.session.city_code,
+                starts_at=r.session.starts_at,
+                ends_at=r.session.ends_at,
+                status=r.session.status,
+                enterprise_name=r.enterprise_name,
+                supplier_name=r.supplier_name,
+            )
+            for r in rows
+        ],
+        total=total,
+        page=query.page,
+        page_size=PAGE_SIZE,
+    )
+
+
+@api.post(
+    "/api/sessions",
+    summary="Book a check session (refused with 409 naming every clash)",
+    permission=Permission.SESSION_WRITE,
+    status=201,
+)
+async def book(call: Call, body: SessionCreate) -> SessionOut:
+    principal = call.user
+    new = NewSession(body.project_id, body.starts_at, body.ends_at, body.panel, body.host_user_id)
+    async with call.transaction() as session:
+        check = await book_session(session, principal, new, now=call.request.app[CLOCK].now())
+        return session_out(call.request, await session_detail(session, principal, check.id), principal)
+
+
+@api.get(SESSION, summary="One check session with its panel and guests", permission=Permission.SESSION_READ)
+async def one_session(call: Call) -> SessionOut:
+    async with call.read() as session:
+        detail = await session_detail(session, call.user, call.path_int("session_id"))
+        return session_out(call.request, detail, call.user)
+
+
+@api.post(
+    SESSION + "/cancel", summary="Cancel a session and free its bookings", permission=Permission.SESSION_WRITE
+)
+async def cancel(call: Call, body: SessionCancel) -> SessionOut:
+    principal = call.user
+    async with call.transaction() as session:
+        check = await cancel_session(
+            session,
+            principal,
+            call.path_int("session_id"),
+            now=call.request.app[CLOCK].now(),
+            reason=body.reason,
+        )
+        return session_out(call.request, await session_detail(session, principal, check.id), principal)
+
+
+@api.post(
+    SESSION + "/move",
+    summary="Move a session to another time, atomically",
+    permission=Permission.SESSION_WRITE,
+)
+async def move(call: Call, body: SessionMove) -> SessionOut:
+    principal = call.user
+    async with call.transaction() as session:
+        check = await move_session(
+            session,
+            principal,
+            call.path_int("session_id"),
+            body.starts_at,
+            body.ends_at,
+            now=call.request.app[CLOCK].now(),
+        )
+        return session_out(call.request, await session_detail(session, principal, check.id), principal)
+
+
+@api.post(
+    SESSION + "/guests",
+    summary="Invite a guest; the answer carries the signed join link",
+    permission=Permission.SESSION_WRITE,
+    status=201,
+)
+async def invite(call: Call, body: GuestCreate) -> GuestOut:
+    async with call.transaction() as session:
+        guest, check = await add_guest(
+            session,
+            call.user,
+            call.path_int("session_id"),
+            NewGuest(body.kind, body.name, body.organisation, body.email, body.phone),
+            now=call.request.app[CLOCK].now(),
+        )
+        return guest_out(call.request, guest, check, with_link=True)
+
+
+@api.post(GUEST + "/revoke", summary="Withdraw a guest's invitation", permission=Permission.SESSION_WRITE)
+async def revoke(call: Call) -> GuestOut:
+    async with call.transaction() as session:
+        guest, check = await revoke_guest(
+            session,
+            call.user,
+            call.path_int("session_id"),
+            call.path_int("guest_id"),
+            now=call.request.app[CLOCK].now(),
+        )
+        return guest_out(call.request, guest, check, with_link=False)
+
+
+@api.post(
+    GUEST + "/renew",
+    summary="Give a guest a new link; older links stop working",
+    permission=Permission.SESSION_WRITE,
+)
+async def renew(call: Call) -> GuestOut:
+    async with call.transaction() as session:
+        guest, check = await renew_link(
+            session,
+            call.user,
+            call.path_int("session_id"),
+            call.path_int("guest_id"),
+            now=call.request.app[CLOCK].now(),
+        )
+        return guest_out(call.request, guest, check, with_link=True)
+
+
+@api.get(
+    "/api/experts",
+    summary="Experts, optionally by conflict of interest with a project",
+    permission=Permission.EXPERT_READ,
+)
+async def experts(call: Call, query: ExpertQuery) -> ExpertList:
+    async with call.read() as session:
+        rows = await experts_with_conflicts(
+            session,
+            call.user,
+            project_id=query.conflicts_with_project,
+            city_code=query.city_code,
+            active=query.active,
+        )
+    if query.conflicts_with_project is not None and query.conflict != "all":
+        wanted = query.conflict == "only"
+        rows = [(e, reasons) for e, reasons in rows if bool(reasons) == wanted]
+    return ExpertList(
+        items=[
+            ExpertOut(
+                id=e.id,
+                name=e.name,
+                employer=e.employer,
+                speciality=e.speciality,
+                home_city_code=e.home_city_code,
+                active=e.active,
+                conflicts=reasons,
+            )
+            for e, reasons in rows
+        ]
+    )

@@ -1,0 +1,283 @@
+"""Check-session pages: the list, one session (panel, guests, links with QR codes), the booking
+form, and the public landing page of a guest's invitation link."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import segno
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from remote_check.accounts.access import Permission, Principal, allowed
+from remote_check.clock import SHANGHAI, format_local
+from remote_check.errors import DomainError, Message, invalid
+from remote_check.programme.cities import BY_CODE
+from remote_check.programme.models import ProjectStatus, VoucherProject
+from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest
+from scheduler.invitations import InvitationRefused
+from scheduler.models import GuestKind, SessionStatus
+from scheduler.queries import PAGE_SIZE, SessionFilter, experts_with_conflicts, list_sessions, session_detail
+from scheduler.rules import scoped
+from scheduler.schemas import SessionQuery
+from scheduler.service import NewSession, book_session, cancel_session
+from web.api.registry import validation_error
+from web.api.sessions import guest_link
+from web.context import lang_of
+from web.keys import CLOCK, DB, SECRET, SETTINGS
+from web.pages.common import signed_in
+
+routes = web.RouteTableDef()
+
+STATUS_LABELS: dict[SessionStatus, Message] = {
+    SessionStatus.BOOKED: Message("已预订", "Booked"),
+    SessionStatus.IN_PROGRESS: Message("进行中", "In progress"),
+    SessionStatus.DONE: Message("已完成", "Done"),
+    SessionStatus.INTERRUPTED: Message("已中断", "Interrupted"),
+    SessionStatus.CANCELLED: Message("已取消", "Cancelled"),
+}
+KIND_LABELS: dict[GuestKind, Message] = {
+    GuestKind.ENTERPRISE: Message("企业", "Enterprise"),
+    GuestKind.SUPPLIER: Message("服务商", "Supplier"),
+    GuestKind.OBSERVER: Message("观察员", "Observer"),
+}
+FILTER_KEYS = ("status", "date_from", "date_to", "city_code", "page")
+
+
+def _labels(lang: str) -> dict[str, Any]:
+    return {
+        "status_label": {s.value: m.in_lang(lang) for s, m in STATUS_LABELS.items()},
+        "kind_label": {k.value: m.in_lang(lang) for k, m in KIND_LABELS.items()},
+    }
+
+
+def _city(code: str, lang: str) -> str:
+    city = BY_CODE.get(code)
+    return "" if city is None else (city.name_en if lang == "en" else city.name_zh)
+
+
+def qr_svg(link: str) -> str:
+    """The link as a QR code, an inline SVG element (no external request, no script)."""
+    return str(segno.make(link, error="m").svg_inline(scale=3, dark="#1f2933"))
+
+
+@routes.get("/sessions", name="sessions")
+@aiohttp_jinja2.template("sessions.html")
+async def sessions_page(request: web.Request) -> dict[str, Any]:
+    principal = signed_in(request, Permission.SESSION_READ)
+    lang = lang_of(request)
+    raw = {k: v for k, v in request.query.items() if k in FILTER_KEYS and v}
+    try:
+        query = SessionQuery.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_error(exc, lang) from None
+    async with request.app[DB]() as session:
+        rows, total = await list_sessions(
+            session, principal, SessionFilter(**query.model_dump(exclude={"page"})), page=query.page
+        )
+    filters = {k: v for k, v in raw.items() if k != "page"}
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {
+        **_labels(lang),
+        "rows": rows,
+        "total": total,
+        "query": query,
+        "statuses": [(s.value, m.in_lang(lang)) for s, m in STATUS_LABELS.items()],
+        "city": lambda code: _city(code, lang),
+        "can_book": allowed(principal, Permission.SESSION_WRITE),
+        "prev_url": "/sessions?" + urlencode({**filters, "page": query.page - 1}) if query.page > 1 else "",
+        "next_url": "/sessions?" + urlencode({**filters, "page": query.page + 1})
+        if query.page < pages
+        else "",
+    }
+
+
+@routes.get(r"/sessions/{session_id:\d+}", name="session")
+@aiohttp_jinja2.template("session.html")
+async def session_page(request: web.Request) -> dict[str, Any]:
+    principal = signed_in(request, Permission.SESSION_READ)
+    lang = lang_of(request)
+    async with request.app[DB]() as session:
+        detail = await session_detail(session, principal, int(request.match_info["session_id"]))
+    manage = allowed(principal, Permission.SESSION_WRITE)
+    guests = []
+    for guest in detail.guests:
+        entry: dict[str, Any] = {"guest": guest, "link": "", "qr": "", "expires": ""}
+        if manage and not guest.revoked and detail.session.status != SessionStatus.CANCELLED:
+            link = guest_link(request, guest, detail.session)
+            entry.update(link=link.href, qr=qr_svg(link.href), expires=format_local(link.expires_at))
+        guests.append(entry)
+    return {
+        **_labels(lang),
+        "d": detail,
+        "s": detail.session,
+        "p": detail.parties,
+        "city": _city(detail.session.city_code, lang),
+        "guests": guests,
+        "manage": manage and detail.session.status == SessionStatus.BOOKED,
+        "kinds": [(k.value, m.in_lang(lang)) for k, m in KIND_LABELS.items()],
+    }
+
+
+def _back(session_id: int) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/sessions/{session_id}")
+
+
+@routes.post(r"/sessions/{session_id:\d+}/cancel")
+async def cancel_submit(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.SESSION_WRITE)
+    session_id = int(request.match_info["session_id"])
+    form = await request.post()
+    async with request.app[DB]() as session, session.begin():
+        await cancel_session(
+            session,
+            principal,
+            session_id,
+            now=request.app[CLOCK].now(),
+            reason=str(form.get("reason", ""))[:500],
+        )
+    raise _back(session_id)
+
+
+@routes.post(r"/sessions/{session_id:\d+}/guests")
+async def guest_submit(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.SESSION_WRITE)
+    session_id = int(request.match_info["session_id"])
+    form = await request.post()
+    try:
+        kind = GuestKind(str(form.get("kind", "")))
+    except ValueError:
+        raise invalid("请选择嘉宾类型", "Choose the kind of guest", field="kind") from None
+    new = NewGuest(
+        kind,
+        str(form.get("name", ""))[:100],
+        str(form.get("organisation", ""))[:200],
+        str(form.get("email", ""))[:200],
+        str(form.get("phone", ""))[:32],
+    )
+    async with request.app[DB]() as session, session.begin():
+        await add_guest(session, principal, session_id, new, now=request.app[CLOCK].now())
+    raise _back(session_id)
+
+
+@routes.post(r"/sessions/{session_id:\d+}/guests/{guest_id:\d+}/{action:(revoke|renew)}")
+async def guest_action(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.SESSION_WRITE)
+    session_id, guest_id = int(request.match_info["session_id"]), int(request.match_info["guest_id"])
+    change = revoke_guest if request.match_info["action"] == "revoke" else renew_link
+    async with request.app[DB]() as session, session.begin():
+        await change(session, principal, session_id, guest_id, now=request.app[CLOCK].now())
+    raise _back(session_id)
+
+
+async def _form_context(request: web.Request, principal: Principal, project_id: int | None) -> dict[str, Any]:
+    async with request.app[DB]() as session:
+        stmt = scoped(
+            select(VoucherProject.id, VoucherProject.code, VoucherProject.city_code)
+            .where(VoucherProject.status == ProjectStatus.SAMPLED)
+            .order_by(VoucherProject.code)
+            .limit(500),
+            principal,
+        )
+        projects = (await session.execute(stmt)).all()
+        experts = await experts_with_conflicts(session, principal, project_id=project_id)
+    values: dict[str, Any] = {"date": "", "start": "", "end": "", "lead": "", "members": []}
+    return {"projects": projects, "experts": experts, "project_id": project_id, "error": "", "values": values}
+
+
+@routes.get("/sessions/new", name="session_new")
+@aiohttp_jinja2.template("session_new.html")
+async def new_session_page(request: web.Request) -> dict[str, Any]:
+    principal = signed_in(request, Permission.SESSION_WRITE)
+    raw = request.query.get("project_id", "")
+    return await _form_context(request, principal, int(raw) if raw.isdigit() else None)
+
+
+def _instant(day: str, clock: str, field: str) -> dt.datetime:
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(clock), tzinfo=SHANGHAI)
+    except ValueError:
+        raise invalid("日期或时间格式不正确", "The date or time is not valid", field=field) from None
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+@routes.post("/sessions/new")
+async def new_session_submit(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.SESSION_WRITE)
+    form = await request.post()
+    project_raw = str(form.get("project_id", ""))
+    project_id = int(project_raw) if project_raw.isdigit() else None
+    try:
+        if project_id is None:
+            raise invalid("请选择项目", "Choose a project", field="project_id")
+        day = str(form.get("date", ""))
+        starts = _instant(day, str(form.get("start", "")), "start")
+        ends = _instant(day, str(form.get("end", "")), "end")
+        lead = _ids([str(form.get("lead", ""))])
+        members = [m for m in _ids([str(v) for v in form.getall("members", [])]) if m not in lead]
+        async with request.app[DB]() as session, session.begin():
+            check = await book_session(
+                session,
+                principal,
+                NewSession(project_id, starts, ends, lead + members),
+                now=request.app[CLOCK].now(),
+            )
+    except DomainError as exc:
+        context = await _form_context(request, principal, project_id)
+        context["error"] = exc.message.in_lang(lang_of(request))
+        context["values"].update({k: str(form.get(k, "")) for k in ("date", "start", "end", "lead")})
+        context["values"]["members"] = [str(v) for v in form.getall("members", [])]
+        return aiohttp_jinja2.render_template("session_new.html", request, context, status=exc.status)
+    raise web.HTTPSeeOther(f"/sessions/{check.id}")
+
+
+async def _join(request: web.Request, session_id: int | None) -> web.StreamResponse:
+    lang = lang_of(request)
+    app = request.app
+    try:
+        async with app[DB]() as session, session.begin():
+            opened = await open_invitation(
+                session,
+                request.match_info["token"],
+                app[SECRET],
+                now=app[CLOCK].now(),
+                grace_hours=app[SETTINGS].invitation_grace_hours,
+                session_id=session_id,
+            )
+    except InvitationRefused as refused:
+        context: dict[str, Any] = {
+            "refusal": refused.reason.value,
+            "message": refused.message.in_lang(lang),
+            "o": None,
+        }
+        return aiohttp_jinja2.render_template("join.html", request, context, status=refused.status)
+    s = opened.session
+    context = {
+        "refusal": "",
+        "o": opened,
+        "kind_label": KIND_LABELS[opened.guest.kind].in_lang(lang),
+        "city": _city(s.city_code, lang),
+        "when": f"{format_local(s.starts_at)}–{format_local(s.ends_at)[-5:]}",
+    }
+    response = aiohttp_jinja2.render_template("join.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@routes.get(r"/join/{token}", name="join")
+async def join_page(request: web.Request) -> web.StreamResponse:
+    """A guest's landing page (public: the signed link is the credential)."""
+    return await _join(request, None)
+
+
+@routes.get(r"/sessions/{session_id:\d+}/join/{token}", name="session_join")
+async def session_join_page(request: web.Request) -> web.StreamResponse:
+    """The same, on a session's own address: a link of another session is refused as foreign."""
+    return await _join(request, int(request.match_info["session_id"]))
