@@ -8,11 +8,13 @@ from web.api import accounts as accounts_api
 from web.api import audit as audit_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
+from web.api import imports as imports_api
 from web.api import projects as projects_api
 from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
 from web.pages import campaigns as campaigns_pages
+from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
@@ -23,6 +25,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     audit_api,
     campaigns_api,
     checklist_api,
+    imports_api,
     sessions_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
@@ -31,5 +34,6 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     audit_pages,
     users_pages,
     campaigns_pages,
+    imports_pages,
     sessions_pages,
 )
