@@ -38,10 +38,12 @@ def supplier_resource(supplier_id: int, team: int) -> str:
 
 
 def expert_resource(expert_id: int) -> str:
+    """The resource name of an expert."""
     return f"expert:{expert_id}"
 
 
 def enterprise_resource(enterprise_id: int) -> str:
+    """The resource name of an enterprise."""
     return f"enterprise:{enterprise_id}"
 
 

@@ -158,4 +158,5 @@ def check_guest(
 
 
 def join_path(token: str) -> str:
+    """The guest landing page's address for ``token``."""
     return f"/join/{token}"

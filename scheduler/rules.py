@@ -50,6 +50,7 @@ def scoped(stmt: S, principal: Principal) -> S:
 
 
 def actor_of(principal: Principal) -> Actor:
+    """The audit actor of ``principal``."""
     return Actor(principal.ref, principal.city_code)
 
 
@@ -81,6 +82,7 @@ async def load_parties(
 async def load_session(
     session: AsyncSession, principal: Principal, session_id: int, *, lock: bool = False
 ) -> tuple[CheckSession, Parties]:
+    """A session and its parties; 404 if unknown, 403 if its project is outside the scope."""
     stmt = select(CheckSession).where(CheckSession.id == session_id)
     found = await session.scalar(stmt.with_for_update() if lock else stmt)
     if found is None:
@@ -171,6 +173,7 @@ async def panel_of(session: AsyncSession, session_id: int) -> list[Expert]:
 
 
 def must_be_booked(check: CheckSession) -> None:
+    """Refuse (409) changing a session that has started, ended or been cancelled."""
     if check.status != SessionStatus.BOOKED:
         raise DomainError(
             Message("只有尚未开始的会议可以取消或改期", "Only a session that has not started can be changed"),

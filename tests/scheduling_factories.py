@@ -1,4 +1,5 @@
-"""Test data for check sessions: suppliers (with teams), enterprises, projects, experts, users.
+"""Test data for check sessions, built on :mod:`tests.factories`: suppliers with several teams,
+barred or delisted parties, cluster projects, experts with ties, and users who act.
 
 Each helper inserts rows in the caller's session and flushes; the caller commits.
 """
@@ -6,10 +7,8 @@ Each helper inserts rows in the caller's session and flushes; the caller commits
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,25 +20,13 @@ from remote_check.audit.service import Actor
 from remote_check.clock import SHANGHAI
 from remote_check.database import transaction
 from remote_check.experts.models import Expert
-from remote_check.programme.models import (
-    BusinessArea,
-    Enterprise,
-    Product,
-    ProjectStatus,
-    Supplier,
-    SupplierKind,
-    VoucherProject,
-)
+from remote_check.programme.models import Enterprise, Product, ProjectStatus, Supplier, VoucherProject
 from scheduler.models import Booking, CheckSession, PanelSeat
+from tests import factories
+from tests.factories import credit_code
 
 AT = dt.datetime(2020, 3, 1, 10, 0, tzinfo=SHANGHAI)
 PASSWORD = "correct-horse-battery"
-_serial = itertools.count(1)
-
-
-def credit_code() -> str:
-    """A unique 18-character credit code (format only)."""
-    return f"91440000SC{next(_serial):08d}"
 
 
 def local(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -49,34 +36,27 @@ def local(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 async def add_supplier(
     session: AsyncSession,
-    name: str = "",
+    name: str | None = None,
     *,
     teams: int = 1,
     listed: bool = True,
     barred_until: dt.date | None = None,
 ) -> Supplier:
-    n = next(_serial)
-    supplier = Supplier(
-        name=name or f"云服务商{n}",
-        credit_code=credit_code(),
-        kind=SupplierKind.SERVICE_PROVIDER,
-        teams=teams,
-        listed=listed,
-        barred_until=barred_until,
-    )
-    session.add(supplier)
+    """A supplier (with a product) that runs ``teams`` demonstration teams in parallel."""
+    bundle = await factories.add_supplier(session, name)
+    bundle.supplier.teams = teams
+    bundle.supplier.listed = listed
+    bundle.supplier.barred_until = barred_until
     await session.flush()
-    return supplier
+    return bundle.supplier
 
 
 async def add_enterprise(
-    session: AsyncSession, name: str = "", *, city: str = "4401", barred_until: dt.date | None = None
+    session: AsyncSession, name: str | None = None, *, city: str = "4401", barred_until: dt.date | None = None
 ) -> Enterprise:
-    n = next(_serial)
-    enterprise = Enterprise(
-        name=name or f"制造企业{n}", credit_code=credit_code(), city_code=city, barred_until=barred_until
-    )
-    session.add(enterprise)
+    """An enterprise in ``city``, barred until ``barred_until`` if given."""
+    enterprise = await factories.add_enterprise(session, city, name)
+    enterprise.barred_until = barred_until
     await session.flush()
     return enterprise
 
@@ -90,63 +70,40 @@ async def add_project(
     status: ProjectStatus = ProjectStatus.SAMPLED,
     is_cluster: bool = False,
 ) -> VoucherProject:
-    """A project of ``supplier`` (a product is made for it) and a new or given enterprise."""
-    n = next(_serial)
-    if enterprise is None:
-        enterprise = await add_enterprise(session, city=city)
-    product = Product(
-        supplier_id=supplier.id,
-        name=f"上云产品{n}",
-        business_area=BusinessArea.PRODUCTION_CONTROL,
-        listed_price=Decimal("100000.00"),
+    """A project (sampled by default) of ``supplier``'s product and a new or given enterprise."""
+    product = (await session.scalars(select(Product).where(Product.supplier_id == supplier.id))).first()
+    assert product is not None, "suppliers made by add_supplier have a product"
+    bundle = factories.SupplierBundle(supplier, product, [])
+    project = await factories.add_project(
+        session, bundle, city_code=city, status=status, enterprise=enterprise
     )
-    session.add(product)
-    await session.flush()
-    project = VoucherProject(
-        code=f"GD2019-{city}-{n:05d}",
-        city_code=city,
-        enterprise_id=enterprise.id,
-        supplier_id=supplier.id,
-        product_id=product.id,
-        contract_date=dt.date(2019, 9, 1),
-        contract_amount=Decimal("100000.00"),
-        voucher_amount=Decimal("30000.00"),
-        amount_paid=Decimal("100000.00"),
-        redemption_requested_at=AT,
-        is_cluster=is_cluster,
-        status=status,
-        imported_at=AT,
-    )
-    session.add(project)
+    project.is_cluster = is_cluster
     await session.flush()
     return project
 
 
 async def add_expert(
     session: AsyncSession,
-    name: str = "",
+    name: str = "测试专家",
     *,
     employer_credit_code: str | None = None,
     ties: Sequence[str] = (),
     city: str | None = "4401",
     active: bool = True,
 ) -> Expert:
-    n = next(_serial)
-    expert = Expert(
-        name=name or f"专家{n}",
-        employer=f"高校{n}",
-        employer_credit_code=employer_credit_code or credit_code(),
-        ties=list(ties),
-        home_city_code=city,
-        active=active,
-    )
-    session.add(expert)
+    """An expert employed by ``employer_credit_code`` (a fresh organisation by default)."""
+    expert = await factories.add_expert(session, name=name)
+    expert.employer_credit_code = employer_credit_code or credit_code()
+    expert.ties = list(ties)
+    expert.home_city_code = city
+    expert.active = active
     await session.flush()
     return expert
 
 
 async def add_experts(session: AsyncSession, count: int) -> list[int]:
-    return [(await add_expert(session)).id for _ in range(count)]
+    """``count`` experts without ties; their ids."""
+    return [(await add_expert(session, f"专家{i + 1}")).id for i in range(count)]
 
 
 async def add_principal(
@@ -177,6 +134,7 @@ async def counts(factory: async_sessionmaker[AsyncSession]) -> Counts:
 
 
 async def project_status(factory: async_sessionmaker[AsyncSession], project_id: int) -> ProjectStatus:
+    """The stored status of a project."""
     async with transaction(factory) as session:
         project = await session.get(VoucherProject, project_id)
         assert project is not None

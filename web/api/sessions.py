@@ -55,6 +55,7 @@ def guest_link(request: web.Request, guest: Guest, check: CheckSession) -> Link:
 
 
 def guest_out(request: web.Request, guest: Guest, check: CheckSession, *, with_link: bool) -> GuestOut:
+    """A guest as JSON, with their current link if asked and not revoked."""
     link = guest_link(request, guest, check) if with_link and not guest.revoked else None
     return GuestOut(
         id=guest.id,

@@ -68,6 +68,7 @@ def qr_svg(link: str) -> str:
 @routes.get("/sessions", name="sessions")
 @aiohttp_jinja2.template("sessions.html")
 async def sessions_page(request: web.Request) -> dict[str, Any]:
+    """The sessions of the projects the user may see, soonest first."""
     principal = signed_in(request, Permission.SESSION_READ)
     lang = lang_of(request)
     raw = {k: v for k, v in request.query.items() if k in FILTER_KEYS and v}
@@ -99,6 +100,7 @@ async def sessions_page(request: web.Request) -> dict[str, Any]:
 @routes.get(r"/sessions/{session_id:\d+}", name="session")
 @aiohttp_jinja2.template("session.html")
 async def session_page(request: web.Request) -> dict[str, Any]:
+    """One session: facts, panel, guests and (for managers) their links with QR codes."""
     principal = signed_in(request, Permission.SESSION_READ)
     lang = lang_of(request)
     async with request.app[DB]() as session:
@@ -129,6 +131,7 @@ def _back(session_id: int) -> web.HTTPSeeOther:
 
 @routes.post(r"/sessions/{session_id:\d+}/cancel")
 async def cancel_submit(request: web.Request) -> web.StreamResponse:
+    """Cancel a session from its page."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     session_id = int(request.match_info["session_id"])
     form = await request.post()
@@ -145,6 +148,7 @@ async def cancel_submit(request: web.Request) -> web.StreamResponse:
 
 @routes.post(r"/sessions/{session_id:\d+}/guests")
 async def guest_submit(request: web.Request) -> web.StreamResponse:
+    """Invite a guest from the session page."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     session_id = int(request.match_info["session_id"])
     form = await request.post()
@@ -166,6 +170,7 @@ async def guest_submit(request: web.Request) -> web.StreamResponse:
 
 @routes.post(r"/sessions/{session_id:\d+}/guests/{guest_id:\d+}/{action:(revoke|renew)}")
 async def guest_action(request: web.Request) -> web.StreamResponse:
+    """Revoke a guest's link or issue a new one."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     session_id, guest_id = int(request.match_info["session_id"]), int(request.match_info["guest_id"])
     change = revoke_guest if request.match_info["action"] == "revoke" else renew_link
@@ -192,6 +197,7 @@ async def _form_context(request: web.Request, principal: Principal, project_id: 
 @routes.get("/sessions/new", name="session_new")
 @aiohttp_jinja2.template("session_new.html")
 async def new_session_page(request: web.Request) -> dict[str, Any]:
+    """The booking form; with ``?project_id=`` experts with a conflict are marked."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     raw = request.query.get("project_id", "")
     return await _form_context(request, principal, int(raw) if raw.isdigit() else None)
@@ -210,6 +216,7 @@ def _ids(values: list[str]) -> list[int]:
 
 @routes.post("/sessions/new")
 async def new_session_submit(request: web.Request) -> web.StreamResponse:
+    """Book from the form; a refusal shows the form again with the reason."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     form = await request.post()
     project_raw = str(form.get("project_id", ""))
