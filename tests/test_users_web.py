@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from remote_check.accounts.models import Role
 from tests.web_helpers import PASSWORD, Browser, WebServer
 
@@ -89,11 +87,6 @@ async def test_only_administrators_manage_users(server: WebServer) -> None:
     assert await user_names(admin) == ["admin", "dg.coord"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/middlewares.py: a DomainError raised by the csrf middleware on a page renders error.html "
-    "before aiohttp_jinja2's context processor ran ('lang' is undefined), so the refusal is a 500",
-)
 async def test_a_form_without_its_csrf_token_is_refused(server: WebServer) -> None:
     await server.add_user("admin", Role.PROVINCE_ADMIN)
     admin = await server.signed_in("admin")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from remote_check.accounts.access import Principal
@@ -32,3 +34,19 @@ def csrf_of(request: web.Request) -> str:
 
 def is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
+
+
+def template_context(request: web.Request) -> dict[str, Any]:
+    """What every template may use: the language and ``tr(zh, en)``, who is signed in, the CSRF token."""
+    lang = lang_of(request)
+
+    def tr(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    return {
+        "lang": lang,
+        "tr": tr,
+        "me": principal_of(request),
+        "csrf_token": csrf_of(request),
+        "request": request,
+    }

@@ -23,6 +23,7 @@ from web.context import (
     is_api,
     lang_of,
     principal_of,
+    template_context,
 )
 from web.keys import CLOCK, DB
 
@@ -48,7 +49,7 @@ def error_response(request: web.Request, error: DomainError) -> web.StreamRespon
     response = aiohttp_jinja2.render_template(
         "error.html",
         request,
-        {"message": error.message.in_lang(lang), "status": error.status},
+        {**template_context(request), "message": error.message.in_lang(lang), "status": error.status},
         status=error.status,
     )
     return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, false, select
 
@@ -10,10 +10,10 @@ from remote_check.accounts.access import Scope, ScopeKind
 from remote_check.programme.models import VoucherProject
 from scheduler.models import CheckSession, PanelSeat
 
-T = TypeVar("T", bound=tuple[Any, ...])
+Ts = TypeVarTuple("Ts")
 
 
-def scope_projects(stmt: Select[T], scope: Scope) -> Select[T]:
+def scope_projects(stmt: Select[*Ts], scope: Scope) -> Select[*Ts]:
     """Restrict a statement that selects from ``voucher_projects`` to what ``scope`` may see."""
     if scope.kind == ScopeKind.ALL:
         return stmt

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, TypeVarTuple, cast
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,8 +41,7 @@ _Ts = TypeVarTuple("_Ts")
 
 
 def _scoped(stmt: Select[*_Ts], principal: Principal) -> Select[*_Ts]:
-    """:func:`scope_projects` for SQLAlchemy 2.1's variadic ``Select`` (its own hint is 2.0's)."""
-    return cast("Select[*_Ts]", scope_projects(cast(Any, stmt), project_scope(principal)))
+    return scope_projects(stmt, project_scope(principal))
 
 
 def _joined(stmt: Select[*_Ts]) -> Select[*_Ts]:

@@ -146,6 +146,7 @@ async def audit_verify(call: Call) -> VerifyReport:
     "/api/audit/export.csv",
     summary="Export the matching audit entries as CSV (recorded as audit.export)",
     permission=Permission.AUDIT_READ,
+    produces="text/csv",
 )
 async def audit_export(call: Call, query: AuditQuery) -> web.Response:
     principal = call.user

@@ -188,6 +188,7 @@ async def verify_draw(call: Call) -> DrawVerification:
     "/api/draws/{id:\\d+}/export.csv",
     summary="The sample as CSV (audited)",
     permission=Permission.DRAW_EXPORT,
+    produces="text/csv",
 )
 async def export_draw(call: Call) -> web.Response:
     principal = call.user

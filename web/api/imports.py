@@ -69,6 +69,7 @@ async def run_import(
     "/api/imports",
     summary="Import voucher projects from an XLSX or CSV file (multipart field `file`), all or nothing",
     permission=Permission.PROJECT_IMPORT,
+    upload_field="file",
 )
 async def import_projects(call: Call, query: ImportQuery) -> ImportResult:
     """Store every row or none; on any problem a 422 whose ``error.fields`` lists each one."""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from web.api.registry import Endpoint
-
-_PARAM = re.compile(r"{(\w+)(?::([^}]+))?}")
 
 
 class ErrorField(BaseModel):
@@ -30,20 +27,44 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def _placeholders(path: str) -> list[tuple[int, int, str, str]]:
+    """The ``{name}`` / ``{name:regex}`` placeholders of an aiohttp path (regexes may hold braces)."""
+    found = []
+    depth, start = 0, -1
+    for index, char in enumerate(path):
+        if char == "{":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                name, _, pattern = path[start + 1 : index].partition(":")
+                found.append((start, index + 1, name, pattern))
+    return found
+
+
 def openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
+    """``/api/x/{id:\\d+}`` becomes ``/api/x/{id}`` with an integer path parameter."""
     params = []
-    for name, pattern in _PARAM.findall(path):
-        schema = (
-            {"type": "integer"} if pattern and pattern.strip() in (r"\d+", "[0-9]+") else {"type": "string"}
-        )
+    pieces = []
+    last = 0
+    for start, end, name, pattern in _placeholders(path):
+        integer = pattern.strip() in (r"\d+", "[0-9]+")
+        schema: dict[str, Any] = {"type": "integer"} if integer else {"type": "string"}
+        if pattern and not integer:
+            schema["pattern"] = f"^{pattern}$"
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    return _PARAM.sub(r"{\1}", path), params
+        pieces.append(path[last:start] + "{" + name + "}")
+        last = end
+    pieces.append(path[last:])
+    return "".join(pieces), params
 
 
 def build_document(endpoints: list[Endpoint], title: str, version: str) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorResponse}
     for ep in endpoints:
-        for model in (ep.body_model, ep.response_model):
+        for model in (ep.body_model, ep.response_model, ep.query_model):
             if model is not None:
                 models.add(model)
     keyed = [
@@ -57,7 +78,7 @@ def build_document(endpoints: list[Endpoint], title: str, version: str) -> dict[
     for ep in endpoints:
         path, params = openapi_path(ep.path)
         if ep.query_model is not None:
-            query_schema = ep.query_model.model_json_schema()
+            query_schema = schemas[ep.query_model.__name__]
             required = set(query_schema.get("required", []))
             for name, prop in query_schema.get("properties", {}).items():
                 params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
@@ -72,6 +93,18 @@ def build_document(endpoints: list[Endpoint], title: str, version: str) -> dict[
             operation["x-permission"] = str(ep.permission)
         if ep.public:
             operation["security"] = []
+        if ep.upload_field is not None:
+            upload = {
+                "type": "object",
+                "required": [ep.upload_field],
+                "properties": {
+                    ep.upload_field: {"type": "string", "contentMediaType": "application/octet-stream"}
+                },
+            }
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": upload}},
+            }
         if ep.body_model is not None:
             operation["requestBody"] = {
                 "required": True,
@@ -96,7 +129,12 @@ def build_document(endpoints: list[Endpoint], title: str, version: str) -> dict[
 def _responses(ep: Endpoint) -> dict[str, Any]:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
     responses: dict[str, Any] = {}
-    if ep.response_model is None:
+    if ep.produces != "application/json":
+        responses[str(ep.status)] = {
+            "description": "OK",
+            "content": {ep.produces: {"schema": {"type": "string"}}},
+        }
+    elif ep.response_model is None:
         responses[str(ep.status)] = {"description": "OK"}
     else:
         responses[str(ep.status)] = {

@@ -79,6 +79,8 @@ class Endpoint:
     query_model: type[BaseModel] | None
     response_model: type[BaseModel] | None
     tags: list[str] = field(default_factory=list)
+    produces: str = "application/json"
+    upload_field: str | None = None
 
 
 class Api:
@@ -97,7 +99,12 @@ class Api:
         permission: Permission | None = None,
         public: bool = False,
         status: int = 200,
+        produces: str = "application/json",
+        upload_field: str | None = None,
     ) -> Callable[[Handler], Handler]:
+        """Declare an endpoint. ``produces`` names a non-JSON answer (``text/csv``); ``upload_field``
+        a multipart file field the handler reads itself."""
+
         def decorate(handler: Handler) -> Handler:
             hints = get_type_hints(handler)
             returned = hints.get("return")
@@ -117,6 +124,8 @@ class Api:
                     if inspect.isclass(returned) and issubclass(returned, BaseModel)
                     else None,
                     tags=[self.tag],
+                    produces=produces,
+                    upload_field=upload_field,
                 )
             )
             return handler
