@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,8 @@ async def _reset_postgres(engine: AsyncEngine) -> None:
         await conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh migrated database; each test using it runs once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
+async def _open(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    if kind == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite+aiosqlite:///{path}"
@@ -123,10 +122,28 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         url = request.getfixturevalue("pg_database")
         engine = make_engine(url)
         await _reset_postgres(engine)
+    return Database(kind, url, engine, make_sessionmaker(engine))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh migrated database; each test using it runs once on SQLite and once on PostgreSQL."""
+    database = await _open(request.param, request, tmp_path)
     try:
-        yield Database(request.param, url, engine, make_sessionmaker(engine))
+        yield database
     finally:
-        await engine.dispose()
+        await database.engine.dispose()
+
+
+@pytest.fixture
+async def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh migrated SQLite file, for tests whose subject does not depend on the database
+    (browser tests, input handling)."""
+    database = await _open("sqlite", request, tmp_path)
+    try:
+        yield database
+    finally:
+        await database.engine.dispose()
 
 
 @pytest.fixture
@@ -135,24 +152,39 @@ def clock() -> FixedClock:
     return FixedClock(dt.datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI))
 
 
-@pytest.fixture
-async def server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[WebServer]:
-    """The real app on 127.0.0.1 over the test's database, with the test's clock."""
+@asynccontextmanager
+async def running_server(
+    database: Database, clock: FixedClock, tmp_path: Path, **settings: Any
+) -> AsyncIterator[WebServer]:
+    """The real app on 127.0.0.1 over ``database``, with the test's clock and extra settings."""
     from aiohttp.test_utils import TestServer
 
     from remote_check.settings import Settings
     from web.app import create_app
 
-    settings = Settings(data_dir=tmp_path / "data", database_url=db.url)
-    app = create_app(settings, clock=clock)
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=database.url, **settings), clock=clock)
     test_server = TestServer(app, host="127.0.0.1")
     await test_server.start_server()
-    web_server = WebServer(test_server, db, clock)
+    web_server = WebServer(test_server, database, clock)
     try:
         yield web_server
     finally:
         await web_server.close()
         await test_server.close()
+
+
+@pytest.fixture
+async def server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[WebServer]:
+    """The real app over the test's database (SQLite, then PostgreSQL)."""
+    async with running_server(db, clock, tmp_path) as web_server:
+        yield web_server
+
+
+@pytest.fixture
+async def sqlite_server(sqlite_db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[WebServer]:
+    """The real app over a SQLite file only."""
+    async with running_server(sqlite_db, clock, tmp_path) as web_server:
+        yield web_server
 
 
 from tests.web_helpers import WebServer  # noqa: E402

@@ -1,0 +1,238 @@
+"""Every role against every kind of page and API call: allowed or refused.
+
+The expectations are written out by hand here (not derived from the policy module), so a
+change of the policy that opens or closes a door makes this test fail. "Refused" means 401
+(not signed in), 403 (wrong role or city) or 404 (outside the caller's scope, so that the
+existence of another city's data is not revealed); an anonymous page visit is sent to the
+log-in page. "Allowed" is any other answer: the call got past the door (a 409 or 422 from the
+domain is past the door).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from remote_check.accounts.models import Role
+from remote_check.clock import SHANGHAI
+from remote_check.database import transaction
+from remote_check.programme.models import VoucherProject
+from tests import factories
+from tests.web_helpers import Browser, WebServer
+
+# The people of the scenario: Dongguan (4419) and Foshan (4406).
+ROLES: dict[str, tuple[Role, str | None]] = {
+    "admin": (Role.PROVINCE_ADMIN, None),
+    "dg_coord": (Role.CITY_COORDINATOR, "4419"),
+    "fs_coord": (Role.CITY_COORDINATOR, "4406"),
+    "expert_on": (Role.EXPERT, None),  # on the panel of the Dongguan session
+    "expert_off": (Role.EXPERT, None),  # on no panel
+    "auditor": (Role.AUDITOR, None),  # province-wide
+    "dg_auditor": (Role.AUDITOR, "4419"),
+    "alliance": (Role.ALLIANCE_STAFF, None),
+}
+EVERYONE = frozenset(ROLES)
+NOBODY: frozenset[str] = frozenset()
+
+
+@dataclass
+class World:
+    dg_project: int  # sampled, with a session in Dongguan
+    fs_cluster: int  # an industrial-cluster project in Foshan
+    dg_campaign: int
+    dg_draw: int
+    dg_session: int
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: Callable[[World], str]
+    allowed: frozenset[str]
+    body: Callable[[World], Any] | None = None
+    page: bool = False
+
+
+def c(
+    name: str,
+    method: str,
+    path: str,
+    allowed: frozenset[str] | set[str],
+    body: Any = None,
+    page: bool = False,
+) -> Case:
+    return Case(
+        name,
+        method,
+        lambda w: path.format(**vars(w)),
+        frozenset(allowed),
+        (lambda w: body(w)) if callable(body) else (lambda w: body) if body is not None else None,
+        page,
+    )
+
+
+SEES_DG_PROJECT = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
+SEES_FS_CLUSTER = {"admin", "fs_coord", "auditor", "alliance"}
+SEES_DG_CITY = {"admin", "dg_coord", "auditor", "dg_auditor", "alliance"}
+DG_WRITERS = {"admin", "dg_coord"}
+
+CASES: list[Case] = [
+    c("me", "GET", "/api/me", EVERYONE),
+    c("cities", "GET", "/api/cities", EVERYONE),
+    c("projects list", "GET", "/api/projects", EVERYONE),
+    c("Dongguan project", "GET", "/api/projects/{dg_project}", SEES_DG_PROJECT),
+    c("Foshan cluster project", "GET", "/api/projects/{fs_cluster}", SEES_FS_CLUSTER),
+    c("Dongguan checklist", "GET", "/api/projects/{dg_project}/checklist", SEES_DG_PROJECT),
+    c(
+        "mark a checklist item",
+        "PATCH",
+        "/api/projects/{dg_project}/checklist/R1",
+        {"admin", "expert_on"},
+        body={"result": "pass", "notes": ""},
+    ),
+    c("users list", "GET", "/api/users", {"admin"}),
+    c("add a user", "POST", "/api/users", {"admin"}, body={"username": "x"}),
+    c("audit log", "GET", "/api/audit", {"admin", "auditor", "dg_auditor"}),
+    c("audit verify", "GET", "/api/audit/verify", {"admin", "auditor"}),
+    c("audit export", "GET", "/api/audit/export.csv", {"admin", "auditor", "dg_auditor"}),
+    c("campaigns list", "GET", "/api/campaigns", EVERYONE),
+    c("Dongguan campaign", "GET", "/api/campaigns/{dg_campaign}", SEES_DG_CITY),
+    c(
+        "open a Dongguan campaign",
+        "POST",
+        "/api/campaigns",
+        DG_WRITERS,
+        body={"city_code": "4419", "period": "2020", "budget": "1000000.00", "deadline": "2020-06-30"},
+    ),
+    c("draw again", "POST", "/api/campaigns/{dg_campaign}/draws", DG_WRITERS, body={"count": 1}),
+    c("Dongguan draw", "GET", "/api/draws/{dg_draw}", SEES_DG_CITY),
+    c("publish again", "POST", "/api/draws/{dg_draw}/publish", DG_WRITERS, body={}),
+    c("redo the draw", "GET", "/api/draws/{dg_draw}/verify", SEES_DG_CITY),
+    c(
+        "export the sample",
+        "GET",
+        "/api/draws/{dg_draw}/export.csv",
+        {"admin", "dg_coord", "auditor", "dg_auditor"},
+    ),
+    c("import", "POST", "/api/imports", {"admin", "dg_coord", "fs_coord"}, body={}),
+    c("sessions list", "GET", "/api/sessions", EVERYONE),
+    c("Dongguan session", "GET", "/api/sessions/{dg_session}", SEES_DG_PROJECT),
+    c(
+        "invite a guest",
+        "POST",
+        "/api/sessions/{dg_session}/guests",
+        DG_WRITERS,
+        body={"kind": "observer", "name": "张三", "organisation": "东莞市工信局"},
+    ),
+    c(
+        "experts",
+        "GET",
+        "/api/experts",
+        {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor", "alliance"},
+    ),
+    c("home page", "GET", "/", EVERYONE, page=True),
+    c("projects page", "GET", "/projects", EVERYONE, page=True),
+    c("Dongguan project page", "GET", "/projects/{dg_project}", SEES_DG_PROJECT, page=True),
+    c("campaigns page", "GET", "/campaigns", EVERYONE, page=True),
+    c("Dongguan campaign page", "GET", "/campaigns/{dg_campaign}", SEES_DG_CITY, page=True),
+    c("Dongguan draw page", "GET", "/draws/{dg_draw}", SEES_DG_CITY, page=True),
+    c("sessions page", "GET", "/sessions", EVERYONE, page=True),
+    c("Dongguan session page", "GET", "/sessions/{dg_session}", SEES_DG_PROJECT, page=True),
+    c("booking page", "GET", "/sessions/new", {"admin", "dg_coord", "fs_coord", "alliance"}, page=True),
+    c("audit page", "GET", "/audit", {"admin", "auditor", "dg_auditor"}, page=True),
+    c("users page", "GET", "/users", {"admin"}, page=True),
+    c("import page", "GET", "/imports", {"admin", "dg_coord", "fs_coord"}, page=True),
+    # Last: it changes the session the cases above look at.
+    c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),
+]
+
+
+async def build_world(server: WebServer) -> World:
+    ids = {name: await server.add_user(name, role, city) for name, (role, city) in ROLES.items()}
+    async with transaction(server.db.factory) as session:
+        bundle = await factories.add_supplier(session)
+        experts = [await factories.add_expert(session, name=f"专家{i}") for i in range(3)]
+        from remote_check.accounts.models import User
+
+        on = await session.get(User, ids["expert_on"])
+        off = await session.get(User, ids["expert_off"])
+        assert on is not None
+        assert off is not None
+        experts[0].user_id = on.id
+        await factories.add_expert(session, off, name="不在专家组")
+        for _ in range(3):
+            await factories.add_project(session, bundle, city_code="4419")
+        cluster = await factories.add_project(session, bundle, city_code="4406")
+        cluster.is_cluster = True
+        expert_ids = [e.id for e in experts]
+    admin = await server.signed_in("admin")
+    campaign = await _ok(
+        admin,
+        "POST",
+        "/api/campaigns",
+        {"city_code": "4419", "period": "2019", "budget": "500000.00", "deadline": "2020-06-30"},
+    )
+    draw = (
+        await _ok(admin, "POST", f"/api/campaigns/{campaign['id']}/draws", {"count": 1, "seed": "matrix"})
+    )["draw"]
+    await _ok(admin, "POST", f"/api/draws/{draw['id']}/publish", {})
+    async with server.db.factory() as session:
+        from sqlalchemy import select
+
+        sampled = (
+            await session.scalars(
+                select(VoucherProject.id).where(
+                    VoucherProject.city_code == "4419", VoucherProject.status == "sampled"
+                )
+            )
+        ).all()
+    assert len(sampled) >= 1
+    start = dt.datetime(2020, 4, 20, 10, 0, tzinfo=SHANGHAI)
+    booked = await _ok(
+        admin,
+        "POST",
+        "/api/sessions",
+        {
+            "project_id": sampled[0],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(minutes=45)).isoformat(),
+            "panel": expert_ids,
+        },
+    )
+    return World(sampled[0], cluster.id, campaign["id"], draw["id"], booked["id"])
+
+
+async def _ok(browser: Browser, method: str, path: str, body: Any) -> Any:
+    response = await browser.request(method, path, json=body)
+    assert response.status < 300, f"{method} {path}: {response.status} {await response.text()}"
+    return await response.json()
+
+
+def _refused(case: Case, status: int, location: str) -> bool:
+    if case.page and status == 303:
+        return location.startswith("/login")
+    return status in (401, 403, 404)
+
+
+@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+async def test_access_matrix(server: WebServer, who: str) -> None:
+    world = await build_world(server)
+    browser = server.browser() if who == "anonymous" else await server.signed_in(who)
+    wrong = []
+    for case in CASES:
+        body = case.body(world) if case.body else None
+        response = await browser.request(case.method, case.path(world), json=body)
+        refused = _refused(case, response.status, response.headers.get("Location", ""))
+        expected_allowed = who in case.allowed
+        if refused == expected_allowed:
+            wrong.append(
+                f"{case.name}: {case.method} {case.path(world)} -> {response.status} "
+                f"(expected {'allowed' if expected_allowed else 'refused'})"
+            )
+        assert response.status < 500, f"{case.name}: {response.status} {await response.text()}"
+    assert wrong == []
