@@ -71,6 +71,8 @@ def _report(data: DemoData, load: DemoLoad, settings: Settings) -> None:
         "modules": "功能模块 modules",
         "experts": "专家 experts",
         "users": "用户 users",
+        "campaigns": "抽查批次 campaigns",
+        "sessions": "核查会议 sessions",
     }
     click.echo("  合计 / totals: " + ", ".join(f"{names.get(k, k)} {v}" for k, v in load.counts.items()))
     click.echo(f"\n演示账号 / demo log-ins (密码 / password: {data.password})")

@@ -23,6 +23,7 @@ from remote_check.accounts.models import User
 from remote_check.accounts.passwords import hash_password
 from remote_check.accounts.service import NewUser, create_user
 from remote_check.audit.service import Actor, record
+from remote_check.demo.activity import campaigns_and_sessions
 from remote_check.demo.records import DemoData
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
@@ -155,7 +156,7 @@ async def _users_and_experts(load: DemoLoad) -> None:
 
 
 # The steps of a demo load, in order. Append a step to add more (campaigns, draws, sessions).
-STEPS: list[Step] = [_suppliers, _enterprises, _projects, _users_and_experts]
+STEPS: list[Step] = [_suppliers, _enterprises, _projects, _users_and_experts, campaigns_and_sessions]
 
 
 async def existing_projects(session: AsyncSession) -> int:
