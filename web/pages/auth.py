@@ -9,8 +9,11 @@ from aiohttp import web
 
 from remote_check.accounts.access import ROLE_LABELS, Permission, Principal, allowed
 from remote_check.accounts.service import sign_in, sign_out
+from remote_check.clock import local
 from remote_check.errors import DomainError
 from remote_check.programme.cities import BY_CODE
+from scheduler.models import SessionStatus
+from scheduler.queries import SessionFilter, list_sessions
 from web.api.accounts import set_session_cookie
 from web.context import SESSION_COOKIE, lang_of
 from web.keys import CLOCK, DB, SETTINGS
@@ -118,9 +121,14 @@ async def home(request: web.Request) -> dict[str, Any]:
     principal = signed_in(request)
     lang = lang_of(request)
     city = BY_CODE.get(principal.city_code or "")
+    today = local(request.app[CLOCK].now()).date()
+    async with request.app[DB]() as session:
+        rows, _ = await list_sessions(
+            session, principal, SessionFilter(status=SessionStatus.BOOKED, date_from=today), page_size=8
+        )
     return {
         "role_label": ROLE_LABELS[principal.role].in_lang(lang),
         "city": (city.name_en if lang == "en" else city.name_zh) if city else "",
         "cards": _cards(principal, lang),
-        "upcoming": [],
+        "upcoming": rows,
     }
