@@ -79,6 +79,14 @@ def working_slots(now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     return slots
 
 
+def _independent_first(load: DemoLoad) -> list[int]:
+    """Expert ids, those not employed by any listed supplier first (the booking refuses a conflict
+    with the project's own supplier; a panel of independent experts is what a coordinator would pick)."""
+    supplier_codes = {s.credit_code for s in load.data.suppliers}
+    pairs = zip(load.data.experts, load.expert_ids, strict=True)
+    return [i for _, i in sorted(pairs, key=lambda pair: pair[0].employer_credit_code in supplier_codes)]
+
+
 async def _sessions(load: DemoLoad, city_code: str) -> int:
     """Book sessions for the first sampled projects; panels of 3 without conflicts of interest."""
     admin_id = load.user_ids["province.admin"]
@@ -92,7 +100,7 @@ async def _sessions(load: DemoLoad, city_code: str) -> int:
             .limit(SESSIONS)
         )
     ).all()
-    panels = list(itertools.combinations(load.expert_ids, 3))
+    panels = list(itertools.combinations(_independent_first(load), 3))
     slots = iter(working_slots(load.now))
     booked = 0
     for project, (start, end) in zip(projects, slots, strict=False):

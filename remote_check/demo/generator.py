@@ -331,7 +331,8 @@ class _Builder:
                 pass
             people.add(person)
             draw = rng.random()
-            if draw < rates.supplier_employed_experts:  # a conflict of interest waiting to be caught
+            # expert01, the demo log-in, is independent so that it sits on the demo's panels.
+            if number > 1 and draw < rates.supplier_employed_experts:  # a conflict of interest to be caught
                 supplier = rng.choice(busy)
                 employer, code = supplier.name, supplier.credit_code
             else:
