@@ -1,4 +1,9 @@
-"""Project pages: the filtered list and one project's facts and checklist."""
+"""Project pages: the filtered list, and one project's facts and checklist.
+
+The checklist shows every item's guidance and evidence; the experts of the project's panel and
+province admins get a form per item, posted to ``/projects/{id}/checklist/{code}`` (the JSON API's
+item codes) and recorded by :func:`remote_check.checklist.service.update_item`.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,14 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, ScopeKind, project_scope
+from remote_check.accounts.access import Permission, Principal, ScopeKind, allowed, project_scope
+from remote_check.accounts.models import Role
 from remote_check.checklist.models import ChecklistItem, ItemResult, Standard
-from remote_check.errors import Message
+from remote_check.checklist.schemas import ChecklistItemUpdate
+from remote_check.checklist.service import EDITABLE, sits_on_panel, update_item
+from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 from remote_check.programme.schemas import ProjectQuery
 from remote_check.programme.service import (
@@ -23,9 +32,10 @@ from remote_check.programme.service import (
     visible_suppliers,
 )
 from remote_check.programme.status import LABELS
+from web.api.checklist import visible_project
 from web.api.registry import validation_error
 from web.context import lang_of
-from web.keys import DB, SETTINGS
+from web.keys import CLOCK, DB, SETTINGS
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
@@ -34,6 +44,13 @@ STANDARD_LABELS: dict[Standard, Message] = {
     Standard.IMPLEMENTATION: Message("实施真实", "Real implementation"),
     Standard.FINANCE: Message("财务规范", "Sound finances"),
     Standard.FUNCTION: Message("功能完整", "Complete functions"),
+}
+
+# The summary's row headings: short, so that the grid stays small.
+STANDARD_SHORT: dict[Standard, Message] = {
+    Standard.IMPLEMENTATION: Message("实施", "Implementation"),
+    Standard.FINANCE: Message("财务", "Finances"),
+    Standard.FUNCTION: Message("功能", "Functions"),
 }
 
 RESULT_LABELS: dict[ItemResult, Message] = {
@@ -113,12 +130,34 @@ def _grouped(items: list[ChecklistItem]) -> list[tuple[str, list[ChecklistItem]]
     return groups
 
 
-@routes.get(r"/projects/{id:\d+}", name="project")
-@aiohttp_jinja2.template("project.html")
-async def project_page(request: web.Request) -> dict[str, Any]:
-    principal = signed_in(request, Permission.PROJECT_READ)
+def _summary(groups: list[tuple[str, list[ChecklistItem]]]) -> list[tuple[str, dict[str, int]]]:
+    """``(standard, {result: count, "total": n})`` per standard, then ``("total", ...)`` over all."""
+    rows: list[tuple[str, dict[str, int]]] = []
+    overall = dict.fromkeys([*(r.value for r in ItemResult), "total"], 0)
+    for standard, items in groups:
+        counts = dict.fromkeys([*(r.value for r in ItemResult), "total"], 0)
+        for item in items:
+            counts[item.result.value] += 1
+            counts["total"] += 1
+        rows.append((standard, counts))
+        for key, n in counts.items():
+            overall[key] += n
+    rows.append(("total", overall))
+    return rows
+
+
+async def _may_mark(session: AsyncSession, principal: Principal, project_id: int) -> bool:
+    """Whether to offer the forms: who :func:`update_item` lets through (it still decides on POST)."""
+    if not allowed(principal, Permission.CHECKLIST_WRITE):
+        return False
+    if principal.role == Role.PROVINCE_ADMIN:
+        return True
+    return principal.role == Role.EXPERT and await sits_on_panel(session, principal.expert_id, project_id)
+
+
+async def _project_context(request: web.Request, principal: Principal, project_id: int) -> dict[str, Any]:
+    """Everything project.html shows; ``NotFound`` when the project is outside the user's scope."""
     lang = lang_of(request)
-    project_id = int(request.match_info["id"])
     sampling = request.app[SETTINGS].sampling
     async with request.app[DB]() as session:
         project = await get_project(
@@ -129,17 +168,92 @@ async def project_page(request: web.Request) -> dict[str, Any]:
             min_paid=sampling.min_paid_ratio,
         )
         checklist = await project_checklist(session, principal, project_id)
+        may_mark = bool(checklist) and await _may_mark(session, principal, project_id)
+    groups = _grouped(checklist)
     return {
         "p": project,
         "status_label": LABELS[project.status].in_lang(lang),
         "area_label": AREA_LABELS[project.business_area].in_lang(lang),
         "kind_label": KIND_LABELS[project.supplier_kind].in_lang(lang),
-        "groups": _grouped(checklist),
+        "groups": groups,
+        "summary": _summary(groups),
         "standard_label": {s.value: STANDARD_LABELS[s].in_lang(lang) for s in Standard},
+        "standard_short": {s.value: m.in_lang(lang) for s, m in STANDARD_SHORT.items()},
         "result_label": {r.value: RESULT_LABELS[r].in_lang(lang) for r in ItemResult},
+        "results": [(r.value, RESULT_LABELS[r].in_lang(lang)) for r in ItemResult],
+        "may_mark": may_mark,
+        "editable": project.status in EDITABLE,
+        "error": "",
+        "typed": {},
         "money": money,
         "price_limit": sampling.price_over_listed,
         "min_paid_pct": f"{sampling.min_paid_ratio * 100:.0f}",
         "ratio_text": "" if project.price_ratio is None else f"{project.price_ratio:.2f}",
         "paid_pct": "" if project.paid_ratio is None else f"{project.paid_ratio * 100:.1f}",
     }
+
+
+@routes.get(r"/projects/{id:\d+}", name="project")
+@aiohttp_jinja2.template("project.html")
+async def project_page(request: web.Request) -> dict[str, Any]:
+    """One project: its facts, declared modules and checklist (with forms for those who may mark)."""
+    principal = signed_in(request, Permission.PROJECT_READ)
+    return await _project_context(request, principal, int(request.match_info["id"]))
+
+
+CHECKLIST_ITEM = r"/projects/{id:\d+}/checklist/{code:[A-Z]\d{1,3}}"
+FIELD_LABELS = {"result": Message("结果", "Result"), "notes": Message("备注", "Notes")}
+
+
+def _parse_mark(typed: dict[str, str], lang: str) -> ChecklistItemUpdate:
+    """The form's fields as the API's update shape; a bad field is a 422 naming it."""
+    try:
+        return ChecklistItemUpdate.model_validate(typed)
+    except ValidationError as exc:
+        names = sorted({str(e["loc"][0]) for e in exc.errors(include_url=False) if e["loc"]})
+        labels = [FIELD_LABELS[n] if n in FIELD_LABELS else Message(n, n) for n in names]
+        raise invalid(
+            "以下内容无效：" + "、".join(m.zh for m in labels),
+            "Not valid: " + ", ".join(m.en for m in labels),
+            field=",".join(names),
+        ) from None
+
+
+@routes.post(CHECKLIST_ITEM)
+async def checklist_submit(request: web.Request) -> web.StreamResponse:
+    """Record one item's result and notes from the project page, then go back to the item.
+
+    A refusal shows the page again, with the reason at the item and what was typed kept.
+    """
+    principal = signed_in(request, Permission.CHECKLIST_WRITE)
+    project_id, code = int(request.match_info["id"]), request.match_info["code"]
+    form = await request.post()
+    typed = {key: str(form[key]) for key in ("result", "notes") if key in form}
+    try:
+        update = _parse_mark(typed, lang_of(request))
+        async with request.app[DB]() as session, session.begin():
+            project = await visible_project(session, principal, project_id)
+            await update_item(
+                session,
+                project.id,
+                code,
+                result=update.result,
+                notes=update.notes,
+                principal=principal,
+                now=request.app[CLOCK].now(),
+            )
+    except DomainError as exc:
+        # Outside the user's scope, this raises NotFound in turn: the plain 404 page.
+        context = await _project_context(request, principal, project_id)
+        context.update(error=exc.message.in_lang(lang_of(request)), typed={**typed, "code": code})
+        return aiohttp_jinja2.render_template("project.html", request, context, status=exc.status)
+    raise web.HTTPSeeOther(f"/projects/{project_id}#item-{code}")
+
+
+@routes.get(CHECKLIST_ITEM)
+async def checklist_item(request: web.Request) -> web.StreamResponse:
+    """The item on its project page (where a refused form's page reloads or switches language)."""
+    signed_in(request, Permission.PROJECT_READ)
+    lang = request.query.get("lang")
+    query = f"?{urlencode({'lang': lang})}" if lang else ""
+    raise web.HTTPSeeOther(f"/projects/{request.match_info['id']}{query}#item-{request.match_info['code']}")
