@@ -119,6 +119,13 @@ async def sits_on_panel(session: AsyncSession, expert_id: int | None, project_id
     return found is not None
 
 
+async def may_mark(session: AsyncSession, principal: Principal, project_id: int) -> bool:
+    """Who marks a project's checklist: an expert of its panel, or a province admin."""
+    if principal.role == Role.PROVINCE_ADMIN:
+        return True
+    return principal.role == Role.EXPERT and await sits_on_panel(session, principal.expert_id, project_id)
+
+
 async def update_item(
     session: AsyncSession,
     project_id: int,
@@ -136,9 +143,7 @@ async def update_item(
     project = await session.get(VoucherProject, project_id)
     if project is None:
         raise NotFound("项目", "Project")
-    if principal.role != Role.PROVINCE_ADMIN and not (
-        principal.role == Role.EXPERT and await sits_on_panel(session, principal.expert_id, project_id)
-    ):
+    if not await may_mark(session, principal, project_id):
         raise Forbidden(
             Message("只有该项目核查组的专家可以填写核查表", "Only the experts of this project's panel may")
         )

@@ -14,13 +14,11 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, Principal, ScopeKind, allowed, project_scope
-from remote_check.accounts.models import Role
+from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
 from remote_check.checklist.models import ChecklistItem, ItemResult, Standard
 from remote_check.checklist.schemas import ChecklistItemUpdate
-from remote_check.checklist.service import EDITABLE, sits_on_panel, update_item
+from remote_check.checklist.service import EDITABLE, may_mark, update_item
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 from remote_check.programme.schemas import ProjectQuery
@@ -146,15 +144,6 @@ def _summary(groups: list[tuple[str, list[ChecklistItem]]]) -> list[tuple[str, d
     return rows
 
 
-async def _may_mark(session: AsyncSession, principal: Principal, project_id: int) -> bool:
-    """Whether to offer the forms: who :func:`update_item` lets through (it still decides on POST)."""
-    if not allowed(principal, Permission.CHECKLIST_WRITE):
-        return False
-    if principal.role == Role.PROVINCE_ADMIN:
-        return True
-    return principal.role == Role.EXPERT and await sits_on_panel(session, principal.expert_id, project_id)
-
-
 async def _project_context(request: web.Request, principal: Principal, project_id: int) -> dict[str, Any]:
     """Everything project.html shows; ``NotFound`` when the project is outside the user's scope."""
     lang = lang_of(request)
@@ -168,7 +157,7 @@ async def _project_context(request: web.Request, principal: Principal, project_i
             min_paid=sampling.min_paid_ratio,
         )
         checklist = await project_checklist(session, principal, project_id)
-        may_mark = bool(checklist) and await _may_mark(session, principal, project_id)
+        markable = bool(checklist) and await may_mark(session, principal, project_id)
     groups = _grouped(checklist)
     return {
         "p": project,
@@ -181,7 +170,7 @@ async def _project_context(request: web.Request, principal: Principal, project_i
         "standard_short": {s.value: m.in_lang(lang) for s, m in STANDARD_SHORT.items()},
         "result_label": {r.value: RESULT_LABELS[r].in_lang(lang) for r in ItemResult},
         "results": [(r.value, RESULT_LABELS[r].in_lang(lang)) for r in ItemResult],
-        "may_mark": may_mark,
+        "may_mark": markable,
         "editable": project.status in EDITABLE,
         "error": "",
         "typed": {},
