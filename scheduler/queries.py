@@ -12,9 +12,10 @@ from remote_check.accounts.access import Principal
 from remote_check.clock import SHANGHAI
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
+from remote_check.programme.scoping import scoped
 from scheduler.booking import conflict_reasons
 from scheduler.models import Booking, CheckSession, Guest, PanelRole, PanelSeat, SessionStatus
-from scheduler.rules import Parties, load_parties, load_session, scoped
+from scheduler.rules import Parties, load_parties, load_session
 
 PAGE_SIZE = 50
 

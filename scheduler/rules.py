@@ -9,18 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Principal, project_scope
+from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Forbidden, Message, NotFound, invalid
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from remote_check.programme.scoping import scope_projects
+from remote_check.programme.scoping import scoped
 from scheduler.booking import MAX_LENGTH, conflict_reasons, panel_problems
 from scheduler.clashes import coi_error
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
@@ -35,18 +34,6 @@ class Parties:
     project: VoucherProject
     enterprise: Enterprise
     supplier: Supplier
-
-
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
-
-
-def scoped(stmt: S, principal: Principal) -> S:
-    """``stmt`` (over ``voucher_projects``) restricted to ``principal``'s scope.
-
-    A typed front to :func:`scope_projects`, whose signature predates SQLAlchemy 2.1's
-    variadic ``Select``.
-    """
-    return cast(S, scope_projects(cast(Any, stmt), project_scope(principal)))
 
 
 def actor_of(principal: Principal) -> Actor:

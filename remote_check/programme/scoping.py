@@ -6,7 +6,7 @@ from typing import TypeVarTuple
 
 from sqlalchemy import Select, false, select
 
-from remote_check.accounts.access import Scope, ScopeKind
+from remote_check.accounts.access import Principal, Scope, ScopeKind, project_scope
 from remote_check.programme.models import VoucherProject
 from scheduler.models import CheckSession, PanelSeat
 
@@ -29,3 +29,8 @@ def scope_projects(stmt: Select[*Ts], scope: Scope) -> Select[*Ts]:
         .where(PanelSeat.expert_id == scope.expert_id)
     )
     return stmt.where(VoucherProject.id.in_(on_panel))
+
+
+def scoped(stmt: Select[*Ts], principal: Principal) -> Select[*Ts]:
+    """``stmt`` (over ``voucher_projects``) restricted to what ``principal`` may see."""
+    return scope_projects(stmt, project_scope(principal))

@@ -35,13 +35,9 @@ from remote_check.programme.schemas import (
     ProjectPage,
     ProjectQuery,
 )
-from remote_check.programme.scoping import scope_projects
+from remote_check.programme.scoping import scoped
 
 _Ts = TypeVarTuple("_Ts")
-
-
-def _scoped(stmt: Select[*_Ts], principal: Principal) -> Select[*_Ts]:
-    return scope_projects(stmt, project_scope(principal))
 
 
 def _joined(stmt: Select[*_Ts]) -> Select[*_Ts]:
@@ -119,11 +115,11 @@ async def list_projects(session: AsyncSession, principal: Principal, query: Proj
     """
     _check_city_filter(principal, query.city)
     conditions = _filters(query)
-    count_stmt = _scoped(
+    count_stmt = scoped(
         _joined(select(func.count()).select_from(VoucherProject)).where(*conditions), principal
     )
     total = int(await session.scalar(count_stmt) or 0)
-    rows_stmt = _scoped(
+    rows_stmt = scoped(
         _joined(select(VoucherProject, Enterprise, Supplier, Product, City)).where(*conditions), principal
     )
     rows_stmt = (
@@ -144,7 +140,7 @@ async def list_projects(session: AsyncSession, principal: Principal, query: Proj
 async def _visible(
     session: AsyncSession, principal: Principal, project_id: int
 ) -> tuple[VoucherProject, Enterprise, Supplier, Product, City]:
-    stmt = _scoped(
+    stmt = scoped(
         _joined(select(VoucherProject, Enterprise, Supplier, Product, City)).where(
             VoucherProject.id == project_id
         ),
@@ -219,7 +215,7 @@ async def project_checklist(
 
 async def list_cities(session: AsyncSession, principal: Principal) -> CityList:
     """All 21 cities, each with the number of its projects that ``principal`` may see."""
-    counts_stmt = _scoped(
+    counts_stmt = scoped(
         select(VoucherProject.city_code, func.count()).group_by(VoucherProject.city_code), principal
     )
     counts = {code: int(n) for code, n in (await session.execute(counts_stmt)).all()}
@@ -240,7 +236,7 @@ async def list_cities(session: AsyncSession, principal: Principal) -> CityList:
 
 async def visible_suppliers(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:
     """``(id, name)`` of the suppliers of the projects ``principal`` may see, by name."""
-    stmt = _scoped(
+    stmt = scoped(
         select(Supplier.id, Supplier.name)
         .join(VoucherProject, VoucherProject.supplier_id == Supplier.id)
         .distinct(),

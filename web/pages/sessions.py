@@ -18,11 +18,11 @@ from remote_check.clock import SHANGHAI, format_local
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import BY_CODE
 from remote_check.programme.models import ProjectStatus, VoucherProject
+from remote_check.programme.scoping import scoped
 from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest
 from scheduler.invitations import InvitationRefused
 from scheduler.models import GuestKind, SessionStatus
 from scheduler.queries import PAGE_SIZE, SessionFilter, experts_with_conflicts, list_sessions, session_detail
-from scheduler.rules import scoped
 from scheduler.schemas import SessionQuery
 from scheduler.service import NewSession, book_session, cancel_session
 from web.api.registry import validation_error
