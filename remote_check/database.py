@@ -1,8 +1,10 @@
 """Database engine, sessions and the column types every model shares.
 
-SQLite (the embedded default) and PostgreSQL are both first-class. On SQLite every
+SQLite (the embedded default) and PostgreSQL are both first-class. On SQLite a write
 transaction starts with ``BEGIN IMMEDIATE`` so that a check-then-insert (bookings, the
-audit chain) is serialised; PostgreSQL relies on row locks and exclusion constraints.
+audit chain) is serialised; sessions from :func:`make_reader` begin with a plain deferred
+``BEGIN`` so that readers never wait for the write lock (WAL mode lets them read alongside a
+writer). PostgreSQL relies on row locks and exclusion constraints.
 """
 
 from __future__ import annotations
@@ -111,11 +113,23 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "rc_read_only"
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that may write (on SQLite they take the write lock when they begin)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read: they never take SQLite's write lock, so they never queue behind writers."""
+    return async_sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, autoflush=False
+    )
 
 
 @asynccontextmanager

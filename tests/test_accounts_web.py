@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from remote_check.accounts.models import Role
 from tests.web_helpers import PASSWORD, WebServer, csrf_from_html
 
@@ -70,3 +72,64 @@ async def test_unknown_api_path_is_a_json_404_without_trace(server: WebServer) -
     assert response.status == 404
     body = await response.json()
     assert body["error"]["message"] == "页面或接口不存在"
+
+
+async def test_a_refused_log_in_is_in_the_audit_log_with_the_users_city(server: WebServer) -> None:
+    from sqlalchemy import select
+
+    from remote_check.audit.models import AuditEntry
+
+    await server.add_user("dg.coord", Role.CITY_COORDINATOR, "4419")
+    browser = server.browser()
+    assert (
+        await browser.post("/api/login", json={"username": "dg.coord", "password": "guess"})
+    ).status == 401
+    form = await browser.post("/login", data={"username": "dg.coord", "password": "guess2", "next": "/"})
+    assert form.status == 401
+    async with server.db.factory() as session:
+        failed = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
+        ).all()
+    assert [entry.city_code for entry in failed] == ["4419", "4419"]
+    assert all(entry.target == "username:dg.coord" for entry in failed)
+
+
+async def test_repeated_failures_are_throttled_until_the_window_passes(server: WebServer) -> None:
+    import datetime as dt
+
+    await server.add_user("gz.coord", Role.CITY_COORDINATOR, "4401")
+    browser = server.browser()
+    for _ in range(5):
+        response = await browser.post("/api/login", json={"username": "gz.coord", "password": "wrong"})
+        assert response.status == 401
+    blocked = await browser.post("/api/login", json={"username": "gz.coord", "password": PASSWORD})
+    assert blocked.status == 429
+    assert "分钟后再试" in (await blocked.json())["error"]["message"]
+    server.clock.advance(dt.timedelta(minutes=15))
+    assert (
+        await browser.post("/api/login", json={"username": "gz.coord", "password": PASSWORD})
+    ).status == 200
+
+
+async def test_after_signing_in_the_browser_never_leaves_the_site(server: WebServer) -> None:
+    await server.add_user("admin", Role.PROVINCE_ADMIN)
+    for target in ("/\t/evil.example", "//evil.example", "https://evil.example/", "/\\evil.example"):
+        browser = server.browser()
+        response = await browser.post(
+            "/login", data={"username": "admin", "password": PASSWORD, "next": target}
+        )
+        assert response.status == 303
+        assert response.headers["Location"] == "/"
+    browser = server.browser()
+    kept = await browser.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "next": "/projects?city=4419"}
+    )
+    assert kept.headers["Location"] == "/projects?city=4419"
+
+
+async def test_the_log_in_page_remembers_the_whole_address_asked_for(server: WebServer) -> None:
+    response = await server.browser().get("/projects?city=4419&status=sampled")
+    assert response.status == 303
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query)["next"] == ["/projects?city=4419&status=sampled"]

@@ -10,15 +10,17 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from remote_check.accounts.throttle import LoginThrottle
 from remote_check.clock import Clock, SystemClock, format_local
-from remote_check.database import make_engine, make_sessionmaker
+from remote_check.database import make_engine, make_reader, make_sessionmaker
 from remote_check.settings import Settings
 from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
-from web.context import csrf_of, lang_of, principal_of
-from web.keys import API, CLOCK, DB, ENGINE, SECRET, SETTINGS
+from web.context import principal_of, template_context
+from web.keys import API, CLOCK, DB, DB_READ, ENGINE, SECRET, SETTINGS
 from web.routes import API_MODULES, PAGE_MODULES
+from web.signin import THROTTLE
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -28,27 +30,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].db_url)
     app[ENGINE] = engine
     app[DB] = make_sessionmaker(engine)
+    app[DB_READ] = make_reader(engine)
     yield
     await engine.dispose()
 
 
-def _template_context(request: web.Request) -> dict[str, Any]:
-    lang = lang_of(request)
-
-    def tr(zh: str, en: str) -> str:
-        return en if lang == "en" else zh
-
-    return {
-        "lang": lang,
-        "tr": tr,
-        "me": principal_of(request),
-        "csrf_token": csrf_of(request),
-        "request": request,
-    }
-
-
 async def _context_processor(request: web.Request) -> dict[str, Any]:
-    return _template_context(request)
+    return template_context(request)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -65,6 +53,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[THROTTLE] = LoginThrottle()
     app[SECRET] = settings.secret_key()
     app.cleanup_ctx.append(_database)
 

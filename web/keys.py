@@ -12,6 +12,7 @@ from web.api.registry import Api
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 ENGINE = web.AppKey("engine", AsyncEngine)
-DB = web.AppKey("db", async_sessionmaker[AsyncSession])
+DB = web.AppKey("db", async_sessionmaker[AsyncSession])  # may write
+DB_READ = web.AppKey("db_read", async_sessionmaker[AsyncSession])  # reads only
 API = web.AppKey("api", Api)
 SECRET = web.AppKey("secret", bytes)

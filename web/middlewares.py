@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -25,7 +25,7 @@ from web.context import (
     principal_of,
     template_context,
 )
-from web.keys import CLOCK, DB
+from web.keys import CLOCK, DB_READ
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def error_response(request: web.Request, error: DomainError) -> web.StreamRespon
             status=error.status,
         )
     if error.status == 401:
-        raise web.HTTPSeeOther(f"/login?next={request.rel_url}")
+        raise web.HTTPSeeOther(f"/login?next={quote(str(request.rel_url), safe='')}")
     response = aiohttp_jinja2.render_template(
         "error.html",
         request,
@@ -92,7 +92,7 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
 async def identity(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with request.app[DB]() as session:
+        async with request.app[DB_READ]() as session:
             found = await resolve_session(session, token, now=request.app[CLOCK].now())
         if found is not None:
             request[PRINCIPAL], request[CSRF] = found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import re
@@ -72,7 +73,7 @@ async def create_user(
         role=new.role,
         city_code=new.city_code,
         email=new.email,
-        password_hash=password_hash or hash_password(new.password),
+        password_hash=password_hash or await asyncio.to_thread(hash_password, new.password),
         active=True,
         created_at=now,
     )
@@ -102,20 +103,40 @@ class SignedIn:
     expires_at: dt.datetime
 
 
-async def sign_in(
-    session: AsyncSession, username: str, password: str, *, now: dt.datetime, hours: int
-) -> SignedIn:
-    """Check the password and open a web session; the same refusal for an unknown name or a wrong password."""
+async def check_password(session: AsyncSession, username: str, password: str) -> User | None:
+    """The active user with this name and password, or ``None``.
+
+    argon2 is deliberately slow (about 0.1 s), so it runs in a thread, never on the event loop;
+    an unknown name costs as much as a wrong password.
+    """
     user = await session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None else _DUMMY_HASH
-    ok = verify_password(stored, password)
-    if user is None or not ok or not user.active:
-        await record(
-            session, Actor(f"login:{username[:60]}"), "auth.login_failed", f"username:{username[:60]}", at=now
-        )
-        raise DomainError(Message("用户名或密码错误", "Wrong user name or password"), 401, "bad_credentials")
+    ok = await asyncio.to_thread(verify_password, stored, password)
+    return user if user is not None and ok and user.active else None
+
+
+async def record_failed_login(
+    session: AsyncSession, username: str, address: str, *, now: dt.datetime
+) -> None:
+    """Audit a refused log-in (in its own transaction: the refusal must not roll it back)."""
+    city = await session.scalar(select(User.city_code).where(User.username == username))
+    await record(
+        session,
+        Actor(f"login:{username[:60]}"),
+        "auth.login_failed",
+        f"username:{username[:60]}",
+        at=now,
+        city_code=city,
+        details={"address": address},
+    )
+
+
+async def open_web_session(
+    session: AsyncSession, user: User, password: str, *, now: dt.datetime, hours: int
+) -> SignedIn:
+    """Start a signed-in browser session for ``user`` (whose password was just checked)."""
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     expires = now + dt.timedelta(hours=hours)
@@ -134,6 +155,24 @@ async def sign_in(
         city_code=user.city_code,
     )
     return SignedIn(token, csrf, principal, expires)
+
+
+async def sign_in(
+    session: AsyncSession, username: str, password: str, *, now: dt.datetime, hours: int
+) -> SignedIn:
+    """Check the password and open a web session in the caller's transaction (CLI and tests).
+
+    The web app uses :func:`check_password`, :func:`record_failed_login` and
+    :func:`open_web_session` itself, so that a refused log-in is still recorded.
+    """
+    user = await check_password(session, username, password)
+    if user is None:
+        raise bad_credentials()
+    return await open_web_session(session, user, password, now=now, hours=hours)
+
+
+def bad_credentials() -> DomainError:
+    return DomainError(Message("用户名或密码错误", "Wrong user name or password"), 401, "bad_credentials")
 
 
 async def principal_for(session: AsyncSession, user: User) -> Principal:
@@ -158,4 +197,11 @@ async def resolve_session(
 
 async def sign_out(session: AsyncSession, token: str, principal: Principal, *, now: dt.datetime) -> None:
     await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
-    await record(session, Actor(principal.ref, principal.city_code), "auth.logout", principal.ref, at=now)
+    await record(
+        session,
+        Actor(principal.ref, principal.city_code),
+        "auth.logout",
+        principal.ref,
+        at=now,
+        city_code=principal.city_code,
+    )

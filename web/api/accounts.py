@@ -8,11 +8,12 @@ from sqlalchemy import select
 from remote_check.accounts.access import Permission
 from remote_check.accounts.models import User
 from remote_check.accounts.schemas import LoginRequest, MeResponse, UserCreateRequest, UserList, UserOut
-from remote_check.accounts.service import NewUser, create_user, sign_in, sign_out
+from remote_check.accounts.service import NewUser, create_user, sign_out
 from remote_check.audit.service import Actor
 from web.api.registry import Api, Call
 from web.context import SESSION_COOKIE, csrf_of
 from web.keys import CLOCK, SETTINGS
+from web.signin import sign_in_request
 
 api = Api("accounts")
 
@@ -31,10 +32,8 @@ def set_session_cookie(response: web.StreamResponse, request: web.Request, token
 
 @api.post("/api/login", summary="Sign in with a user name and password", public=True)
 async def login(call: Call, body: LoginRequest) -> MeResponse:
-    app = call.request.app
-    hours = app[SETTINGS].session_hours
-    async with call.transaction() as session:
-        signed = await sign_in(session, body.username, body.password, now=app[CLOCK].now(), hours=hours)
+    hours = call.request.app[SETTINGS].session_hours
+    signed = await sign_in_request(call.request, body.username, body.password)
     me = MeResponse(
         user_id=signed.principal.user_id,
         display_name=signed.principal.display_name,

@@ -58,10 +58,10 @@ class Call:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session (no transaction is committed)."""
-        from web.keys import DB
+        """A session that only reads (it never waits for SQLite's write lock)."""
+        from web.keys import DB_READ
 
-        async with self.request.app[DB]() as session:
+        async with self.request.app[DB_READ]() as session:
             yield session
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from remote_check.accounts.access import ROLE_LABELS, Permission, Principal, allowed
-from remote_check.accounts.service import sign_in, sign_out
+from remote_check.accounts.service import sign_out
 from remote_check.clock import local
 from remote_check.errors import DomainError
 from remote_check.programme.cities import BY_CODE
@@ -18,31 +19,35 @@ from web.api.accounts import set_session_cookie
 from web.context import SESSION_COOKIE, lang_of
 from web.keys import CLOCK, DB, SETTINGS
 from web.pages.common import signed_in
+from web.signin import sign_in_request
 
 routes = web.RouteTableDef()
 
 
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+def safe_next(target: str) -> str:
+    """Where to go after signing in: a path on this site only (no open redirect)."""
+    if any(ord(char) < 0x20 or char in "\\\x7f" for char in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return "/"
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 @routes.get("/login", name="login")
 @aiohttp_jinja2.template("login.html")
 async def login_page(request: web.Request) -> dict[str, Any]:
-    return {"error": "", "next": _safe_next(request.query.get("next", "/")), "username": ""}
+    return {"error": "", "next": safe_next(request.query.get("next", "/")), "username": ""}
 
 
 @routes.post("/login")
 async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", ""))
-    target = _safe_next(str(form.get("next", "/")))
+    target = safe_next(str(form.get("next", "/")))
     hours = request.app[SETTINGS].session_hours
     try:
-        async with request.app[DB]() as session, session.begin():
-            signed = await sign_in(
-                session, username, str(form.get("password", "")), now=request.app[CLOCK].now(), hours=hours
-            )
+        signed = await sign_in_request(request, username, str(form.get("password", "")))
     except DomainError as exc:
         context = {"error": exc.message.in_lang(lang_of(request)), "next": target, "username": username}
         return aiohttp_jinja2.render_template("login.html", request, context, status=exc.status)
