@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from remote_check.accounts.access import Principal
 from remote_check.audit.chain import ChainEntry, Finding, entry_hash, verify
 from remote_check.audit.models import AuditEntry, AuditHead
 
@@ -23,6 +24,11 @@ class Actor:
 
     ref: str
     city_code: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Actor:
+        """A signed-in user, with their city."""
+        return cls(principal.ref, principal.city_code)
 
     @classmethod
     def cli(cls) -> Actor:
@@ -43,7 +49,11 @@ async def record(
     city_code: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry (``action`` such as ``project.import`` or ``recording.view``)."""
+    """Append one entry (``action`` such as ``project.import`` or ``recording.view``).
+
+    The entry's city is ``city_code`` when given (the city of the thing acted on), else the actor's.
+    """
+    city_code = city_code if city_code is not None else actor.city_code
     head = (await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())).scalar_one()
     payload = _plain(details or {})
     seq = head.seq + 1
