@@ -7,6 +7,8 @@ The service runs on SQLite and PostgreSQL; the command line on a SQLite file mad
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import random
 import sqlite3
 from decimal import Decimal
@@ -244,13 +246,47 @@ async def test_a_city_restriction_and_cities_outside_the_round(db: Database) -> 
     assert found(details) == {(2, "city", "city_not_in_round")}
 
 
+async def test_a_coordinators_import_does_not_reveal_another_citys_data(db: Database) -> None:
+    await run(db, csv_file([row(1, FOSHAN)]))  # Foshan's project T-0001 and its enterprise
+    foshan_enterprise = FOSHAN["enterprise_name"]
+    probes = [
+        row(1, contract_amount="1.00", amount_paid="1.00", voucher_amount="1.00"),  # Foshan's project code
+        row(2, enterprise_credit_code=FOSHAN["enterprise_credit_code"], enterprise_name="随便写的名字"),
+    ]
+    details = await refused(db, csv_file(probes), restrict_city="4419")
+    assert found(details) == {
+        (2, "project_code", "project_other_city"),
+        (3, "enterprise_credit_code", "enterprise_other_city"),
+    }
+    assert [(d["zh"], d["en"]) for d in details] == [
+        ("该项目编号属于其他城市", "this project code belongs to another city"),
+        ("该统一社会信用代码属于其他城市的企业", "this credit code belongs to an enterprise of another city"),
+    ]
+    shown = repr(details)
+    for stored in (foshan_enterprise, "佛山", "Foshan", "4406", "合同金额", "Contract amount"):
+        assert stored not in shown
+    # The province (no city restriction) is told exactly what differs.
+    unrestricted = await refused(db, csv_file(probes))
+    assert found(unrestricted) == {
+        (2, "project_code", "exists_different"),
+        (3, "enterprise_name", "enterprise_mismatch"),
+        (3, "city", "enterprise_mismatch"),
+    }
+    assert any(foshan_enterprise in d["zh"] for d in unrestricted)
+
+
 async def test_gb18030_csv_with_english_headers_and_a_dry_run(db: Database) -> None:
     data = csv_file(
         [row(1, city="Dongguan"), row(2, FOSHAN, city="佛山市")], english=True, encoding="gb18030"
     )
     checked = await run(db, data, dry_run=True)
     assert (checked.created, checked.dry_run) == (2, True)
-    assert await counts(db) == EMPTY
+    assert await counts(db) == {**EMPTY, "audit_log": 1}
+    async with db.factory() as session:
+        entry = (await session.scalars(select(AuditEntry))).one()
+    assert (entry.action, entry.actor, entry.city_code) == ("project.import_dry_run", "user:1", "4419")
+    assert (entry.details["rows"], entry.details["created"]) == (2, 2)
+    assert "佛山" not in repr(entry.details)  # counts, no row data
     assert (await run(db, data)).created == 2
 
 
@@ -330,6 +366,17 @@ def test_cli_prints_every_problem_and_exits_2_having_stored_nothing(upgraded: Pa
     ) in result.output
     assert "第 4 行 [城市] 未知城市：Atlantis / row 4 [City] unknown city: Atlantis" in result.output
     assert _projects(upgraded) == 0
+    with sqlite3.connect(upgraded / "rc.sqlite3") as conn:
+        audited = conn.execute("SELECT actor, action, details FROM audit_log").fetchall()
+    assert [(actor, action) for actor, action, _ in audited] == [("cli", "project.import_refused")]
+    assert json.loads(audited[0][2]) == {
+        "file": "bad.csv",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "dry_run": False,
+        "rows": 3,
+        "problems": 2,
+        "by_code": {"unknown_city": 1, "voucher_above_contract": 1},
+    }
 
 
 def test_cli_refuses_a_file_it_cannot_read(upgraded: Path) -> None:

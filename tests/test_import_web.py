@@ -84,6 +84,44 @@ async def test_a_coordinator_cannot_import_another_citys_rows(server: WebServer)
     assert await stored(server) == (0, 0)
 
 
+async def test_refused_imports_and_dry_runs_are_audited_with_counts_only(server: WebServer) -> None:
+    await server.add_user("dg.coord", Role.CITY_COORDINATOR, "4419")
+    browser = await server.signed_in("dg.coord")
+    refused = await browser.post("/api/imports", data=upload(csv_file([row(1), row(2, FOSHAN)]), "probe.csv"))
+    assert refused.status == 422
+    checked = await browser.post("/api/imports?dry_run=true", data=upload(csv_file([row(1)]), "check.csv"))
+    assert (await checked.json())["dry_run"] is True
+    form = await browser.get("/imports")
+    csrf = csrf_from_html(await form.text())
+    page = await browser.post(
+        "/imports", data=upload(csv_file([row(3, amount_paid="90000")]), csrf_token=csrf)
+    )
+    assert page.status == 422
+    async with server.db.factory() as session:
+        entries = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action.like("project.import%")).order_by(AuditEntry.seq)
+            )
+        ).all()
+    assert [(e.action, e.target, e.city_code) for e in entries] == [
+        ("project.import_refused", "file:probe.csv", "4419"),
+        ("project.import_dry_run", "file:check.csv", "4419"),
+        ("project.import_refused", "file:projects.csv", "4419"),
+    ]
+    assert entries[0].actor.startswith("user:")
+    assert {k: entries[0].details[k] for k in ("rows", "problems", "by_code", "dry_run")} == {
+        "rows": 2,
+        "problems": 1,
+        "by_code": {"other_city": 1},
+        "dry_run": False,
+    }
+    assert entries[2].details["by_code"] == {"paid_above_contract": 1}
+    for entry in entries:  # counts, never the rows' contents
+        assert FOSHAN["enterprise_name"] not in repr(entry.details)
+        assert row(1)["enterprise_credit_code"] not in repr(entry.details)
+    assert await stored(server) == (0, 0)
+
+
 async def test_who_may_import_and_what_must_be_sent(server: WebServer) -> None:
     await server.add_user("expert", Role.EXPERT)
     await server.add_user("admin", Role.PROVINCE_ADMIN)

@@ -12,7 +12,7 @@ from remote_check.audit.service import Actor
 from remote_check.clock import SystemClock
 from remote_check.database import transaction
 from remote_check.errors import DomainError
-from remote_check.imports.service import ImportSummary, import_file
+from remote_check.imports.service import ImportRefused, ImportSummary, import_file, record_refusal
 from remote_check.settings import Settings
 
 
@@ -63,16 +63,23 @@ def import_command(settings: Settings, file: Path, dry_run: bool, city_code: str
         sys.exit(2)
 
     async def _work(factory: Any) -> ImportSummary:
-        async with transaction(factory) as session:
-            return await import_file(
-                session,
-                file.name,
-                data,
-                actor=Actor.cli(),
-                now=SystemClock().now(),
-                restrict_city=city_code,
-                dry_run=dry_run,
-            )
+        now = SystemClock().now()
+        try:
+            async with transaction(factory) as session:
+                return await import_file(
+                    session,
+                    file.name,
+                    data,
+                    actor=Actor.cli(),
+                    now=now,
+                    restrict_city=city_code,
+                    dry_run=dry_run,
+                )
+        except ImportRefused as refused:
+            # The refusal rolled the import back; its audit entry has a transaction of its own.
+            async with transaction(factory) as session:
+                await record_refusal(session, refused, actor=Actor.cli(), now=now, restrict_city=city_code)
+            raise
 
     try:
         summary = run_db(settings, _work)

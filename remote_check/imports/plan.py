@@ -5,6 +5,10 @@ number already imported unchanged, the enterprises, suppliers and products to re
 problem found against the database: another city's rows, unknown or excluded cities, project
 codes stored with different data, barred enterprises and suppliers, delisted suppliers, and
 enterprises, suppliers or products the file describes differently from the stored ones.
+
+With ``restrict_city`` (a city coordinator's import) the import must not become a way to look
+up other cities' data: a project code or an enterprise credit code stored for another city is
+reported only as "belongs to another city", never with the stored values or which fields differ.
 """
 
 from __future__ import annotations
@@ -115,7 +119,9 @@ async def _check_cities(
     return kept
 
 
-async def _split_existing_projects(session: AsyncSession, plan: Plan, records: list[ProjectRecord]) -> None:
+async def _split_existing_projects(
+    session: AsyncSession, plan: Plan, records: list[ProjectRecord], restrict_city: str | None
+) -> None:
     rows = await _in_chunks(
         session,
         lambda codes: (
@@ -132,6 +138,15 @@ async def _split_existing_projects(session: AsyncSession, plan: Plan, records: l
         facts = stored.get(rec.code)
         if facts is None:
             plan.new.append(rec)
+            continue
+        if restrict_city is not None and facts["city"] != restrict_city:
+            plan.add(
+                rec,
+                "project_code",
+                "project_other_city",
+                "该项目编号属于其他城市",
+                "this project code belongs to another city",
+            )
             continue
         differ = [name for name, value in _record_facts(rec).items() if facts[name] != value]
         if not differ:
@@ -186,7 +201,18 @@ async def _load_entities(session: AsyncSession, plan: Plan) -> None:
         plan.products[(by_id[prod.supplier_id].credit_code, prod.name)] = prod
 
 
-def _check_enterprise(plan: Plan, rec: ProjectRecord, ent: Enterprise, today: dt.date) -> None:
+def _check_enterprise(
+    plan: Plan, rec: ProjectRecord, ent: Enterprise, today: dt.date, restrict_city: str | None
+) -> None:
+    if restrict_city is not None and ent.city_code != restrict_city:
+        plan.add(
+            rec,
+            "enterprise_credit_code",
+            "enterprise_other_city",
+            "该统一社会信用代码属于其他城市的企业",
+            "this credit code belongs to an enterprise of another city",
+        )
+        return
     if ent.barred_until is not None and ent.barred_until >= today:
         plan.add(
             rec,
@@ -265,12 +291,12 @@ async def make_plan(
     """
     plan = Plan(problems=list(problems))
     kept = await _check_cities(session, plan, records, restrict_city)
-    await _split_existing_projects(session, plan, kept)
+    await _split_existing_projects(session, plan, kept, restrict_city)
     await _load_entities(session, plan)
     for rec in plan.new:
         ent = plan.enterprises.get(rec.enterprise.credit_code)
         if ent is not None:
-            _check_enterprise(plan, rec, ent, today)
+            _check_enterprise(plan, rec, ent, today, restrict_city)
         sup = plan.suppliers.get(rec.supplier.credit_code)
         if sup is not None:
             _check_supplier(plan, rec, sup, today)

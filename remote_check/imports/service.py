@@ -9,12 +9,18 @@ A row whose project code is already stored with the same data is *skipped* (so i
 same file twice changes nothing); with different data it is a problem. Existing enterprises
 and suppliers are reused by credit code, products by supplier and name, but only if the file
 describes them as stored.
+
+Every attempt is audited: ``project.import`` (stored), ``project.import_dry_run`` (checked only)
+and ``project.import_refused`` (problems found), each with counts and never with row data. A
+refusal rolls back the caller's transaction, so the caller records it afterwards in a
+transaction of its own with :func:`record_refusal`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,17 +73,58 @@ class ImportSummary:
         }
 
 
-def refusal(problems: Sequence[Problem]) -> DomainError:
-    """The 422 that carries every problem (both languages) in ``details``."""
-    count = len(problems)
-    return DomainError(
-        Message(
-            f"导入失败：发现 {count} 个问题，未保存任何数据",
-            f"Import refused: {count} problem{'s' if count != 1 else ''} found; nothing was stored",
-        ),
-        422,
-        "import_invalid",
-        [p.detail() for p in sorted(problems, key=Problem.sort_key)],
+class ImportRefused(DomainError):
+    """The 422 that carries every problem (both languages) in ``details``, and what the audit needs."""
+
+    def __init__(
+        self, problems: Sequence[Problem], *, rows: int, source: str, digest: str, dry_run: bool
+    ) -> None:
+        count = len(problems)
+        super().__init__(
+            Message(
+                f"导入失败：发现 {count} 个问题，未保存任何数据",
+                f"Import refused: {count} problem{'s' if count != 1 else ''} found; nothing was stored",
+            ),
+            422,
+            "import_invalid",
+            [p.detail() for p in sorted(problems, key=Problem.sort_key)],
+        )
+        self.rows = rows
+        self.source = source
+        self.digest = digest
+        self.dry_run = dry_run
+
+    def counts(self) -> dict[str, object]:
+        """Rows, problems and problems per code: what the audit log keeps (no row data)."""
+        by_code = Counter(d["code"] for d in self.details)
+        return {"rows": self.rows, "problems": len(self.details), "by_code": dict(sorted(by_code.items()))}
+
+
+async def record_refusal(
+    session: AsyncSession,
+    refused: ImportRefused,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    restrict_city: str | None = None,
+) -> None:
+    """Audit a refused import (``project.import_refused``) with its counts.
+
+    Call it in a transaction of its own after the import's transaction rolled back.
+    """
+    await record(
+        session,
+        actor,
+        "project.import_refused",
+        f"file:{refused.source}",
+        at=now,
+        city_code=restrict_city,
+        details={
+            "file": refused.source,
+            "sha256": refused.digest,
+            "dry_run": refused.dry_run,
+            **refused.counts(),
+        },
     )
 
 
@@ -162,14 +209,18 @@ async def import_table(
     """Check ``table`` against the file rules and the database, then store it or raise with every problem.
 
     ``restrict_city`` (a city coordinator's city) makes rows of other cities problems. With
-    ``dry_run`` nothing is written, not even the audit entry. ``now`` is the import time.
+    ``dry_run`` nothing is stored but the ``project.import_dry_run`` audit entry. On any problem
+    :class:`ImportRefused` is raised (audit it with :func:`record_refusal` after the rollback).
+    ``now`` is the import time.
     """
     validation = validate(table)
     plan = await make_plan(
         session, validation.records, validation.problems, today=local(now).date(), restrict_city=restrict_city
     )
     if plan.problems:
-        raise refusal(plan.problems)
+        raise ImportRefused(
+            plan.problems, rows=validation.rows, source=source, digest=digest, dry_run=dry_run
+        )
     distinct_ent = {r.enterprise.credit_code for r in plan.new}
     distinct_sup = {r.supplier.credit_code for r in plan.new}
     distinct_prod = {(r.supplier.credit_code, r.product.name) for r in plan.new}
@@ -185,7 +236,17 @@ async def import_table(
         products_reused=len(distinct_prod & plan.products.keys()),
         dry_run=dry_run,
     )
+    details = {"file": source, "sha256": digest, **summary.counts()}
     if dry_run:
+        await record(
+            session,
+            actor,
+            "project.import_dry_run",
+            f"file:{source}",
+            at=now,
+            city_code=restrict_city,
+            details=details,
+        )
         return summary
     try:
         await _store(session, plan, now)
@@ -203,7 +264,7 @@ async def import_table(
         f"file:{source}",
         at=now,
         city_code=restrict_city,
-        details={"file": source, "sha256": digest, **summary.counts()},
+        details=details,
     )
     return summary
 

@@ -10,7 +10,7 @@ from remote_check.accounts.access import Permission, Principal, ScopeKind, proje
 from remote_check.audit.service import Actor
 from remote_check.errors import DomainError, invalid
 from remote_check.imports.schemas import ImportQuery, ImportResult
-from remote_check.imports.service import ImportSummary, import_file
+from remote_check.imports.service import ImportRefused, ImportSummary, import_file, record_refusal
 from web.api.registry import Api, Call
 from web.keys import CLOCK, DB
 
@@ -50,19 +50,23 @@ def localised(error: DomainError, lang: str) -> DomainError:
 async def run_import(
     request: web.Request, principal: Principal, filename: str, data: bytes, *, dry_run: bool
 ) -> ImportSummary:
-    """Import in one transaction; a city coordinator may import only their own city's rows."""
+    """Import in one transaction; a city coordinator may import only their own city's rows.
+
+    A refusal rolls that transaction back; it is then audited in a transaction of its own.
+    """
     scope = project_scope(principal)
     restrict = scope.city_code if scope.kind == ScopeKind.CITY else None
-    async with request.app[DB]() as session, session.begin():
-        return await import_file(
-            session,
-            filename,
-            data,
-            actor=Actor(principal.ref, principal.city_code),
-            now=request.app[CLOCK].now(),
-            restrict_city=restrict,
-            dry_run=dry_run,
-        )
+    actor = Actor.of(principal)
+    now = request.app[CLOCK].now()
+    try:
+        async with request.app[DB]() as session, session.begin():
+            return await import_file(
+                session, filename, data, actor=actor, now=now, restrict_city=restrict, dry_run=dry_run
+            )
+    except ImportRefused as refused:
+        async with request.app[DB]() as session, session.begin():
+            await record_refusal(session, refused, actor=actor, now=now, restrict_city=restrict)
+        raise
 
 
 @api.post(
