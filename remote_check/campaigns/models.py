@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from remote_check.database import Base, Money, UTCDateTime
@@ -48,9 +48,22 @@ class Campaign(Base):
 
 
 class Draw(Base):
-    """One reproducible random draw of a campaign's sample; immutable once published."""
+    """One reproducible random draw of a campaign's sample; immutable once published.
+
+    A campaign has at most one published draw: the services lock the campaign's row, and the
+    partial unique index below makes the database itself refuse a second one.
+    """
 
     __tablename__ = "draws"
+    __table_args__ = (
+        Index(
+            "uq_draws_published_campaign_id",
+            "campaign_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Scope, ScopeKind
@@ -213,6 +214,7 @@ async def create_draw(
         )
     if target.ratio is not None and target.ratio != target.ratio.quantize(RATIO_PLACES):
         raise invalid("抽取比例最多 4 位小数", "The ratio has at most 4 decimals", field="ratio")
+    campaign = await lock_campaign(session, campaign.id)
     if campaign.status == CampaignStatus.CLOSED:
         raise Conflict(Message("抽查批次已结束", "The campaign is closed"))
     await _refuse_if_published(session, campaign.id)
@@ -277,17 +279,41 @@ async def create_draw(
     return draw
 
 
+async def lock_campaign(session: AsyncSession, campaign_id: int) -> Campaign:
+    """The campaign's row, locked until the end of the transaction and read afresh.
+
+    Drawing and publishing lock it first, so that two of them for one campaign run one after
+    the other on PostgreSQL: the second sees what the first committed (on SQLite every
+    transaction is ``BEGIN IMMEDIATE``, so writers already run one at a time).
+    """
+    campaign = await session.scalar(
+        select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if campaign is None:
+        raise NotFound("抽查批次", "Campaign")
+    return campaign
+
+
 async def _refuse_if_published(session: AsyncSession, campaign_id: int) -> None:
     published = await session.scalar(
         select(Draw.id).where(Draw.campaign_id == campaign_id, Draw.status == DrawStatus.PUBLISHED)
     )
     if published is not None:
-        raise Conflict(
-            Message(
-                f"该批次已发布抽查名单（第 {published} 号），不能再抽取或发布",
-                f"The campaign's sample is already published (draw {published}); it cannot change",
-            )
+        raise _published_conflict(published)
+
+
+def _published_conflict(published: int | None) -> Conflict:
+    which_zh = f"（第 {published} 号）" if published is not None else ""
+    which_en = f" (draw {published})" if published is not None else ""
+    return Conflict(
+        Message(
+            f"该批次已发布抽查名单{which_zh}，不能再抽取或发布",
+            f"The campaign's sample is already published{which_en}; it cannot change",
         )
+    )
 
 
 async def entries_of(session: AsyncSession, draw_id: int) -> list[DrawEntry]:
@@ -298,15 +324,25 @@ async def entries_of(session: AsyncSession, draw_id: int) -> list[DrawEntry]:
 
 
 async def publish_draw(session: AsyncSession, draw_id: int, *, actor: Actor, now: dt.datetime) -> Draw:
-    """Publish a draft: its projects become ``sampled`` and get their checklists; then it is immutable."""
-    draw = await session.scalar(select(Draw).where(Draw.id == draw_id).with_for_update())
+    """Publish a draft: its projects become ``sampled`` and get their checklists; then it is immutable.
+
+    The campaign's row is locked first (then the draw's), so that of two drafts published at
+    once exactly one is; the other is refused with a 409. The partial unique index on published
+    draws backs this up in the database itself.
+    """
+    campaign_id = await session.scalar(select(Draw.campaign_id).where(Draw.id == draw_id))
+    if campaign_id is None:
+        raise NotFound("抽查名单", "Draw")
+    campaign = await lock_campaign(session, campaign_id)
+    draw = await session.scalar(
+        select(Draw).where(Draw.id == draw_id).with_for_update().execution_options(populate_existing=True)
+    )
     if draw is None:
         raise NotFound("抽查名单", "Draw")
     if draw.status == DrawStatus.PUBLISHED:
         raise Conflict(
             Message("抽查名单已发布，不能更改或重新发布", "The draw is published and cannot change")
         )
-    campaign = await get_campaign(session, draw.campaign_id)
     await _refuse_if_published(session, campaign.id)
     thresholds = Thresholds.from_dict(draw.thresholds)
     entries = await entries_of(session, draw.id)
@@ -337,7 +373,11 @@ async def publish_draw(session: AsyncSession, draw_id: int, *, actor: Actor, now
     draw.published_at = now
     if campaign.status == CampaignStatus.PLANNING:
         campaign.status = CampaignStatus.CHECKING
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Only the one-published-draw index can fail here; the campaign lock makes it a backstop.
+        raise _published_conflict(None) from None
     await record(
         session,
         actor,

@@ -444,6 +444,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("draws", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_draws_campaign_id"), ["campaign_id"], unique=False)
+        batch_op.create_index(
+            "uq_draws_published_campaign_id",
+            ["campaign_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'published'"),
+            postgresql_where=sa.text("status = 'published'"),
+        )
 
     op.create_table(
         "bookings",
@@ -610,6 +617,7 @@ def downgrade() -> None:
 
     op.drop_table("bookings")
     with op.batch_alter_table("draws", schema=None) as batch_op:
+        batch_op.drop_index("uq_draws_published_campaign_id")
         batch_op.drop_index(batch_op.f("ix_draws_campaign_id"))
 
     op.drop_table("draws")
