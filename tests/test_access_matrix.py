@@ -78,7 +78,7 @@ def c(
 
 SEES_DG_PROJECT = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
 SEES_FS_CLUSTER = {"admin", "fs_coord", "auditor", "alliance"}
-SEES_DG_CITY = {"admin", "dg_coord", "auditor", "dg_auditor", "alliance"}
+SEES_DG_CITY = {"admin", "dg_coord", "auditor", "dg_auditor"}  # a city's plans: not alliance staff
 DG_WRITERS = {"admin", "dg_coord"}
 
 CASES: list[Case] = [

@@ -139,6 +139,20 @@ async def test_bad_draw_requests_are_422_in_the_users_language(server: WebServer
         assert await session.scalar(select(func.count()).select_from(Draw)) == 1
 
 
+async def test_alliance_staff_see_no_campaigns_or_draws(server: WebServer) -> None:
+    """Campaigns, budgets and draws are a city's plans: alliance staff see cluster projects only."""
+    _, campaign_id, draw_id = await _coordinator_with_draw(server)
+    await server.add_user("alliance", Role.ALLIANCE_STAFF)
+    alliance = await server.signed_in("alliance")
+    assert (await (await alliance.get("/api/campaigns")).json())["items"] == []
+    assert "800000" not in await (await alliance.get("/campaigns")).text()
+    assert (await alliance.get(f"/api/campaigns/{campaign_id}")).status == 403
+    assert (await alliance.get(f"/api/draws/{draw_id}")).status == 403
+    assert (await alliance.get(f"/api/draws/{draw_id}/verify")).status == 403
+    assert (await alliance.get(f"/campaigns/{campaign_id}")).status == 403
+    assert (await alliance.get(f"/draws/{draw_id}")).status == 403
+
+
 async def test_experts_see_no_campaigns_and_cannot_draw(server: WebServer) -> None:
     _, campaign_id, _ = await _coordinator_with_draw(server)
     await server.add_user("expert", Role.EXPERT)

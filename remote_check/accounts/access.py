@@ -102,11 +102,16 @@ def project_scope(principal: Principal) -> Scope:
 
 
 def sees_city(principal: Principal, city_code: str) -> bool:
-    """Whether city-level things (campaigns, draws, budgets) of ``city_code`` are visible."""
+    """Whether city-level things (campaigns, draws, budgets) of ``city_code`` are visible.
+
+    They are a city's own plans: the province (admins, province-wide auditors) sees every city's,
+    a coordinator or city auditor their city's. Alliance staff (cluster projects and their
+    sessions only) and experts (their panels' projects) see none.
+    """
     scope = project_scope(principal)
     if scope.kind == ScopeKind.CITY:
         return scope.city_code == city_code
-    return scope.kind in (ScopeKind.ALL, ScopeKind.CLUSTER)
+    return scope.kind == ScopeKind.ALL
 
 
 def require_city(principal: Principal, city_code: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeVarTuple
 
 from sqlalchemy import Select, false, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from remote_check.accounts.access import Principal, Scope, ScopeKind, project_scope
 from remote_check.programme.models import VoucherProject
@@ -34,3 +35,16 @@ def scope_projects(stmt: Select[*Ts], scope: Scope) -> Select[*Ts]:
 def scoped(stmt: Select[*Ts], principal: Principal) -> Select[*Ts]:
     """``stmt`` (over ``voucher_projects``) restricted to what ``principal`` may see."""
     return scope_projects(stmt, project_scope(principal))
+
+
+def scope_cities(stmt: Select[*Ts], city_column: InstrumentedAttribute[str], scope: Scope) -> Select[*Ts]:
+    """Restrict a statement over city-level things (campaigns, draws) to the cities ``scope`` sees.
+
+    The SQL form of :func:`remote_check.accounts.access.sees_city`: every city for the province,
+    one city for a coordinator or city auditor, none for alliance staff and experts.
+    """
+    if scope.kind == ScopeKind.ALL:
+        return stmt
+    if scope.kind == ScopeKind.CITY:
+        return stmt.where(city_column == scope.city_code)
+    return stmt.where(false())

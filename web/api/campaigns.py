@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, Principal, project_scope, require_city
+from remote_check.accounts.access import Permission, Principal, require_city
 from remote_check.audit.service import Actor
 from remote_check.campaigns import review, service
 from remote_check.campaigns.models import Draw
@@ -26,6 +26,7 @@ from remote_check.campaigns.schemas import (
     campaign_out,
     draw_summary,
 )
+from remote_check.campaigns.visible import visible_campaigns
 from web.api.registry import Api, Call
 from web.keys import CLOCK, SETTINGS
 
@@ -75,7 +76,7 @@ async def draw_out(session: AsyncSession, draw: Draw, city_code: str, lang: str)
 )
 async def list_campaigns(call: Call) -> CampaignList:
     async with call.read() as session:
-        campaigns = await service.list_campaigns(session, project_scope(call.user))
+        campaigns = await visible_campaigns(session, call.user)
     return CampaignList(items=[campaign_out(c) for c in campaigns])
 
 

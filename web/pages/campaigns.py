@@ -10,11 +10,12 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, Principal, allowed, project_scope, require_city
+from remote_check.accounts.access import Permission, Principal, allowed, require_city
 from remote_check.audit.service import Actor
 from remote_check.campaigns import review, service
 from remote_check.campaigns.models import DrawStatus
 from remote_check.campaigns.sampling import REASON_LABELS, Reason, Target
+from remote_check.campaigns.visible import visible_campaigns
 from remote_check.errors import DomainError, invalid
 from remote_check.programme.cities import CITIES
 from remote_check.programme.status import LABELS as STATUS_LABELS
@@ -56,7 +57,7 @@ def _decimal(text: str, field: str, zh: str, en: str) -> Decimal:
 
 
 async def _list_context(session: AsyncSession, request: web.Request, principal: Principal) -> dict[str, Any]:
-    campaigns = await service.list_campaigns(session, project_scope(principal))
+    campaigns = await visible_campaigns(session, principal)
     cities = [c for c in CITIES if principal.city_code is None or c.code == principal.city_code]
     return {
         "campaigns": campaigns,
