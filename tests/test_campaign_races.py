@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.audit.service import Actor
 from remote_check.campaigns import service
-from remote_check.campaigns.models import Draw, DrawEntry, DrawStatus
+from remote_check.campaigns.models import Campaign, Draw, DrawEntry, DrawStatus
 from remote_check.campaigns.sampling import Target, Thresholds
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
@@ -47,6 +47,7 @@ async def blocked_or_done(db: Database, task: asyncio.Task[Any]) -> None:
                     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
             )
+            await conn.rollback()  # pg_stat_activity is a snapshot per transaction
             if waiting:
                 return
             await asyncio.wait({task}, timeout=0.01)
@@ -194,3 +195,27 @@ async def test_the_database_itself_refuses_a_second_published_draw(db: Database,
             )
         ).all()
     assert list(statuses) == [DrawStatus.PUBLISHED, DrawStatus.DRAFT]  # drafts may sit beside it
+
+
+async def test_the_same_campaign_opened_twice_at_once_is_a_409(db: Database, clock: FixedClock) -> None:
+    def open_dongguan_2019(budget: str) -> Callable[[AsyncSession], Awaitable[object]]:
+        async def _do(session: AsyncSession) -> object:
+            return await service.create_campaign(
+                session,
+                service.NewCampaign("4419", "2019", Decimal(budget), dt.date(2020, 6, 30)),
+                actor=ACTOR,
+                now=clock.now(),
+                created_by=None,
+            )
+
+        return _do
+
+    refused = await race(db, open_dongguan_2019("1.00"), open_dongguan_2019("2.00"))
+
+    assert isinstance(refused, DomainError)
+    assert refused.status == 409
+    assert refused.message.en == "Dongguan already has a 2019 campaign"
+    assert refused.message.zh == "东莞2019 的抽查批次已存在"
+    async with db.factory() as session:
+        budgets = (await session.scalars(select(Campaign.budget))).all()
+    assert list(budgets) == [Decimal("1.00")]

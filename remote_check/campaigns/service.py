@@ -75,12 +75,11 @@ async def create_campaign(
         raise invalid("请填写抽查年度", "Give the period", field="period")
     if new.budget < 0:
         raise invalid("预算不能为负数", "The budget cannot be negative", field="budget")
+    taken = Conflict(
+        Message(f"{city.name_zh}{period} 的抽查批次已存在", f"{city.name_en} already has a {period} campaign")
+    )
     if await find_campaign(session, new.city_code, period) is not None:
-        raise Conflict(
-            Message(
-                f"{city.name_zh}{period} 的抽查批次已存在", f"{city.name_en} already has a {period} campaign"
-            )
-        )
+        raise taken
     campaign = Campaign(
         city_code=new.city_code,
         period=period,
@@ -91,8 +90,14 @@ async def create_campaign(
         created_at=now,
         created_by=created_by,
     )
-    session.add(campaign)
-    await session.flush()
+    try:
+        # A savepoint: a campaign committed meanwhile by another transaction (the check above
+        # cannot see it yet on PostgreSQL) fails the unique constraint; that is the same 409.
+        async with session.begin_nested():
+            session.add(campaign)
+            await session.flush()
+    except IntegrityError:
+        raise taken from None
     await record(
         session,
         actor,
