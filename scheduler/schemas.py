@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from remote_check.paging import MAX_PAGE
 from scheduler.models import GuestKind, PanelRole, SessionStatus
 
 
@@ -45,7 +46,7 @@ class SessionQuery(BaseModel):
     supplier_id: int | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
 
 
 class PartyOut(BaseModel):

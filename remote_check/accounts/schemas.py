@@ -29,9 +29,9 @@ class UserCreateRequest(BaseModel):
     display_name: str = Field(min_length=1, max_length=100)
     role: Role
     password: str = Field(min_length=1, max_length=200)
-    city_code: str | None = None
-    organisation: str = ""
-    email: str = ""
+    city_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+    organisation: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200)
 
 
 class UserOut(BaseModel):

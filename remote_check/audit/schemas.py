@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from remote_check.errors import Message
+from remote_check.paging import MAX_PAGE
 
 
 class AuditQuery(BaseModel):
@@ -33,7 +34,7 @@ class AuditQuery(BaseModel):
     actor: str | None = Field(default=None, max_length=100)
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=200)
 
     @model_validator(mode="before")

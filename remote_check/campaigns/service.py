@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Scope, ScopeKind
 from remote_check.audit.service import Actor, record
+from remote_check.campaigns.fields import checked_fields
 from remote_check.campaigns.models import Campaign, CampaignStatus, Draw, DrawEntry, DrawMode, DrawStatus
 from remote_check.campaigns.sampling import (
     ALGORITHM,
@@ -70,11 +71,8 @@ async def create_campaign(
         raise invalid(
             f"未知城市代码 {new.city_code}", f"Unknown city code {new.city_code}", field="city_code"
         )
-    period = new.period.strip()
-    if not period:
-        raise invalid("请填写抽查年度", "Give the period", field="period")
-    if new.budget < 0:
-        raise invalid("预算不能为负数", "The budget cannot be negative", field="budget")
+    fields = checked_fields(new.period, new.title, new.budget)
+    period = fields.period
     taken = Conflict(
         Message(f"{city.name_zh}{period} 的抽查批次已存在", f"{city.name_en} already has a {period} campaign")
     )
@@ -83,7 +81,7 @@ async def create_campaign(
     campaign = Campaign(
         city_code=new.city_code,
         period=period,
-        title=new.title.strip() or f"{city.name_zh}{period}年度服务券抽查",
+        title=fields.title or f"{city.name_zh}{period}年度服务券抽查",
         budget=new.budget,
         deadline=new.deadline,
         status=CampaignStatus.PLANNING,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from remote_check.database import FEN
+from remote_check.paging import MAX_PAGE
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 
 
@@ -57,7 +58,7 @@ class ProjectQuery(BaseModel):
     )
     key_only: bool = Field(default=False, description="Only key projects (重点项目)")
     cluster_only: bool = Field(default=False, description="Only industrial-cluster pilot projects")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=200)
 
     @model_validator(mode="before")

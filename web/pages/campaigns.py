@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import aiohttp_jinja2
@@ -15,13 +14,14 @@ from remote_check.audit.service import Actor
 from remote_check.campaigns import review, service
 from remote_check.campaigns.models import DrawStatus
 from remote_check.campaigns.sampling import REASON_LABELS, Reason, Target
+from remote_check.campaigns.schemas import CampaignCreate, DrawCreate
 from remote_check.campaigns.visible import visible_campaigns
-from remote_check.errors import DomainError, invalid
+from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import CITIES
 from remote_check.programme.status import LABELS as STATUS_LABELS
 from web.context import lang_of
 from web.keys import CLOCK, DB, SETTINGS
-from web.pages.common import signed_in
+from web.pages.common import parse_form, signed_in
 
 routes = web.RouteTableDef()
 
@@ -46,14 +46,19 @@ async def _form(request: web.Request) -> dict[str, str]:
     return {k: str(v).strip() for k, v in (await request.post()).items()}
 
 
-def _decimal(text: str, field: str, zh: str, en: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise invalid(f"{zh}应为数字", f"{en} must be a number", field=field) from None
-    if not value.is_finite():
-        raise invalid(f"{zh}应为数字", f"{en} must be a number", field=field)
-    return value
+# The forms' fields as their labels name them, for refusals ("预算应为数字", "Budget must be a number").
+CAMPAIGN_LABELS = {
+    "city_code": Message("城市", "City"),
+    "period": Message("抽查年度", "Period"),
+    "title": Message("标题", "Title"),
+    "budget": Message("预算", "Budget"),
+    "deadline": Message("截止日期", "Deadline"),
+}
+DRAW_LABELS = {
+    "ratio": Message("抽取比例", "Ratio"),
+    "count": Message("抽取数量", "Count"),
+    "seed": Message("随机种子", "Seed"),
+}
 
 
 async def _list_context(session: AsyncSession, request: web.Request, principal: Principal) -> dict[str, Any]:
@@ -83,19 +88,9 @@ async def campaigns_create(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     try:
         require_city(principal, form.get("city_code", ""))
-        try:
-            deadline = dt.date.fromisoformat(form.get("deadline", ""))
-        except ValueError:
-            raise invalid(
-                "截止日期格式应为 YYYY-MM-DD", "The deadline is a date (YYYY-MM-DD)", field="deadline"
-            ) from None
-        new = service.NewCampaign(
-            city_code=form.get("city_code", ""),
-            period=form.get("period", ""),
-            budget=_decimal(form.get("budget", ""), "budget", "预算", "The budget"),
-            deadline=deadline,
-            title=form.get("title", ""),
-        )
+        typed = {k: v for k, v in form.items() if k in CAMPAIGN_LABELS}
+        body = parse_form(CampaignCreate, typed, CAMPAIGN_LABELS)
+        new = service.NewCampaign(body.city_code, body.period, body.budget, body.deadline, body.title)
         async with request.app[DB]() as session, session.begin():
             campaign = await service.create_campaign(
                 session,
@@ -143,14 +138,16 @@ async def campaign_page(request: web.Request) -> web.StreamResponse:
     return aiohttp_jinja2.render_template("campaigns/detail.html", request, context)
 
 
-def _target(form: dict[str, str], default_ratio: Decimal) -> Target:
-    if form.get("mode") == "count":
-        try:
-            return Target(count=int(form.get("count", "")))
-        except ValueError:
-            raise invalid("抽取数量应为整数", "The count must be a whole number", field="count") from None
-    text = form.get("ratio", "")
-    return Target(ratio=_decimal(text, "ratio", "抽取比例", "The ratio") if text else default_ratio)
+def _target(form: dict[str, str], default_ratio: Decimal) -> tuple[Target, str | None]:
+    """The draw form (mode, then ratio or count; seed) checked by the API's :class:`DrawCreate`."""
+    typed = (
+        {"count": form.get("count", "")} if form.get("mode") == "count" else {"ratio": form.get("ratio", "")}
+    )
+    typed["seed"] = form.get("seed", "")
+    body = parse_form(DrawCreate, {k: v for k, v in typed.items() if v}, DRAW_LABELS)
+    if body.count is not None:
+        return Target(count=body.count), body.seed
+    return Target(ratio=body.ratio if body.ratio is not None else default_ratio), body.seed
 
 
 @routes.post("/campaigns/{id:\\d+}/draws")
@@ -159,14 +156,15 @@ async def draw_create(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     settings = request.app[SETTINGS].sampling
     try:
+        target, seed = _target(form, settings.default_ratio)
         async with request.app[DB]() as session, session.begin():
             campaign = await service.get_campaign(session, _id(request))
             require_city(principal, campaign.city_code)
             draw = await service.create_draw(
                 session,
                 campaign,
-                target=_target(form, settings.default_ratio),
-                seed=form.get("seed") or None,
+                target=target,
+                seed=seed,
                 thresholds=service.thresholds_from(settings),
                 actor=_actor(principal),
                 now=request.app[CLOCK].now(),

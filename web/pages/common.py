@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
 
 from remote_check.accounts.access import Permission, Principal, require
 from remote_check.errors import DomainError, Message
+from web.api.registry import validation_error
 from web.context import principal_of
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def signed_in(request: web.Request, permission: Permission | None = None) -> Principal:
@@ -19,8 +26,27 @@ def signed_in(request: web.Request, permission: Permission | None = None) -> Pri
     return principal
 
 
-def page_number(request: web.Request) -> int:
+def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, Message]) -> M:
+    """A page's form checked by the API's request model ``model``.
+
+    Bad input is the API's 422 (:func:`web.api.registry.validation_error`, the same ``details``),
+    its message naming each bad field by its label on the form, in both languages: "预算应为数字",
+    "Budget must be a number". A refusal of the whole form (no field) is its message alone.
+    """
     try:
-        return max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        return 1
+        return model.model_validate(data)
+    except ValidationError as exc:
+        zh, en = validation_error(exc, "zh"), validation_error(exc, "en")
+        texts: dict[str, list[str]] = {"zh": [], "en": []}
+        for lang, error in (("zh", zh), ("en", en)):
+            for detail in error.details:
+                label = labels.get(detail["field"])
+                if label is None:
+                    texts[lang].append(detail["message"])
+                elif lang == "en":
+                    texts[lang].append(f"{label.en} {detail['message']}")
+                else:
+                    texts[lang].append(f"{label.zh}{detail['message']}")
+        raise DomainError(
+            Message("；".join(texts["zh"]), "; ".join(texts["en"])), 422, "invalid", en.details
+        ) from None

@@ -10,17 +10,27 @@ from sqlalchemy import select
 
 from remote_check.accounts.access import ROLE_LABELS, Permission
 from remote_check.accounts.models import Role, User
+from remote_check.accounts.schemas import UserCreateRequest
 from remote_check.accounts.service import NewUser, create_user
 from remote_check.audit.service import Actor
-from remote_check.errors import DomainError, invalid
+from remote_check.errors import DomainError, Message
 from remote_check.programme.cities import CITIES
 from web.context import lang_of
 from web.keys import CLOCK, DB
-from web.pages.common import signed_in
+from web.pages.common import parse_form, signed_in
 
 routes = web.RouteTableDef()
 
 FIELDS = ("username", "display_name", "role", "city_code", "organisation", "email")
+LABELS = {
+    "username": Message("用户名", "User name"),
+    "display_name": Message("姓名", "Display name"),
+    "role": Message("角色", "Role"),
+    "password": Message("密码", "Password"),
+    "city_code": Message("城市", "City"),
+    "organisation": Message("单位", "Organisation"),
+    "email": Message("电子邮箱", "Email"),
+}
 
 
 async def _context(request: web.Request, form: dict[str, str], error: str) -> dict[str, Any]:
@@ -47,21 +57,9 @@ async def users_page(request: web.Request) -> web.StreamResponse:
 
 
 def _new_user(form: dict[str, str], password: str) -> NewUser:
-    try:
-        role = Role(form["role"])
-    except ValueError:
-        raise invalid("请选择角色", "Choose a role", field="role") from None
-    if not form["display_name"]:
-        raise invalid("请填写姓名", "Enter a display name", field="display_name")
-    return NewUser(
-        username=form["username"],
-        display_name=form["display_name"],
-        role=role,
-        password=password,
-        city_code=form["city_code"] or None,
-        organisation=form["organisation"],
-        email=form["email"],
-    )
+    """The form checked by the API's :class:`UserCreateRequest` (a blank city is none)."""
+    data: dict[str, str | None] = {**form, "password": password, "city_code": form["city_code"] or None}
+    return NewUser(**parse_form(UserCreateRequest, data, LABELS).model_dump())
 
 
 @routes.post("/users")
