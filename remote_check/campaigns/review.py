@@ -11,11 +11,11 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from remote_check import csvsafe
 from remote_check.audit.models import AuditEntry
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import Draw, DrawEntry
@@ -134,26 +134,29 @@ CSV_HEADER = [
 ]
 
 
-def _csv_line(row: EntryRow) -> list[Any]:
+def _csv_line(row: EntryRow) -> list[object]:
+    """One drawn project's cells; every text (names come from imported files) made formula-safe."""
     f = row.entry.facts
-    return [
-        row.entry.position,
-        row.project.code,
-        row.enterprise.name,
-        row.enterprise.credit_code,
-        row.supplier.name,
-        row.product.name,
-        f.get("contract_amount", ""),
-        f.get("listed_price", ""),
-        f.get("ratio_to_listed") or "",
-        f.get("peer_median") or "",
-        f.get("ratio_to_peers") or "",
-        f.get("paid_ratio") or "",
-        "有 yes" if f.get("has_usage_logs") else "无 no",
-        "是 yes" if f.get("under_recheck") else "否 no",
-        "；".join(reason_label(r, "zh") for r in row.entry.reasons),
-        "; ".join(reason_label(r, "en") for r in row.entry.reasons),
-    ]
+    return csvsafe.row(
+        [
+            row.entry.position,
+            row.project.code,
+            row.enterprise.name,
+            row.enterprise.credit_code,
+            row.supplier.name,
+            row.product.name,
+            f.get("contract_amount", ""),
+            f.get("listed_price", ""),
+            f.get("ratio_to_listed") or "",
+            f.get("peer_median") or "",
+            f.get("ratio_to_peers") or "",
+            f.get("paid_ratio") or "",
+            "有 yes" if f.get("has_usage_logs") else "无 no",
+            "是 yes" if f.get("under_recheck") else "否 no",
+            "；".join(reason_label(r, "zh") for r in row.entry.reasons),
+            "; ".join(reason_label(r, "en") for r in row.entry.reasons),
+        ]
+    )
 
 
 async def export_csv(session: AsyncSession, draw_id: int, *, actor: Actor, now: dt.datetime) -> str:

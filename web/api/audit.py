@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from remote_check import csvsafe
 from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
 from remote_check.accounts.models import User
 from remote_check.audit.models import AuditEntry, AuditHead
@@ -121,11 +122,6 @@ async def verify_report(session: AsyncSession, principal: Principal, lang: str) 
     )
 
 
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (a cell starting with = + - @ is shown as text)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @api.get("/api/audit", summary="Audit log entries, newest first", permission=Permission.AUDIT_READ)
 async def audit_list(call: Call, query: AuditQuery) -> AuditPage:
     async with call.read() as session:
@@ -163,17 +159,19 @@ async def audit_export(call: Call, query: AuditQuery) -> web.Response:
         async for entry in result:
             count += 1
             writer.writerow(
-                [
-                    entry.seq,
-                    local(entry.at).isoformat(),
-                    _cell(entry.actor),
-                    entry.city_code or "",
-                    _cell(entry.action),
-                    _cell(entry.target),
-                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
-                    entry.prev_hash,
-                    entry.hash,
-                ]
+                csvsafe.row(
+                    [
+                        entry.seq,
+                        local(entry.at).isoformat(),
+                        entry.actor,
+                        entry.city_code or "",
+                        entry.action,
+                        entry.target,
+                        json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+                        entry.prev_hash,
+                        entry.hash,
+                    ]
+                )
             )
         filters = query.model_dump(mode="json", exclude={"page", "page_size"}, exclude_none=True)
         await record(
