@@ -18,6 +18,7 @@ transaction of its own with :func:`record_refusal`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -213,7 +214,10 @@ async def import_table(
     :class:`ImportRefused` is raised (audit it with :func:`record_refusal` after the rollback).
     ``now`` is the import time.
     """
-    validation = validate(table)
+    # Pure and CPU-bound (about 0.8 s for 20,000 rows): in a worker thread, and before the
+    # transaction's first statement, so that no lock is held meanwhile (SQLite's BEGIN IMMEDIATE
+    # is sent with the first statement). Callers import before anything else in the transaction.
+    validation = await asyncio.to_thread(validate, table)
     plan = await make_plan(
         session, validation.records, validation.problems, today=local(now).date(), restrict_city=restrict_city
     )
