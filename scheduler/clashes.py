@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from remote_check.clock import format_local
@@ -32,8 +32,13 @@ def clash_error(
     sessions: dict[int, CheckSession],
     parties: Parties,
     experts: Sequence[Expert],
+    visible: Collection[int] = frozenset(),
 ) -> Conflict:
-    """One 409 naming every clash: who is busy, where and when."""
+    """One 409 naming every clash: who is busy, where (which city) and when.
+
+    A blocking session is named by its id only if it is in ``visible`` (the caller's scope):
+    staggering needs the city and the time, not the ids of other cities' sessions.
+    """
     names = {e.id: e.name for e in experts}
     zh_parts: list[str] = []
     en_parts: list[str] = []
@@ -49,19 +54,22 @@ def clash_error(
             seen.add(held.session_id)
             other = sessions[held.session_id]
             city_zh, city_en = _city(other.city_code)
-            where_zh.append(f"{city_zh} {_when(other)}（会议 #{other.id}）")
-            where_en.append(f"{city_en} {_when(other)} (session #{other.id})")
-            details.append(
-                {
-                    "kind": demand.kind.value,
-                    "party_id": str(demand.party_id),
-                    "resource": held.resource,
-                    "session_id": str(other.id),
-                    "city_code": other.city_code,
-                    "starts_at": other.starts_at.isoformat(),
-                    "ends_at": other.ends_at.isoformat(),
-                }
-            )
+            detail = {
+                "kind": demand.kind.value,
+                "party_id": str(demand.party_id),
+                "resource": held.resource,
+                "city_code": other.city_code,
+                "starts_at": other.starts_at.isoformat(),
+                "ends_at": other.ends_at.isoformat(),
+            }
+            if other.id in visible:
+                where_zh.append(f"{city_zh} {_when(other)}（会议 #{other.id}）")
+                where_en.append(f"{city_en} {_when(other)} (session #{other.id})")
+                detail["session_id"] = str(other.id)
+            else:
+                where_zh.append(f"{city_zh} {_when(other)}")
+                where_en.append(f"{city_en} {_when(other)}")
+            details.append(detail)
         at_zh, at_en = "；".join(where_zh), "; ".join(where_en)
         if demand.kind == ResourceKind.SUPPLIER:
             name = parties.supplier.name

@@ -1,13 +1,14 @@
 """What a booking concerns, loaded within the caller's scope, and the rules it must pass.
 
-Every loader refuses a project outside the principal's scope with 403 (a coordinator sees
-only their city, alliance staff only cluster projects), an unknown one with 404.
+The loaders put the scope in the query (a coordinator sees only their city, alliance staff only
+cluster projects, an expert their panels' projects) and answer a project or session outside it
+exactly like an unknown one: 404, without reading or locking the other city's row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor
 from remote_check.clock import SHANGHAI
-from remote_check.errors import DomainError, Forbidden, Message, NotFound, invalid
+from remote_check.errors import DomainError, Message, invalid
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from remote_check.programme.scoping import scoped
+from remote_check.programme.scoping import project_in_scope, scoped, session_in_scope
 from scheduler.booking import MAX_LENGTH, conflict_reasons, panel_problems
 from scheduler.clashes import coi_error
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
@@ -41,24 +42,11 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.ref, principal.city_code)
 
 
-async def visible(session: AsyncSession, principal: Principal, project_id: int) -> bool:
-    """Whether ``principal``'s scope includes the project (city, cluster, panel)."""
-    stmt = scoped(select(VoucherProject.id).where(VoucherProject.id == project_id), principal)
-    return (await session.scalar(stmt)) is not None
-
-
 async def load_parties(
     session: AsyncSession, principal: Principal, project_id: int, *, lock: bool = False
 ) -> Parties:
-    """The project (locked for update if asked), refused with 404 if unknown, 403 if out of scope."""
-    stmt = select(VoucherProject).where(VoucherProject.id == project_id)
-    project = await session.scalar(stmt.with_for_update() if lock else stmt)
-    if project is None:
-        raise NotFound("项目", "Project")
-    if not await visible(session, principal, project_id):
-        raise Forbidden(
-            Message("无权处理该项目（不在您的城市或范围内）", "This project is outside your scope")
-        )
+    """The project (locked for update if asked) with its parties; 404 if unknown or out of scope."""
+    project = await project_in_scope(session, principal, project_id, lock=lock)
     enterprise = await session.get(Enterprise, project.enterprise_id)
     supplier = await session.get(Supplier, project.supplier_id)
     assert enterprise is not None
@@ -69,12 +57,20 @@ async def load_parties(
 async def load_session(
     session: AsyncSession, principal: Principal, session_id: int, *, lock: bool = False
 ) -> tuple[CheckSession, Parties]:
-    """A session and its parties; 404 if unknown, 403 if its project is outside the scope."""
-    stmt = select(CheckSession).where(CheckSession.id == session_id)
-    found = await session.scalar(stmt.with_for_update() if lock else stmt)
-    if found is None:
-        raise NotFound("核查会议", "Check session")
+    """A session and its parties; 404 if unknown or if its project is outside the scope."""
+    found = await session_in_scope(session, principal, session_id, lock=lock)
     return found, await load_parties(session, principal, found.project_id, lock=lock)
+
+
+async def visible_sessions(session: AsyncSession, principal: Principal, ids: Iterable[int]) -> set[int]:
+    """Which of the sessions ``ids`` ``principal`` may see (their projects are in the scope)."""
+    stmt = scoped(
+        select(CheckSession.id)
+        .join(VoucherProject, VoucherProject.id == CheckSession.project_id)
+        .where(CheckSession.id.in_(set(ids))),
+        principal,
+    )
+    return set((await session.scalars(stmt)).all())
 
 
 def check_times(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> None:

@@ -48,6 +48,7 @@ from scheduler.rules import (
     load_session,
     must_be_booked,
     panel_of,
+    visible_sessions,
 )
 
 ACTIVE = (SessionStatus.BOOKED, SessionStatus.IN_PROGRESS)
@@ -94,7 +95,12 @@ async def _sessions_of(session: AsyncSession, ids: set[int]) -> dict[int, CheckS
 
 
 async def _reserve(
-    session: AsyncSession, check: CheckSession, parties: Parties, experts: list[Expert], buffers: Buffers
+    session: AsyncSession,
+    principal: Principal,
+    check: CheckSession,
+    parties: Parties,
+    experts: list[Expert],
+    buffers: Buffers,
 ) -> Plan:
     """Take every resource of ``check`` or raise the 409 naming each clash; race-safe on PostgreSQL."""
     demands = session_demands(
@@ -113,7 +119,13 @@ async def _reserve(
         plan = allocate(demands, [h for h, _ in held])
         if not plan.ok:
             blocking = {b.session_id for c in plan.clashes for b in c.blocking}
-            raise clash_error(plan.clashes, await _sessions_of(session, blocking), parties, experts)
+            raise clash_error(
+                plan.clashes,
+                await _sessions_of(session, blocking),
+                parties,
+                experts,
+                await visible_sessions(session, principal, blocking),
+            )
         try:
             async with session.begin_nested():
                 session.add_all(
@@ -179,7 +191,7 @@ async def book_session(
     )
     session.add(check)
     await session.flush()
-    plan = await _reserve(session, check, parties, experts, buffers)
+    plan = await _reserve(session, principal, check, parties, experts, buffers)
     session.add_all(
         PanelSeat(session_id=check.id, expert_id=e.id, role=PanelRole.LEAD if i == 0 else PanelRole.MEMBER)
         for i, e in enumerate(experts)
@@ -226,7 +238,7 @@ async def move_session(
     await session.execute(delete(Booking).where(Booking.session_id == check.id))
     check.starts_at, check.ends_at = starts_at, ends_at
     await session.flush()
-    plan = await _reserve(session, check, parties, experts, buffers)
+    plan = await _reserve(session, principal, check, parties, experts, buffers)
     await record(
         session,
         actor_of(principal),

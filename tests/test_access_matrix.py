@@ -2,10 +2,12 @@
 
 The expectations are written out by hand here (not derived from the policy module), so a
 change of the policy that opens or closes a door makes this test fail. "Refused" means 401
-(not signed in), 403 (wrong role or city) or 404 (outside the caller's scope, so that the
-existence of another city's data is not revealed); an anonymous page visit is sent to the
-log-in page. "Allowed" is any other answer: the call got past the door (a 409 or 422 from the
-domain is past the door).
+(not signed in), 403 (the role may not do this, or a campaign opened for another city) or 404
+(a project, session, campaign or draw outside the caller's scope, answered exactly like an
+absent one so that the existence of another city's data is not revealed: see
+test_sessions_web and test_campaigns_web); an anonymous page visit is sent to the log-in page.
+"Allowed" is any other answer: the call got past the door (a 409 or 422 from the domain is past
+the door).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
 from remote_check.database import make_engine, make_sessionmaker, transaction
-from remote_check.errors import Conflict, DomainError, Forbidden
+from remote_check.errors import Conflict, DomainError, NotFound
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from scheduler.booking import (
     Held,
@@ -339,9 +339,32 @@ async def test_other_city_and_non_cluster_projects_are_out_of_scope(db: Database
         alliance = await add_principal(session, "alliance", Role.ALLIANCE_STAFF)
         cluster = await add_project(session, w.supplier, is_cluster=True)
     for principal, project_id in ((foshan, w.projects[0].id), (alliance, w.projects[0].id)):
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # out of scope is answered like absent
             await _book(db, principal, project_id, local(11, 9), w.experts[:3], clock)
     await _book(db, alliance, cluster.id, local(11, 9), w.experts[:3], clock)
+
+
+async def test_a_clash_with_another_citys_session_names_city_and_time_not_its_id(
+    db: Database, clock: FixedClock
+) -> None:
+    w = await _world(db)
+    guangzhou = await _book(db, w.coordinator, w.projects[0].id, local(11, 9), w.experts[:3], clock)
+    async with transaction(db.factory) as session:
+        foshan = await add_principal(session, "fs.coord", Role.CITY_COORDINATOR, "4406")
+        admin = await add_principal(session, "admin", Role.PROVINCE_ADMIN)
+        project = await add_project(session, w.supplier, city="4406")
+    with pytest.raises(Conflict) as refused:
+        await _book(db, foshan, project.id, local(11, 9, 30), w.experts[3:6], clock)
+    message, details = refused.value.message, refused.value.details
+    assert "广州 2020-04-11 09:00–10:00" in message.zh  # who, which city and when: enough to stagger
+    assert "Guangzhou 2020-04-11 09:00–10:00" in message.en
+    assert "粤云科技" in message.zh
+    assert f"#{guangzhou.id}" not in message.zh + message.en
+    assert [(d["kind"], d["city_code"], "session_id" in d) for d in details] == [("supplier", "4401", False)]
+    with pytest.raises(Conflict) as province:  # the province sees every session: ids are named
+        await _book(db, admin, project.id, local(11, 9, 30), w.experts[3:6], clock)
+    assert f"#{guangzhou.id}" in province.value.message.zh
+    assert province.value.details[0]["session_id"] == str(guangzhou.id)
 
 
 async def test_cancellation_frees_the_slot_and_returns_the_project(db: Database, clock: FixedClock) -> None:

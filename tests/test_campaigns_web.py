@@ -97,15 +97,25 @@ async def test_another_citys_coordinator_is_refused_and_nothing_changes(server: 
     before = await _audit_count(server)
     listed = await (await foshan.get("/api/campaigns")).json()
     assert listed["items"] == []
-    assert (await foshan.get(f"/api/campaigns/{campaign_id}")).status == 403
-    assert (await foshan.get(f"/api/draws/{draw_id}")).status == 403
-    assert (await foshan.get(f"/api/draws/{draw_id}/export.csv")).status == 403
-    assert (await foshan.post(f"/api/campaigns/{campaign_id}/draws", json={"count": 3})).status == 403
+    # Another city's campaign or draw is answered exactly like one that does not exist.
+    for method, path, real, body in [
+        ("GET", "/api/campaigns/{}", campaign_id, None),
+        ("GET", "/api/draws/{}", draw_id, None),
+        ("GET", "/api/draws/{}/verify", draw_id, None),
+        ("GET", "/api/draws/{}/export.csv", draw_id, None),
+        ("POST", "/api/campaigns/{}/draws", campaign_id, {"count": 3}),
+        ("POST", "/api/draws/{}/publish", draw_id, {}),
+        ("GET", "/campaigns/{}", campaign_id, None),
+        ("GET", "/draws/{}", draw_id, None),
+    ]:
+        there = await foshan.request(method, path.format(real), json=body)
+        absent = await foshan.request(method, path.format(999999), json=body)
+        assert (there.status, absent.status) == (404, 404), path
+        assert await there.text() == await absent.text(), path
     refused = await foshan.post(f"/api/draws/{draw_id}/publish")
-    assert refused.status == 403
-    assert (await refused.json())["error"]["message"] == "无权查看其他城市的数据"
+    assert (await refused.json())["error"]["message"] == "抽查名单不存在"
+    # Opening a campaign for another city is a permission refusal (no id is involved).
     assert (await foshan.post("/api/campaigns", json={**CAMPAIGN, "period": "2020"})).status == 403
-    assert (await foshan.get(f"/draws/{draw_id}")).status == 403
     assert await _audit_count(server) == before
     async with server.db.factory() as session:
         draw = await session.get(Draw, draw_id)
@@ -146,11 +156,11 @@ async def test_alliance_staff_see_no_campaigns_or_draws(server: WebServer) -> No
     alliance = await server.signed_in("alliance")
     assert (await (await alliance.get("/api/campaigns")).json())["items"] == []
     assert "800000" not in await (await alliance.get("/campaigns")).text()
-    assert (await alliance.get(f"/api/campaigns/{campaign_id}")).status == 403
-    assert (await alliance.get(f"/api/draws/{draw_id}")).status == 403
-    assert (await alliance.get(f"/api/draws/{draw_id}/verify")).status == 403
-    assert (await alliance.get(f"/campaigns/{campaign_id}")).status == 403
-    assert (await alliance.get(f"/draws/{draw_id}")).status == 403
+    assert (await alliance.get(f"/api/campaigns/{campaign_id}")).status == 404
+    assert (await alliance.get(f"/api/draws/{draw_id}")).status == 404
+    assert (await alliance.get(f"/api/draws/{draw_id}/verify")).status == 404
+    assert (await alliance.get(f"/campaigns/{campaign_id}")).status == 404
+    assert (await alliance.get(f"/draws/{draw_id}")).status == 404
 
 
 async def test_experts_see_no_campaigns_and_cannot_draw(server: WebServer) -> None:
@@ -158,8 +168,8 @@ async def test_experts_see_no_campaigns_and_cannot_draw(server: WebServer) -> No
     await server.add_user("expert", Role.EXPERT)
     expert = await server.signed_in("expert")
     assert (await (await expert.get("/api/campaigns")).json())["items"] == []
-    assert (await expert.get(f"/api/campaigns/{campaign_id}")).status == 403
-    assert (await expert.post(f"/api/campaigns/{campaign_id}/draws", json={})).status == 403
+    assert (await expert.get(f"/api/campaigns/{campaign_id}")).status == 404  # outside their scope
+    assert (await expert.post(f"/api/campaigns/{campaign_id}/draws", json={})).status == 403  # their role
 
 
 async def test_pages_show_the_sample_with_reason_tags_and_publish_needs_confirmation(

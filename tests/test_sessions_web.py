@@ -72,7 +72,7 @@ async def test_coordinator_books_then_lists_and_reads_the_session(server: WebSer
     assert f"/sessions/{booked['id']}" in page
 
 
-async def test_another_citys_coordinator_gets_403(server: WebServer) -> None:
+async def test_another_citys_things_look_like_absent_ones(server: WebServer) -> None:
     s = await _setup(server)
     booked = await (
         await s.gz.post("/api/sessions", json=_body(s.project, s.experts[:3], local(11, 10)))
@@ -80,11 +80,24 @@ async def test_another_citys_coordinator_gets_403(server: WebServer) -> None:
     await server.add_user("fs.coord", Role.CITY_COORDINATOR, "4406")
     fs = await server.signed_in("fs.coord")
     refused = await fs.post("/api/sessions", json=_body(s.second, s.experts[3:6], local(12, 10)))
-    assert refused.status == 403
-    assert "范围" in (await refused.json())["error"]["message"]
-    assert (await fs.get(f"/api/sessions/{booked['id']}")).status == 403
-    assert (await fs.post(f"/api/sessions/{booked['id']}/cancel", json={})).status == 403
-    assert (await fs.get(f"/sessions/{booked['id']}")).status == 403
+    absent = await fs.post("/api/sessions", json=_body(999999, s.experts[3:6], local(12, 10)))
+    assert (refused.status, await refused.json()) == (404, await absent.json())
+    assert (await absent.json())["error"]["message"] == "项目不存在"
+    move = {"starts_at": local(12, 10).isoformat(), "ends_at": local(12, 11).isoformat()}
+    guest = {"kind": "observer", "name": "林", "organisation": "省厅"}
+    for method, path, body in [
+        ("GET", "/api/sessions/{}", None),
+        ("POST", "/api/sessions/{}/cancel", {}),
+        ("POST", "/api/sessions/{}/move", move),
+        ("POST", "/api/sessions/{}/guests", guest),
+        ("GET", "/sessions/{}", None),
+    ]:
+        there = await fs.request(method, path.format(booked["id"]), json=body)
+        missing = await fs.request(method, path.format(999999), json=body)
+        assert (there.status, missing.status) == (404, 404), path
+        assert await there.text() == await missing.text(), path
+    conflicts = await fs.get(f"/api/experts?conflicts_with_project={s.project}")
+    assert conflicts.status == 404
     assert (await (await fs.get("/api/sessions")).json())["total"] == 0
     assert (await counts(server.db.factory)).sessions == 1
 
@@ -95,14 +108,14 @@ async def test_alliance_staff_books_cluster_projects_only_and_experts_cannot_boo
     alliance = await server.signed_in("alliance")
     assert (
         await alliance.post("/api/sessions", json=_body(s.project, s.experts[:3], local(11, 10)))
-    ).status == 403
+    ).status == 404  # not a cluster project: outside their scope
     ok = await alliance.post("/api/sessions", json=_body(s.cluster, s.experts[:3], local(11, 10)))
     assert ok.status == 201
     await server.add_user("expert.zhang", Role.EXPERT)
     expert = await server.signed_in("expert.zhang")
     assert (
         await expert.post("/api/sessions", json=_body(s.project, s.experts[3:], local(12, 10)))
-    ).status == 403
+    ).status == 403  # their role may not book
 
 
 async def test_a_clash_is_a_409_in_the_users_language_and_changes_nothing(server: WebServer) -> None:

@@ -1,13 +1,22 @@
-"""Turning an access scope into SQL, so that nothing outside it leaves the database."""
+"""Turning an access scope into SQL, so that nothing outside it leaves the database.
+
+The loaders here (one per kind of thing: :func:`project_in_scope`, :func:`session_in_scope`;
+campaigns and draws in :mod:`remote_check.campaigns.visible`) put the scope in the WHERE clause
+and answer 404 for what is absent *or* out of scope alike, so that ids of other cities' things
+cannot be probed and no row outside the scope is ever read or locked. 403 stays for "your role
+may not do this".
+"""
 
 from __future__ import annotations
 
 from typing import TypeVarTuple
 
 from sqlalchemy import Select, false, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from remote_check.accounts.access import Principal, Scope, ScopeKind, project_scope
+from remote_check.errors import NotFound
 from remote_check.programme.models import VoucherProject
 from scheduler.models import CheckSession, PanelSeat
 
@@ -48,3 +57,30 @@ def scope_cities(stmt: Select[*Ts], city_column: InstrumentedAttribute[str], sco
     if scope.kind == ScopeKind.CITY:
         return stmt.where(city_column == scope.city_code)
     return stmt.where(false())
+
+
+async def project_in_scope(
+    session: AsyncSession, principal: Principal, project_id: int, *, lock: bool = False
+) -> VoucherProject:
+    """The project if ``principal`` sees it (locked for update if asked); 404 if absent or out of scope."""
+    stmt = scoped(select(VoucherProject).where(VoucherProject.id == project_id), principal)
+    project = await session.scalar(stmt.with_for_update(of=VoucherProject) if lock else stmt)
+    if project is None:
+        raise NotFound("项目", "Project")
+    return project
+
+
+async def session_in_scope(
+    session: AsyncSession, principal: Principal, session_id: int, *, lock: bool = False
+) -> CheckSession:
+    """The check session if ``principal`` sees its project (locked if asked); else 404."""
+    stmt = scoped(
+        select(CheckSession)
+        .join(VoucherProject, VoucherProject.id == CheckSession.project_id)
+        .where(CheckSession.id == session_id),
+        principal,
+    )
+    found = await session.scalar(stmt.with_for_update(of=CheckSession) if lock else stmt)
+    if found is None:
+        raise NotFound("核查会议", "Check session")
+    return found

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal, ScopeKind, project_scope
 from remote_check.checklist.models import ChecklistItem
-from remote_check.errors import Forbidden, Message, NotFound
+from remote_check.errors import Forbidden, Message
 from remote_check.programme.models import (
     City,
     Enterprise,
@@ -35,7 +35,7 @@ from remote_check.programme.schemas import (
     ProjectPage,
     ProjectQuery,
 )
-from remote_check.programme.scoping import scoped
+from remote_check.programme.scoping import project_in_scope, scoped
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -140,17 +140,17 @@ async def list_projects(session: AsyncSession, principal: Principal, query: Proj
 async def _visible(
     session: AsyncSession, principal: Principal, project_id: int
 ) -> tuple[VoucherProject, Enterprise, Supplier, Product, City]:
-    stmt = scoped(
-        _joined(select(VoucherProject, Enterprise, Supplier, Product, City)).where(
-            VoucherProject.id == project_id
-        ),
-        principal,
-    )
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        # Outside the caller's scope looks exactly like absent: existence is not leaked.
-        raise NotFound("项目", "Project")
-    return row
+    # Outside the caller's scope looks exactly like absent (404): existence is not leaked.
+    project = await project_in_scope(session, principal, project_id)
+    enterprise = await session.get(Enterprise, project.enterprise_id)
+    supplier = await session.get(Supplier, project.supplier_id)
+    product = await session.get(Product, project.product_id)
+    city = await session.get(City, project.city_code)
+    assert enterprise is not None
+    assert supplier is not None
+    assert product is not None
+    assert city is not None
+    return project, enterprise, supplier, product, city
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:

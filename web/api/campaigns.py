@@ -1,6 +1,8 @@
 """Campaigns, their draws (抽查名单), publishing and the CSV export.
 
-A city coordinator sees and changes only their own city's campaigns (``require_city``).
+A city coordinator sees and changes only their own city's campaigns: a campaign or draw of a
+city the caller does not see is answered 404, like one that does not exist
+(:mod:`remote_check.campaigns.visible`); opening a campaign for another city is refused (403).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from remote_check.campaigns.schemas import (
     campaign_out,
     draw_summary,
 )
-from remote_check.campaigns.visible import visible_campaigns
+from remote_check.campaigns.visible import campaign_in_scope, draw_in_scope, visible_campaigns
 from web.api.registry import Api, Call
 from web.keys import CLOCK, SETTINGS
 
@@ -98,8 +100,7 @@ async def create_campaign(call: Call, body: CampaignCreate) -> CampaignOut:
 @api.get("/api/campaigns/{id:\\d+}", summary="A campaign and its draws", permission=Permission.CAMPAIGN_READ)
 async def get_campaign(call: Call) -> CampaignDetail:
     async with call.read() as session:
-        campaign = await service.get_campaign(session, call.path_int("id"))
-        require_city(call.user, campaign.city_code)
+        campaign = await campaign_in_scope(session, call.user, call.path_int("id"))
         draws = await service.list_draws(session, campaign.id)
         sizes = await service.draw_sizes(session, [d.id for d in draws])
     return CampaignDetail(
@@ -118,8 +119,7 @@ async def create_draw(call: Call, body: DrawCreate) -> DrawOut:
     principal = call.user
     settings = call.request.app[SETTINGS].sampling
     async with call.transaction() as session:
-        campaign = await service.get_campaign(session, call.path_int("id"))
-        require_city(principal, campaign.city_code)
+        campaign = await campaign_in_scope(session, principal, call.path_int("id"))
         target = (
             Target(count=body.count)
             if body.count is not None
@@ -145,8 +145,7 @@ async def create_draw(call: Call, body: DrawCreate) -> DrawOut:
 )
 async def get_draw(call: Call) -> DrawOut:
     async with call.read() as session:
-        draw, campaign = await service.get_draw(session, call.path_int("id"))
-        require_city(call.user, campaign.city_code)
+        draw, campaign = await draw_in_scope(session, call.user, call.path_int("id"))
         return await draw_out(session, draw, campaign.city_code, call.lang)
 
 
@@ -158,8 +157,7 @@ async def get_draw(call: Call) -> DrawOut:
 async def publish_draw(call: Call) -> DrawSummary:
     principal = call.user
     async with call.transaction() as session:
-        draw, campaign = await service.get_draw(session, call.path_int("id"))
-        require_city(principal, campaign.city_code)
+        draw, _campaign = await draw_in_scope(session, principal, call.path_int("id"))
         draw = await service.publish_draw(
             session, draw.id, actor=actor_of(principal), now=call.request.app[CLOCK].now()
         )
@@ -173,8 +171,7 @@ async def publish_draw(call: Call) -> DrawSummary:
 )
 async def verify_draw(call: Call) -> DrawVerification:
     async with call.read() as session:
-        draw, campaign = await service.get_draw(session, call.path_int("id"))
-        require_city(call.user, campaign.city_code)
+        draw, _campaign = await draw_in_scope(session, call.user, call.path_int("id"))
         result = await review.redo_draw(session, draw.id)
     return DrawVerification(
         draw_id=draw.id,
@@ -194,8 +191,7 @@ async def verify_draw(call: Call) -> DrawVerification:
 async def export_draw(call: Call) -> web.Response:
     principal = call.user
     async with call.transaction() as session:
-        draw, campaign = await service.get_draw(session, call.path_int("id"))
-        require_city(principal, campaign.city_code)
+        draw, campaign = await draw_in_scope(session, principal, call.path_int("id"))
         text = await review.export_csv(
             session, draw.id, actor=actor_of(principal), now=call.request.app[CLOCK].now()
         )

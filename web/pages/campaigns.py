@@ -15,7 +15,7 @@ from remote_check.campaigns import review, service
 from remote_check.campaigns.models import DrawStatus
 from remote_check.campaigns.sampling import REASON_LABELS, Reason, Target
 from remote_check.campaigns.schemas import CampaignCreate, DrawCreate
-from remote_check.campaigns.visible import visible_campaigns
+from remote_check.campaigns.visible import campaign_in_scope, draw_in_scope, visible_campaigns
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import CITIES
 from remote_check.programme.status import LABELS as STATUS_LABELS
@@ -113,8 +113,7 @@ async def campaigns_create(request: web.Request) -> web.StreamResponse:
 async def _detail_context(
     session: AsyncSession, request: web.Request, principal: Principal
 ) -> dict[str, Any]:
-    campaign = await service.get_campaign(session, _id(request))
-    require_city(principal, campaign.city_code)
+    campaign = await campaign_in_scope(session, principal, _id(request))
     draws = await service.list_draws(session, campaign.id)
     sizes = await service.draw_sizes(session, [d.id for d in draws])
     city = next((c for c in CITIES if c.code == campaign.city_code), None)
@@ -158,8 +157,7 @@ async def draw_create(request: web.Request) -> web.StreamResponse:
     try:
         target, seed = _target(form, settings.default_ratio)
         async with request.app[DB]() as session, session.begin():
-            campaign = await service.get_campaign(session, _id(request))
-            require_city(principal, campaign.city_code)
+            campaign = await campaign_in_scope(session, principal, _id(request))
             draw = await service.create_draw(
                 session,
                 campaign,
@@ -183,8 +181,7 @@ async def draw_create(request: web.Request) -> web.StreamResponse:
 
 async def _draw_context(session: AsyncSession, request: web.Request, principal: Principal) -> dict[str, Any]:
     lang = lang_of(request)
-    draw, campaign = await service.get_draw(session, _id(request))
-    require_city(principal, campaign.city_code)
+    draw, campaign = await draw_in_scope(session, principal, _id(request))
     rows = await review.entry_rows(session, draw.id)
     target = service.draw_target(draw).size(draw.population)
     labels = {r.value: (m.in_lang(lang), REASON_CLASS.get(r, "")) for r, m in REASON_LABELS.items()}
@@ -216,8 +213,7 @@ async def draw_publish(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     try:
         async with request.app[DB]() as session, session.begin():
-            draw, campaign = await service.get_draw(session, _id(request))
-            require_city(principal, campaign.city_code)
+            draw, _campaign = await draw_in_scope(session, principal, _id(request))
             if form.get("confirm") != "yes":
                 raise invalid("请勾选确认后再发布", "Tick the confirmation box to publish", field="confirm")
             await service.publish_draw(

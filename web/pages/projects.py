@@ -22,6 +22,7 @@ from remote_check.checklist.service import EDITABLE, may_mark, update_item
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 from remote_check.programme.schemas import ProjectQuery
+from remote_check.programme.scoping import project_in_scope
 from remote_check.programme.service import (
     get_project,
     list_cities,
@@ -30,7 +31,6 @@ from remote_check.programme.service import (
     visible_suppliers,
 )
 from remote_check.programme.status import LABELS
-from web.api.checklist import visible_project
 from web.api.registry import validation_error
 from web.context import lang_of
 from web.keys import CLOCK, DB, SETTINGS
@@ -221,7 +221,7 @@ async def checklist_submit(request: web.Request) -> web.StreamResponse:
     try:
         update = _parse_mark(typed, lang_of(request))
         async with request.app[DB]() as session, session.begin():
-            project = await visible_project(session, principal, project_id)
+            project = await project_in_scope(session, principal, project_id)
             await update_item(
                 session,
                 project.id,
