@@ -16,6 +16,7 @@ from scheduler.invitations import (
     Invitation,
     InvitationRefused,
     Refusal,
+    check_expiry,
     check_guest,
     expiry_for,
     join_path,
@@ -55,10 +56,10 @@ class Opened:
 
 
 def link_for(guest: Guest, check: CheckSession, secret: bytes, grace_hours: int) -> Link:
-    """The guest's current link: valid until the session's end plus the grace period."""
-    expires = expiry_for(check.ends_at, grace_hours)
-    token = sign(Invitation(guest.id, check.id, guest.link_nonce, expires), secret)
-    return Link(join_path(token), expires)
+    """The guest's current link; valid until the session's end plus the grace period (``expires_at``
+    is that instant as the session now stands: the link follows the session if it moves)."""
+    token = sign(Invitation(guest.id, check.id, guest.link_nonce), secret)
+    return Link(join_path(token), expiry_for(check.ends_at, grace_hours))
 
 
 async def add_guest(
@@ -163,8 +164,11 @@ async def open_invitation(
     grace_hours: int,
     session_id: int | None = None,
 ) -> Opened:
-    """Check a link as its holder opens it and record the visit; refusals say exactly why."""
-    invitation = verify(token, secret, now=now, session_id=session_id)
+    """Check a link as its holder opens it and record the visit; refusals say exactly why.
+
+    The link expires ``grace_hours`` after the session's end as it stands now (it follows moves).
+    """
+    invitation = verify(token, secret, session_id=session_id)
     guest = await session.get(Guest, invitation.guest_id)
     check_guest(
         invitation,
@@ -177,8 +181,7 @@ async def open_invitation(
     assert check is not None
     if check.status == SessionStatus.CANCELLED:
         raise InvitationRefused(Refusal.CANCELLED)
-    if now >= expiry_for(check.ends_at, grace_hours):  # the session was moved earlier
-        raise InvitationRefused(Refusal.EXPIRED)
+    check_expiry(check.ends_at, grace_hours, now=now)
     project = await session.get(VoucherProject, check.project_id)
     assert project is not None
     enterprise = await session.get(Enterprise, project.enterprise_id)

@@ -1,13 +1,16 @@
-"""Signed, expiring invitation links for the guests of a check session.
+"""Signed invitation links for the guests of a check session.
 
-A token is ``<guest>.<session>.<nonce>.<expiry>.<mac>``: the guest's id, the session's id,
-the guest's current nonce, the expiry as Unix seconds (the session's end plus a grace
-period), and an HMAC-SHA256 over the first four parts with a key derived from the server's
-secret. Nothing in it is secret; it cannot be altered without the key.
+A token is ``<guest>.<session>.<nonce>.<mac>``: the guest's id, the session's id, the guest's
+current nonce, and an HMAC-SHA256 over the first three parts with a key derived from the
+server's secret. Nothing in it is secret; it cannot be altered without the key.
 
-Verification tells apart the four ways a link fails: altered or forged, expired, revoked
-(the guest was revoked or the nonce changed), foreign (a link of another session used on
-this session's address).
+A link carries no expiry of its own: it is valid until the session's *current* end plus a
+grace period, checked when the link is opened (:func:`check_expiry`), so moving a session later
+does not silently expire links already sent, and moving it earlier shortens them.
+
+Verification tells apart the ways a link fails: altered or forged, expired, revoked (the guest
+was revoked or the nonce changed), foreign (a link of another session used on this session's
+address), cancelled (the session was cancelled).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from dataclasses import dataclass
 
 from remote_check.errors import DomainError, Message
 
-_KEY_CONTEXT = b"remote-check/guest-invitation/v1"
-_TOKEN = re.compile(r"^(\d{1,12})\.(\d{1,12})\.([0-9a-f]{32})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$")
+_KEY_CONTEXT = b"remote-check/guest-invitation/v2"
+_TOKEN = re.compile(r"^(\d{1,12})\.(\d{1,12})\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
 
 
 class Refusal(enum.StrEnum):
@@ -86,7 +89,6 @@ class Invitation:
     guest_id: int
     session_id: int
     nonce: str
-    expires_at: dt.datetime
 
 
 def new_nonce() -> str:
@@ -110,12 +112,9 @@ def _mac(secret: bytes, payload: str) -> str:
 
 def sign(invitation: Invitation, secret: bytes) -> str:
     """The token of ``invitation``, signed with ``secret``."""
-    if invitation.expires_at.tzinfo is None:
-        raise ValueError("naive datetime refused")
     if not re.fullmatch(r"[0-9a-f]{32}", invitation.nonce):
         raise ValueError("a nonce is 32 hex characters")
-    expiry = int(invitation.expires_at.timestamp())
-    payload = f"{invitation.guest_id}.{invitation.session_id}.{invitation.nonce}.{expiry}"
+    payload = f"{invitation.guest_id}.{invitation.session_id}.{invitation.nonce}"
     return f"{payload}.{_mac(secret, payload)}"
 
 
@@ -124,22 +123,25 @@ def decode(token: str, secret: bytes) -> Invitation:
     match = _TOKEN.match(token)
     if match is None:
         raise InvitationRefused(Refusal.FORGED)
-    guest, session, nonce, expiry, mac = match.groups()
-    payload = f"{guest}.{session}.{nonce}.{expiry}"
+    guest, session, nonce, mac = match.groups()
+    payload = f"{guest}.{session}.{nonce}"
     if not hmac.compare_digest(mac, _mac(secret, payload)):
         raise InvitationRefused(Refusal.FORGED)
-    expires_at = dt.datetime.fromtimestamp(int(expiry), tz=dt.UTC)
-    return Invitation(int(guest), int(session), nonce, expires_at)
+    return Invitation(int(guest), int(session), nonce)
 
 
-def verify(token: str, secret: bytes, *, now: dt.datetime, session_id: int | None = None) -> Invitation:
-    """Check signature, session (when the address names one) and expiry at ``now``."""
+def verify(token: str, secret: bytes, *, session_id: int | None = None) -> Invitation:
+    """Check the signature and the session (when the address names one); expiry needs the session."""
     invitation = decode(token, secret)
     if session_id is not None and invitation.session_id != session_id:
         raise InvitationRefused(Refusal.FOREIGN)
-    if now >= invitation.expires_at:
-        raise InvitationRefused(Refusal.EXPIRED)
     return invitation
+
+
+def check_expiry(session_ends_at: dt.datetime, grace_hours: int, *, now: dt.datetime) -> None:
+    """Refuse a link at ``now`` if the session (as it now stands) ended more than the grace period ago."""
+    if now >= expiry_for(session_ends_at, grace_hours):
+        raise InvitationRefused(Refusal.EXPIRED)
 
 
 def check_guest(
