@@ -57,14 +57,6 @@ class Reason(enum.StrEnum):
     RANDOM = "random"
 
 
-STRATA = (
-    Reason.PRICE_OVER_LISTED,
-    Reason.PRICE_OVER_PEERS,
-    Reason.UNDERPAID,
-    Reason.NO_USAGE_LOGS,
-    Reason.RECHECK,
-)
-
 REASON_LABELS: dict[Reason, Message] = {
     Reason.PRICE_OVER_LISTED: Message("合同价大幅超出产品定价", "Contract far above the listed price"),
     Reason.PRICE_OVER_PEERS: Message(

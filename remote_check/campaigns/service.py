@@ -17,7 +17,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Scope, ScopeKind
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.fields import checked_fields
 from remote_check.campaigns.models import Campaign, CampaignStatus, Draw, DrawEntry, DrawMode, DrawStatus
@@ -119,16 +118,6 @@ async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign:
     if campaign is None:
         raise NotFound("抽查批次", "Campaign")
     return campaign
-
-
-async def list_campaigns(session: AsyncSession, scope: Scope) -> list[Campaign]:
-    """The campaigns of the cities ``scope`` sees (experts see none), newest first."""
-    stmt = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    if scope.kind == ScopeKind.CITY:
-        stmt = stmt.where(Campaign.city_code == scope.city_code)
-    elif scope.kind == ScopeKind.PANEL:
-        return []
-    return list((await session.scalars(stmt)).all())
 
 
 async def list_draws(session: AsyncSession, campaign_id: int) -> list[Draw]:

@@ -46,7 +46,6 @@ class Column:
     note_en: str = ""
 
 
-SEPARATORS = ("；", ";")
 K = Kind
 E = TypeVar("E", bound=enum.Enum)
 

@@ -1,7 +1,7 @@
 """Reading an import file (XLSX or CSV) into a plain :class:`Table` of header and cells.
 
-Parsing is blocking work: async code calls :func:`read_bytes` or :func:`read_path`, which run it
-in a worker thread (``asyncio.to_thread``) so the event loop never waits on it.
+Parsing is blocking work: async code calls :func:`read_bytes`, which runs it in a worker
+thread (``asyncio.to_thread``) so the event loop never waits on it.
 CSV may be UTF-8 (with or without BOM) or GB18030 (which covers GBK and GB2312, Excel's
 usual choice on Chinese Windows). XLSX is read in openpyxl's streaming ``read_only`` mode,
 first sheet only, values rather than formulas.
@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
 
 from remote_check.errors import DomainError, Message
 
@@ -149,30 +148,6 @@ def parse(filename: str, data: bytes) -> Table:
     return parse_csv(data)
 
 
-def parse_path(path: Path) -> Table:
-    """Read and parse a file (blocking)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise bad_file(f"无法读取文件：{exc.strerror}", f"Cannot read the file: {exc.strerror}") from None
-    return parse(path.name, data)
-
-
 async def read_bytes(filename: str, data: bytes) -> Table:
     """:func:`parse` in a worker thread."""
     return await asyncio.to_thread(parse, filename, data)
-
-
-async def read_stream(filename: str, stream: IO[bytes]) -> tuple[Table, bytes]:
-    """Read an uploaded file object and parse it, both in a worker thread; returns the bytes too."""
-
-    def _work() -> tuple[Table, bytes]:
-        data = stream.read()
-        return parse(filename, data), data
-
-    return await asyncio.to_thread(_work)
-
-
-async def read_path(path: Path) -> Table:
-    """:func:`parse_path` in a worker thread."""
-    return await asyncio.to_thread(parse_path, path)
