@@ -1,4 +1,9 @@
-"""Guests of a check session (enterprise, supplier, observer) and their invitation links."""
+"""Guests of a check session (enterprise, supplier, observer) and their invitation links.
+
+A link is a bearer credential: it is shown to the session's managers right after it is issued
+(invite, renew) and otherwise only on request through :func:`view_link`, which is audited
+(``guest.link_view``); reading a session never shows links.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
-from remote_check.errors import NotFound, invalid
+from remote_check.errors import Conflict, Message, NotFound, invalid
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
 from scheduler.invitations import (
     Invitation,
@@ -147,6 +152,36 @@ async def renew_link(
         session,
         actor_of(principal),
         "guest.renew_link",
+        f"guest:{guest.id}",
+        at=now,
+        city_code=check.city_code,
+        details={"session": check.id},
+    )
+    return guest, check
+
+
+async def view_link(
+    session: AsyncSession, principal: Principal, session_id: int, guest_id: int, *, now: dt.datetime
+) -> tuple[Guest, CheckSession]:
+    """Let a manager of the session see a guest's current link again; recorded as ``guest.link_view``.
+
+    Refused (409) for a revoked guest (issue a new link instead) or a cancelled session.
+    """
+    check, _ = await load_session(session, principal, session_id)
+    guest = await _guest_of(session, check, guest_id)
+    if guest.revoked:
+        raise Conflict(
+            Message(
+                "该嘉宾的链接已撤销，如需参会请重新签发",
+                "This guest's link has been withdrawn; issue a new one if they still need to join",
+            )
+        )
+    if check.status == SessionStatus.CANCELLED:
+        raise Conflict(Message("该核查会议已取消", "This check session has been cancelled"))
+    await record(
+        session,
+        actor_of(principal),
+        "guest.link_view",
         f"guest:{guest.id}",
         at=now,
         city_code=check.city_code,

@@ -80,8 +80,12 @@ class GuestOut(BaseModel):
     email: str
     phone: str
     revoked: bool
-    link: str | None = None
-    link_expires_at: dt.datetime | None = None
+    link: str | None = Field(
+        default=None, description="Only in the answers to invite, renew and show-link (audited)"
+    )
+    link_expires_at: dt.datetime | None = Field(
+        default=None, description="The session's current end plus the grace period"
+    )
 
 
 class SessionOut(BaseModel):

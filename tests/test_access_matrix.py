@@ -48,6 +48,7 @@ class World:
     dg_campaign: int
     dg_draw: int
     dg_session: int
+    dg_guest: int  # invited to the Dongguan session
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,13 @@ CASES: list[Case] = [
         body={"kind": "observer", "name": "张三", "organisation": "东莞市工信局"},
     ),
     c(
+        "show a guest's link (audited)",
+        "POST",
+        "/api/sessions/{dg_session}/guests/{dg_guest}/link",
+        DG_WRITERS,
+        body={},
+    ),
+    c(
         "experts",
         "GET",
         "/api/experts",
@@ -206,7 +214,13 @@ async def build_world(server: WebServer) -> World:
             "panel": expert_ids,
         },
     )
-    return World(sampled[0], cluster.id, campaign["id"], draw["id"], booked["id"])
+    guest = await _ok(
+        admin,
+        "POST",
+        f"/api/sessions/{booked['id']}/guests",
+        {"kind": "enterprise", "name": "陈经理"},
+    )
+    return World(sampled[0], cluster.id, campaign["id"], draw["id"], booked["id"], guest["id"])
 
 
 async def _ok(browser: Browser, method: str, path: str, body: Any) -> Any:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select
+
 from remote_check.accounts.models import Role
+from remote_check.audit.models import AuditEntry
 from remote_check.database import transaction
 from remote_check.programme.models import ProjectStatus
 from tests.scheduling_factories import (
@@ -162,6 +166,48 @@ async def test_experts_are_filtered_by_conflict_with_a_project(server: WebServer
     assert (await expert.get("/api/experts")).status == 403
 
 
+async def link_views(server: WebServer) -> int:
+    """How many times a guest's link was shown again (audited)."""
+    async with server.db.factory() as session:
+        views = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "guest.link_view")
+        )
+    return int(views or 0)
+
+
+async def test_links_are_shown_when_issued_and_again_only_on_an_audited_request(server: WebServer) -> None:
+    s = await _setup(server)
+    sid = (
+        await (await s.gz.post("/api/sessions", json=_body(s.project, s.experts[:3], local(11, 10)))).json()
+    )["id"]
+    guest = await (
+        await s.gz.post(f"/api/sessions/{sid}/guests", json={"kind": "enterprise", "name": "陈经理"})
+    ).json()
+    assert guest["link"].startswith("http")
+    read = await (await s.gz.get(f"/api/sessions/{sid}")).json()
+    assert [(g["id"], g["link"], g["link_expires_at"]) for g in read["guests"]] == [(guest["id"], None, None)]
+    assert await link_views(server) == 0
+    shown = await s.gz.post(f"/api/sessions/{sid}/guests/{guest['id']}/link")
+    assert shown.status == 200
+    assert (await shown.json())["link"] == guest["link"]
+    async with server.db.factory() as session:
+        entry = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "guest.link_view"))
+        ).one()
+    assert (entry.target, entry.city_code) == (f"guest:{guest['id']}", "4401")
+    assert entry.details == {"session": sid}
+    renewed = await (await s.gz.post(f"/api/sessions/{sid}/guests/{guest['id']}/renew")).json()
+    assert renewed["link"] != guest["link"]
+    await s.gz.post(f"/api/sessions/{sid}/guests/{guest['id']}/revoke")
+    withdrawn = await s.gz.post(f"/api/sessions/{sid}/guests/{guest['id']}/link?lang=en")
+    assert withdrawn.status == 409
+    assert "withdrawn" in (await withdrawn.json())["error"]["message"]
+    await server.add_user("gz.auditor", Role.AUDITOR, "4401")
+    auditor = await server.signed_in("gz.auditor")
+    assert (await auditor.post(f"/api/sessions/{sid}/guests/{guest['id']}/link")).status == 403
+    assert await link_views(server) == 1
+
+
 async def test_guest_link_landing_page_and_its_refusals(server: WebServer) -> None:
     s = await _setup(server)
     booked = await (
@@ -241,13 +287,28 @@ async def test_pages_book_show_panel_guests_qr_and_cancel(server: WebServer) -> 
     added = await s.gz.post(
         f"/sessions/{sid}/guests", data={"csrf_token": csrf, "kind": "supplier", "name": "黄工"}
     )
-    assert added.status == 303
+    assert added.status == 200  # the answer shows the new link once, with its QR code
+    assert added.headers["Cache-Control"] == "no-store"
+    shown = await added.text()
+    assert "<svg" in shown
+    link = re.search(r'value="(http[^"]*/join/[^"]*)"', shown)
+    assert link is not None
     page = await (await s.gz.get(detail_path)).text()
     assert "粤云科技" in page  # the supplier guest's organisation defaults to the supplier
     assert "黄工" in page
-    assert "<svg" in page
-    assert "/join/" in page
     assert "组长" in page
+    assert "/join/" not in page  # reading the page never shows a link
+    assert "<svg" not in page
+    assert "显示链接" in page
+    guest_id = int(re.findall(r"/guests/(\d+)/link", page)[0])
+    assert await link_views(server) == 0
+    again = await s.gz.post(f"/sessions/{sid}/guests/{guest_id}/link", data={"csrf_token": csrf})
+    assert again.status == 200
+    assert link.group(1) in await again.text()
+    assert "<svg" in await again.text()
+    assert await link_views(server) == 1
+    reload = await s.gz.get(f"/sessions/{sid}/guests/{guest_id}/link?lang=en")  # reload, switch language
+    assert (reload.status, reload.headers["Location"]) == (303, f"{detail_path}?lang=en")
     cancelled = await s.gz.post(f"/sessions/{sid}/cancel", data={"csrf_token": csrf, "reason": "企业停产"})
     assert cancelled.status == 303
     assert "已取消" in await (await s.gz.get(detail_path)).text()

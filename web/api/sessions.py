@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from remote_check.accounts.access import Permission, Principal, allowed
+from remote_check.accounts.access import Permission
 from remote_check.settings import Settings
-from scheduler.guests import Link, NewGuest, add_guest, link_for, renew_link, revoke_guest
+from scheduler.guests import Link, NewGuest, add_guest, link_for, renew_link, revoke_guest, view_link
 from scheduler.models import CheckSession, Guest
 from scheduler.queries import (
     PAGE_SIZE,
@@ -43,7 +43,12 @@ GUEST = SESSION + r"/guests/{guest_id:\d+}"
 
 
 def base_url(request: web.Request, settings: Settings) -> str:
-    """Where links point: the configured public address, else the address the request came to."""
+    """Where join links point: ``settings.public_url`` (``RC_PUBLIC_URL``) when set.
+
+    Without it (development) the address is taken from the request, i.e. from its ``Host``
+    header, which the client controls: a deployment sets ``public_url`` so that links always
+    name the real server.
+    """
     return settings.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
 
 
@@ -70,10 +75,10 @@ def guest_out(request: web.Request, guest: Guest, check: CheckSession, *, with_l
     )
 
 
-def session_out(request: web.Request, detail: SessionDetail, principal: Principal) -> SessionOut:
-    """A session as JSON; guest links only for those who may manage sessions."""
+def session_out(request: web.Request, detail: SessionDetail) -> SessionOut:
+    """A session as JSON. Guests come without their links: a link (a bearer credential) is shown
+    only in the answer to invite and renew, and by the audited "show link" call."""
     check, parties = detail.session, detail.parties
-    links = allowed(principal, Permission.SESSION_WRITE)
     return SessionOut(
         id=check.id,
         project_id=check.project_id,
@@ -94,7 +99,7 @@ def session_out(request: web.Request, detail: SessionDetail, principal: Principa
         ],
         host_user_id=check.host_user_id,
         resources=detail.resources,
-        guests=[guest_out(request, g, check, with_link=links) for g in detail.guests],
+        guests=[guest_out(request, g, check, with_link=False) for g in detail.guests],
     )
 
 
@@ -137,14 +142,14 @@ async def book(call: Call, body: SessionCreate) -> SessionOut:
     new = NewSession(body.project_id, body.starts_at, body.ends_at, body.panel, body.host_user_id)
     async with call.transaction() as session:
         check = await book_session(session, principal, new, now=call.request.app[CLOCK].now())
-        return session_out(call.request, await session_detail(session, principal, check.id), principal)
+        return session_out(call.request, await session_detail(session, principal, check.id))
 
 
 @api.get(SESSION, summary="One check session with its panel and guests", permission=Permission.SESSION_READ)
 async def one_session(call: Call) -> SessionOut:
     async with call.read() as session:
         detail = await session_detail(session, call.user, call.path_int("session_id"))
-        return session_out(call.request, detail, call.user)
+        return session_out(call.request, detail)
 
 
 @api.post(
@@ -160,7 +165,7 @@ async def cancel(call: Call, body: SessionCancel) -> SessionOut:
             now=call.request.app[CLOCK].now(),
             reason=body.reason,
         )
-        return session_out(call.request, await session_detail(session, principal, check.id), principal)
+        return session_out(call.request, await session_detail(session, principal, check.id))
 
 
 @api.post(
@@ -179,7 +184,7 @@ async def move(call: Call, body: SessionMove) -> SessionOut:
             body.ends_at,
             now=call.request.app[CLOCK].now(),
         )
-        return session_out(call.request, await session_detail(session, principal, check.id), principal)
+        return session_out(call.request, await session_detail(session, principal, check.id))
 
 
 @api.post(
@@ -221,6 +226,23 @@ async def revoke(call: Call) -> GuestOut:
 async def renew(call: Call) -> GuestOut:
     async with call.transaction() as session:
         guest, check = await renew_link(
+            session,
+            call.user,
+            call.path_int("session_id"),
+            call.path_int("guest_id"),
+            now=call.request.app[CLOCK].now(),
+        )
+        return guest_out(call.request, guest, check, with_link=True)
+
+
+@api.post(
+    GUEST + "/link",
+    summary="Show a guest's current join link again (audited as guest.link_view)",
+    permission=Permission.SESSION_WRITE,
+)
+async def show_link(call: Call) -> GuestOut:
+    async with call.transaction() as session:
+        guest, check = await view_link(
             session,
             call.user,
             call.path_int("session_id"),

@@ -19,7 +19,7 @@ from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import BY_CODE
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from remote_check.programme.scoping import scoped
-from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest
+from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest, view_link
 from scheduler.invitations import InvitationRefused
 from scheduler.models import GuestKind, SessionStatus
 from scheduler.queries import PAGE_SIZE, SessionFilter, experts_with_conflicts, list_sessions, session_detail
@@ -97,21 +97,22 @@ async def sessions_page(request: web.Request) -> dict[str, Any]:
     }
 
 
-@routes.get(r"/sessions/{session_id:\d+}", name="session")
-@aiohttp_jinja2.template("session.html")
-async def session_page(request: web.Request) -> dict[str, Any]:
-    """One session: facts, panel, guests and (for managers) their links with QR codes."""
-    principal = signed_in(request, Permission.SESSION_READ)
+async def _session_context(
+    request: web.Request, principal: Principal, session_id: int, shown: int | None = None
+) -> dict[str, Any]:
+    """One session's page; the link and QR code of guest ``shown`` only (just issued or asked for)."""
     lang = lang_of(request)
     async with request.app[DB]() as session:
-        detail = await session_detail(session, principal, int(request.match_info["session_id"]))
+        detail = await session_detail(session, principal, session_id)
     manage = allowed(principal, Permission.SESSION_WRITE)
     guests = []
     for guest in detail.guests:
-        entry: dict[str, Any] = {"guest": guest, "link": "", "qr": "", "expires": ""}
+        entry: dict[str, Any] = {"guest": guest, "link": "", "qr": "", "expires": "", "can_show": False}
         if manage and not guest.revoked and detail.session.status != SessionStatus.CANCELLED:
-            link = guest_link(request, guest, detail.session)
-            entry.update(link=link.href, qr=qr_svg(link.href), expires=format_local(link.expires_at))
+            entry["can_show"] = True
+            if guest.id == shown:
+                link = guest_link(request, guest, detail.session)
+                entry.update(link=link.href, qr=qr_svg(link.href), expires=format_local(link.expires_at))
         guests.append(entry)
     return {
         **_labels(lang),
@@ -123,6 +124,27 @@ async def session_page(request: web.Request) -> dict[str, Any]:
         "manage": manage and detail.session.status == SessionStatus.BOOKED,
         "kinds": [(k.value, m.in_lang(lang)) for k, m in KIND_LABELS.items()],
     }
+
+
+@routes.get(r"/sessions/{session_id:\d+}", name="session")
+@aiohttp_jinja2.template("session.html")
+async def session_page(request: web.Request) -> dict[str, Any]:
+    """One session: facts, panel, guests (links are not shown here: see :func:`_with_link`)."""
+    principal = signed_in(request, Permission.SESSION_READ)
+    return await _session_context(request, principal, int(request.match_info["session_id"]))
+
+
+async def _with_link(
+    request: web.Request, principal: Principal, session_id: int, guest_id: int
+) -> web.Response:
+    """The session page answering a POST, with one guest's link and QR code: shown once, not cached.
+
+    Reloading the address (or switching language) goes back to the page without links.
+    """
+    context = await _session_context(request, principal, session_id, shown=guest_id)
+    response = aiohttp_jinja2.render_template("session.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _back(session_id: int) -> web.HTTPSeeOther:
@@ -148,7 +170,7 @@ async def cancel_submit(request: web.Request) -> web.StreamResponse:
 
 @routes.post(r"/sessions/{session_id:\d+}/guests")
 async def guest_submit(request: web.Request) -> web.StreamResponse:
-    """Invite a guest from the session page."""
+    """Invite a guest from the session page; the answer shows the new guest's link once."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     session_id = int(request.match_info["session_id"])
     form = await request.post()
@@ -164,19 +186,35 @@ async def guest_submit(request: web.Request) -> web.StreamResponse:
         str(form.get("phone", ""))[:32],
     )
     async with request.app[DB]() as session, session.begin():
-        await add_guest(session, principal, session_id, new, now=request.app[CLOCK].now())
-    raise _back(session_id)
+        guest, _ = await add_guest(session, principal, session_id, new, now=request.app[CLOCK].now())
+    return await _with_link(request, principal, session_id, guest.id)
 
 
-@routes.post(r"/sessions/{session_id:\d+}/guests/{guest_id:\d+}/{action:(revoke|renew)}")
+GUEST_ACTION = r"/sessions/{session_id:\d+}/guests/{guest_id:\d+}/{action:(revoke|renew|link)}"
+
+
+@routes.post(GUEST_ACTION)
 async def guest_action(request: web.Request) -> web.StreamResponse:
-    """Revoke a guest's link or issue a new one."""
+    """Revoke a guest's link, issue a new one (shown once), or show the current one (audited)."""
     principal = signed_in(request, Permission.SESSION_WRITE)
     session_id, guest_id = int(request.match_info["session_id"]), int(request.match_info["guest_id"])
-    change = revoke_guest if request.match_info["action"] == "revoke" else renew_link
+    action = request.match_info["action"]
+    change = {"revoke": revoke_guest, "renew": renew_link, "link": view_link}[action]
     async with request.app[DB]() as session, session.begin():
         await change(session, principal, session_id, guest_id, now=request.app[CLOCK].now())
-    raise _back(session_id)
+    if action == "revoke":
+        raise _back(session_id)
+    return await _with_link(request, principal, session_id, guest_id)
+
+
+@routes.get(r"/sessions/{session_id:\d+}/guests")
+@routes.get(GUEST_ACTION)
+async def guest_form_address(request: web.Request) -> web.StreamResponse:
+    """The session page (where a page answering a guest form reloads or switches language)."""
+    signed_in(request, Permission.SESSION_READ)
+    lang = request.query.get("lang")
+    query = f"?{urlencode({'lang': lang})}" if lang else ""
+    raise web.HTTPSeeOther(f"/sessions/{request.match_info['session_id']}{query}")
 
 
 async def _form_context(request: web.Request, principal: Principal, project_id: int | None) -> dict[str, Any]:
