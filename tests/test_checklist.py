@@ -53,13 +53,13 @@ def test_items_follow_the_three_standards_with_one_item_per_module() -> None:
 
 def test_the_price_item_shows_the_computed_ratio_and_the_payment_item_the_share() -> None:
     items = {i.code: i for i in build_items(facts(), [])}
-    assert "合同价/定价 = 1.60" in items["F2"].guidance_zh
+    assert "合同价/定价 = 1.6000" in items["F2"].guidance_zh
     assert "超过 1.5 倍" in items["F2"].guidance_zh
-    assert "contract / listed = 1.60" in items["F2"].guidance_en
-    assert "90.0%" in items["F3"].guidance_zh
-    assert "at least 90.0% required" in items["F3"].guidance_en
+    assert "contract / listed = 1.6000" in items["F2"].guidance_en
+    assert "90.00%" in items["F3"].guidance_zh
+    assert "at least 90.00% required" in items["F3"].guidance_en
     fair = {i.code: i for i in build_items(facts(contract_amount=Decimal("100000.00")), [])}
-    assert "1.00" in fair["F2"].guidance_zh
+    assert "= 1.0000" in fair["F2"].guidance_zh
     assert "超过" not in fair["F2"].guidance_zh
     no_logs = {i.code: i for i in build_items(facts(has_usage_logs=False), [])}
     assert "未接收到使用日志" in no_logs["R3"].guidance_zh

@@ -104,7 +104,7 @@ async def test_the_panel_expert_marks_an_item_through_the_form(server: WebServer
     assert page.status == 200
     html = await page.text()
     f2 = row(html, "F2")
-    assert "合同价/定价 = 1.60" in htmllib.unescape(f2)  # the guidance, with the computed ratio
+    assert "合同价/定价 = 1.6000" in htmllib.unescape(f2)  # the guidance, with the computed ratio
     assert "平台“收费标准”截图" in htmllib.unescape(f2)  # the evidence it needs
     action, token = form_fields(f2)
     assert action == f"/projects/{s.project_id}/checklist/F2"
@@ -133,7 +133,7 @@ async def test_the_panel_expert_marks_an_item_through_the_form(server: WebServer
     assert entry.details["after"]["result"] == "fail"
 
     english = await (await expert.get(f"/projects/{s.project_id}?lang=en")).text()
-    assert "contract / listed = 1.60" in row(english, "F2")
+    assert "contract / listed = 1.6000" in row(english, "F2")
     assert '<span class="tag fail">Fail</span>' in row(english, "F2")
 
 
@@ -252,7 +252,7 @@ async def test_a_coordinator_sees_the_guidance_but_no_form(server: WebServer) ->
     coordinator = await server.signed_in("dg.coord")
     html = await (await coordinator.get(f"/projects/{s.project_id}")).text()
     assert "核查要点与所需材料" in row(html, "R1")
-    assert "合同价/定价 = 1.60" in htmllib.unescape(row(html, "F2"))
+    assert "合同价/定价 = 1.6000" in htmllib.unescape(row(html, "F2"))
     assert '<form method="post" action="/projects/' not in html
     assert summary_cell(html, "total", "pending") == str(4 + 5 + 3)
     status, _, refused = await submit(

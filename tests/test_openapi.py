@@ -115,7 +115,7 @@ async def test_real_responses_match_the_documented_schemas(server: WebServer) ->
     detail = await _check(
         admin, document, f"/api/projects/{world.dongguan[0].id}", "/api/projects/{id}", ProjectDetail
     )
-    assert detail["price_ratio"] == "1.60"
+    assert detail["price_ratio"] == "1.6000"
     await _check(admin, document, "/api/cities", "/api/cities", CityList)
     audit = await _check(admin, document, "/api/audit", "/api/audit", AuditPage)
     assert audit["items"][0]["action"] == "auth.login"

@@ -90,16 +90,16 @@ async def test_detail_shows_listing_ratios_and_amounts_as_strings(server: WebSer
     assert detail["contract_amount"] == "160000.00"
     assert detail["listed_price"] == "100000.00"
     assert detail["amount_paid"] == "128000.00"
-    assert detail["price_ratio"] == "1.60"
+    assert detail["price_ratio"] == "1.6000"
     assert detail["over_listed_price"] is True  # above the configured 1.5x
-    assert detail["paid_ratio"] == "0.80"
+    assert detail["paid_ratio"] == "0.8000"
     assert detail["paid_below_minimum"] is True  # below 90%
     assert [m["name"] for m in detail["modules"]] == ["设备联网", "生产看板", "质量追溯"]
     assert detail["supplier_kind"] == "platform"
 
     fine = await (await browser.get(f"/api/projects/{world.dongguan[2].id}")).json()
     assert fine["contract_amount"] == "45000.50"
-    assert fine["price_ratio"] == "0.90"
+    assert fine["price_ratio"] == "0.9000"
     assert fine["over_listed_price"] is False
     assert fine["paid_below_minimum"] is False
 
@@ -239,7 +239,7 @@ async def test_project_page_shows_facts_and_checklist_grouped_by_standard(server
 
     html = await (await browser.get(f"/projects/{dg1.id}")).text()
     assert "东莞精密模具有限公司" in html
-    assert "为收费标准的 1.60 倍" in html
+    assert "为收费标准的 1.6000 倍" in html
     assert "超过 1.5 倍" in html
     assert "低于 90%" in html
     order = [
@@ -261,7 +261,7 @@ async def test_project_page_shows_facts_and_checklist_grouped_by_standard(server
     english = await (await browser.get(f"/projects/{dg1.id}?lang=en")).text()
     assert "Sound finances" in english
     assert "Fair price" in english
-    assert "1.60× the listed price" in english
+    assert "1.6000× the listed price" in english
 
     empty = await (await browser.get(f"/projects/{world.dongguan[1].id}?lang=zh")).text()
     assert "尚未生成核查清单" in empty

@@ -9,7 +9,8 @@ another program and get the same list:
    excluded; the reference contracts are the candidates plus any extra contracts given, e.g. the
    supplier's contracts in other cities) and ``contract / that median`` when there are at least
    ``min_peers`` such contracts; ``paid / contract``. Ratios are shown rounded half-up to 4
-   decimals; the comparisons below are exact (``contract > threshold * listed``).
+   decimals; the comparisons below are exact (``contract > threshold * listed``); both as
+   :mod:`remote_check.programme.pricing` does them everywhere.
 3. **Target size.** Ratio mode: ``ceil(ratio * population)``, ``0 < ratio <= 1``. Count mode:
    ``count`` (at least 1), capped at the population.
 4. **Forced strata** (always in, even beyond the target), in id order:
@@ -38,13 +39,13 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from remote_check.errors import Message, invalid
+from remote_check.programme.pricing import above, below, ratio
 
 ALGORITHM = "rc-sample/1"
-RATIO_PLACES = Decimal("0.0001")
 
 
 class Reason(enum.StrEnum):
@@ -195,9 +196,8 @@ def median(values: Sequence[Decimal]) -> Decimal:
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> str | None:
-    if denominator <= 0:
-        return None
-    return str((numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP))
+    shown = ratio(numerator, denominator)
+    return None if shown is None else str(shown)
 
 
 def _peer_amounts(
@@ -219,11 +219,11 @@ def assess(
     others = [amount for project_id, amount in peers.items() if project_id != candidate.id]
     peer_median = median(others) if len(others) >= thresholds.min_peers else None
     contract, listed, paid = candidate.contract_amount, candidate.listed_price, candidate.amount_paid
-    if listed > 0 and contract > thresholds.price_over_listed * listed:
+    if above(contract, listed, thresholds.price_over_listed):
         reasons.append(Reason.PRICE_OVER_LISTED)
-    if peer_median is not None and peer_median > 0 and contract > thresholds.price_over_peers * peer_median:
+    if peer_median is not None and above(contract, peer_median, thresholds.price_over_peers):
         reasons.append(Reason.PRICE_OVER_PEERS)
-    if paid < thresholds.min_paid_ratio * contract:
+    if below(paid, contract, thresholds.min_paid_ratio):
         reasons.append(Reason.UNDERPAID)
     if not candidate.has_usage_logs:
         reasons.append(Reason.NO_USAGE_LOGS)

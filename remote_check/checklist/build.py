@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from remote_check.checklist.models import Standard
+from remote_check.programme.pricing import above, percent, ratio
 
 STANDARD_LABELS: dict[Standard, tuple[str, str]] = {
     Standard.IMPLEMENTATION: ("实施真实", "Implementation is real"),
@@ -64,16 +65,15 @@ class ItemSpec:
 
 
 def ratio_text(numerator: Decimal, denominator: Decimal) -> str:
-    """``numerator / denominator`` to two decimals (half up), or ``—`` when undefined."""
-    if denominator <= 0:
-        return "—"
-    return str((numerator / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """``numerator / denominator`` as :func:`~remote_check.programme.pricing.ratio` rounds it,
+    or ``—`` when undefined."""
+    shown = ratio(numerator, denominator)
+    return "—" if shown is None else str(shown)
 
 
 def _percent(numerator: Decimal, denominator: Decimal) -> str:
-    if denominator <= 0:
-        return "—"
-    return f"{(numerator * 100 / denominator).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+    shown = ratio(numerator, denominator)
+    return "—" if shown is None else f"{percent(shown)}%"
 
 
 def _implementation(p: ProjectFacts) -> list[tuple[str, str, str, str, str, str]]:
@@ -126,7 +126,7 @@ def _finance(p: ProjectFacts) -> list[tuple[str, str, str, str, str, str]]:
     ratio = ratio_text(p.contract_amount, p.listed_price)
     listed = f"{p.listed_price} 元/{p.price_unit}/{p.price_period}"
     over_zh = over_en = ""
-    if p.listed_price > 0 and p.contract_amount > p.price_over_listed * p.listed_price:
+    if above(p.contract_amount, p.listed_price, p.price_over_listed):
         over_zh = f"，超过 {p.price_over_listed} 倍，请重点核实定价依据（数量、期限）"
         over_en = f", above {p.price_over_listed} times: check the basis of the price (quantity, term)"
     paid = _percent(p.amount_paid, p.contract_amount)

@@ -30,10 +30,11 @@ Amount = Annotated[
 
 Ratio = Annotated[
     Decimal,
-    PlainSerializer(_two_decimals, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["1.25"]}),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{4}$", "examples": ["1.2500"]}),
 ]
-"""A ratio such as contract / listed price, shown with two decimals in JSON."""
+"""A ratio such as contract / listed price, rounded as :func:`remote_check.programme.pricing.ratio`
+rounds it (4 decimals); a string in JSON."""
 
 _STATUS_VALUES = [s.value for s in ProjectStatus]
 

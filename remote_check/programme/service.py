@@ -26,6 +26,7 @@ from remote_check.programme.models import (
     Supplier,
     VoucherProject,
 )
+from remote_check.programme.pricing import above, below, ratio
 from remote_check.programme.schemas import (
     CityList,
     CityOut,
@@ -153,12 +154,6 @@ async def _visible(
     return project, enterprise, supplier, product, city
 
 
-def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
-    if denominator == 0:
-        return None
-    return numerator / denominator
-
-
 async def get_project(
     session: AsyncSession,
     principal: Principal,
@@ -170,7 +165,8 @@ async def get_project(
     """One project with its product listing, or ``NotFound`` if absent or outside the scope.
 
     ``price_limit`` (e.g. 1.5) and ``min_paid`` (e.g. 0.90) are the configured thresholds
-    of the financial check; the flags compare the exact ratios, not the rounded ones.
+    of the financial check. Ratios and flags follow :mod:`remote_check.programme.pricing`: the
+    ratios are shown rounded, the flags compare the amounts exactly.
     """
     project, enterprise, supplier, product, city = await _visible(session, principal, project_id)
     modules = (
@@ -180,8 +176,6 @@ async def get_project(
             .order_by(ProductModule.position)
         )
     ).all()
-    price_ratio = _ratio(project.contract_amount, product.listed_price)
-    paid_ratio = _ratio(project.amount_paid, project.contract_amount)
     return ProjectDetail(
         **_row(project, enterprise, supplier, product, city).model_dump(),
         enterprise_credit_code=enterprise.credit_code,
@@ -193,10 +187,10 @@ async def get_project(
         price_period=product.price_period,
         deployment=product.deployment,
         modules=[ModuleOut(position=m.position, name=m.name, description=m.description) for m in modules],
-        price_ratio=price_ratio,
-        paid_ratio=paid_ratio,
-        over_listed_price=price_ratio is not None and price_ratio > price_limit,
-        paid_below_minimum=paid_ratio is not None and paid_ratio < min_paid,
+        price_ratio=ratio(project.contract_amount, product.listed_price),
+        paid_ratio=ratio(project.amount_paid, project.contract_amount),
+        over_listed_price=above(project.contract_amount, product.listed_price, price_limit),
+        paid_below_minimum=below(project.amount_paid, project.contract_amount, min_paid),
     )
 
 

@@ -21,6 +21,7 @@ from remote_check.checklist.schemas import ChecklistItemUpdate
 from remote_check.checklist.service import EDITABLE, may_mark, update_item
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
+from remote_check.programme.pricing import percent
 from remote_check.programme.schemas import ProjectQuery
 from remote_check.programme.scoping import project_in_scope
 from remote_check.programme.service import (
@@ -177,8 +178,8 @@ async def _project_context(request: web.Request, principal: Principal, project_i
         "money": money,
         "price_limit": sampling.price_over_listed,
         "min_paid_pct": f"{sampling.min_paid_ratio * 100:.0f}",
-        "ratio_text": "" if project.price_ratio is None else f"{project.price_ratio:.2f}",
-        "paid_pct": "" if project.paid_ratio is None else f"{project.paid_ratio * 100:.1f}",
+        "ratio_text": "" if project.price_ratio is None else str(project.price_ratio),
+        "paid_pct": "" if project.paid_ratio is None else str(percent(project.paid_ratio)),
     }
 
 
