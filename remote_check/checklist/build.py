@@ -2,11 +2,13 @@
 
 Pure: project facts and the product's declared modules in, item specifications out.
 
-* ``R1``-``R4`` 实施真实 (implementation is real): deployment shown, real use by the enterprise,
+* ``R1``-``R4`` 实施真实 (real implementation): deployment shown, real use by the enterprise,
   usage logs, benefit.
-* ``F1``-``F5`` 财务规范 (finance in order): contract original, price against the listed price
+* ``F1``-``F5`` 财务规范 (sound finances): contract original, price against the listed price
   (the guidance shows the computed ratio), payment in proportion, invoices, bank transfers.
-* ``M1``-``Mn`` 功能完整 (functions complete): one item per declared function module (功能模块).
+* ``M1``-``Mn`` 功能完整 (complete functions): one item per declared function module (功能模块).
+
+The standards' names are :data:`remote_check.checklist.labels.STANDARD_LABELS`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,6 @@ from decimal import Decimal
 
 from remote_check.checklist.models import Standard
 from remote_check.programme.pricing import above, percent, ratio
-
-STANDARD_LABELS: dict[Standard, tuple[str, str]] = {
-    Standard.IMPLEMENTATION: ("实施真实", "Implementation is real"),
-    Standard.FINANCE: ("财务规范", "Finance in order"),
-    Standard.FUNCTION: ("功能完整", "Functions complete"),
-}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
+from remote_check.checklist.labels import STANDARD_LABELS, STANDARD_SHORT
 from remote_check.checklist.models import ChecklistItem, ItemResult, Standard
 from remote_check.checklist.schemas import ChecklistItemUpdate
 from remote_check.checklist.service import EDITABLE, may_mark, update_item
@@ -38,19 +39,6 @@ from web.keys import CLOCK, DB, SETTINGS
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
-
-STANDARD_LABELS: dict[Standard, Message] = {
-    Standard.IMPLEMENTATION: Message("实施真实", "Real implementation"),
-    Standard.FINANCE: Message("财务规范", "Sound finances"),
-    Standard.FUNCTION: Message("功能完整", "Complete functions"),
-}
-
-# The summary's row headings: short, so that the grid stays small.
-STANDARD_SHORT: dict[Standard, Message] = {
-    Standard.IMPLEMENTATION: Message("实施", "Implementation"),
-    Standard.FINANCE: Message("财务", "Finances"),
-    Standard.FUNCTION: Message("功能", "Functions"),
-}
 
 RESULT_LABELS: dict[ItemResult, Message] = {
     ItemResult.PENDING: Message("待核查", "Pending"),
