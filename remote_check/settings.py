@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     session_hours: int = 12
     invitation_grace_hours: int = 2
     max_room_size: int = 12
+    # Development only: unauthenticated /rooms/{id}/dev and /rooms/{id}/ws (web/rooms/views.py).
+    rooms_dev_routes: bool = False
+    # Offer 127.0.0.1 as an ICE candidate (server and browsers on one machine, e.g. tests).
+    rooms_loopback_candidates: bool = False
     stun_urls: list[str] = Field(default_factory=list)
     turn_urls: list[str] = Field(default_factory=list)
     turn_username: str = ""

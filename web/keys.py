@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from remote_check.clock import Clock
 from remote_check.settings import Settings
 from web.api.registry import Api
+from web.rooms.host import RoomHost
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -16,3 +17,4 @@ DB = web.AppKey("db", async_sessionmaker[AsyncSession])  # may write
 DB_READ = web.AppKey("db_read", async_sessionmaker[AsyncSession])  # reads only
 API = web.AppKey("api", Api)
 SECRET = web.AppKey("secret", bytes)
+ROOMS = web.AppKey("rooms", RoomHost)

@@ -18,6 +18,7 @@ from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
+from web.rooms import views as rooms_views
 
 API_MODULES: tuple[ModuleType, ...] = (
     accounts_api,
@@ -35,5 +36,6 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     users_pages,
     campaigns_pages,
     imports_pages,
+    rooms_views,
     sessions_pages,
 )

@@ -1,0 +1,70 @@
+"""Fixtures of the room tests: the real app with the development room routes, headless Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from remote_check.clock import FixedClock
+from remote_check.settings import Settings
+from tests.conftest import Database
+from web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream=fps=30",
+    "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def room_settings(tmp_path: Path, db: Database, **overrides: Any) -> Settings:
+    """Settings of a test server whose rooms are reachable on 127.0.0.1."""
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database_url": db.url,
+        "rooms_dev_routes": True,
+        "rooms_loopback_candidates": True,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+ServerFactory = Callable[..., Awaitable[TestServer]]
+
+
+@pytest.fixture
+async def make_rooms_server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[ServerFactory]:
+    """Start the real app on 127.0.0.1 with the room settings, overridden by keyword."""
+    servers: list[TestServer] = []
+
+    async def make(**overrides: Any) -> TestServer:
+        settings = room_settings(tmp_path / str(len(servers)), db, **overrides)
+        server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            await server.close()
+
+
+@pytest.fixture
+async def rooms_server(make_rooms_server: ServerFactory) -> TestServer:
+    """The real app on 127.0.0.1 with the development room routes."""
+    return await make_rooms_server()

@@ -1,0 +1,152 @@
+"""Guards on every private detail of aiortc and aioice that ``web.rooms.internals`` relies on.
+
+If one of these fails after an upgrade, forwarding would fail silently (decoding again,
+keyframe requests lost, no loopback candidate): fix ``web/rooms/internals.py`` first.
+The sending side's packet path is also exercised end to end, byte for byte, by
+``test_forwarding.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+import aioice
+import aioice.ice
+import aiortc
+import av
+import pytest
+from aiortc import RTCPeerConnection, rtcrtpreceiver
+from aiortc.codecs import get_encoder
+from aiortc.codecs.vpx import vp8_depayload
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPacket, RtcpPsfbPacket
+
+from tests.rooms.synthetic import EncodedClip, encode_clip
+from web.rooms import internals
+from web.rooms.internals import (
+    AIORTC_VERSION,
+    include_loopback_candidates,
+    install_passthrough,
+    on_keyframe_request,
+    passthrough_installed,
+    request_keyframe,
+)
+
+VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
+
+
+@pytest.fixture(scope="module")
+def clip() -> EncodedClip:
+    return encode_clip(seconds=0.2, width=64, height=48)
+
+
+def test_aiortc_is_the_pinned_version() -> None:
+    assert aiortc.__version__ == AIORTC_VERSION
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
+    assert f'"aiortc=={AIORTC_VERSION}"' in pyproject
+
+
+async def decode_in_worker(codec: RTCRtpCodecParameters, data: bytes, timestamp: int) -> list[Any]:
+    """Run aiortc's own decoder worker on one encoded frame; what it hands to the track."""
+    loop = asyncio.get_running_loop()
+    inputs: queue.Queue[Any] = queue.Queue()
+    outputs: asyncio.Queue[Any] = asyncio.Queue()
+    inputs.put((codec, JitterFrame(data, timestamp)))
+    inputs.put(None)
+    worker = threading.Thread(
+        target=rtcrtpreceiver.decoder_worker, args=(loop, inputs, outputs, threading.Event())
+    )
+    worker.start()
+    handed = [await asyncio.wait_for(outputs.get(), 5), await asyncio.wait_for(outputs.get(), 5)]
+    worker.join()
+    return handed
+
+
+async def test_the_receiver_hands_on_encoded_frames_once_passthrough_is_installed(clip: EncodedClip) -> None:
+    install_passthrough()
+    key, delta = clip.video[0], clip.video[1]
+    packet, end = await decode_in_worker(VP8, key, 3000)
+    assert isinstance(packet, av.Packet)
+    assert (bytes(packet), packet.pts, packet.time_base, packet.is_keyframe) == (
+        key,
+        3000,
+        fractions.Fraction(1, 90000),
+        True,
+    )
+    assert end is None, "the end of the stream is passed on"
+    packet, _ = await decode_in_worker(VP8, delta, 6000)
+    assert not packet.is_keyframe
+    packet, _ = await decode_in_worker(OPUS, clip.audio[0], 960)
+    assert (bytes(packet), packet.pts, packet.time_base) == (clip.audio[0], 960, fractions.Fraction(1, 48000))
+
+
+def test_installing_twice_is_harmless_and_a_foreign_factory_is_refused() -> None:
+    install_passthrough()
+    install_passthrough()
+    assert passthrough_installed()
+    ours = getattr(rtcrtpreceiver, internals.DECODER_FACTORY)
+    try:
+        setattr(rtcrtpreceiver, internals.DECODER_FACTORY, lambda codec: None)
+        with pytest.raises(RuntimeError, match="someone else"):
+            install_passthrough()
+    finally:
+        setattr(rtcrtpreceiver, internals.DECODER_FACTORY, ours)
+
+
+def test_encoders_only_packetize_encoded_frames(clip: EncodedClip) -> None:
+    for codec, data, pts in ((VP8, clip.video[0], 9000), (OPUS, clip.audio[0], 1920)):
+        packet = av.Packet(data)
+        packet.pts = pts
+        packet.time_base = fractions.Fraction(1, codec.clockRate)
+        payloads, timestamp = get_encoder(codec).pack(packet)
+        assert timestamp == pts
+        if codec is VP8:
+            assert b"".join(vp8_depayload(p) for p in payloads) == data
+        else:
+            assert payloads == [data]
+
+
+async def test_pli_and_fir_received_by_a_sender_reach_the_hook() -> None:
+    pc = RTCPeerConnection()
+    sender = pc.addTransceiver("video", direction="sendonly").sender
+    calls: list[str] = []
+    on_keyframe_request(sender, lambda: calls.append("keyframe"))
+    for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+        await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
+    assert calls == ["keyframe", "keyframe"]
+    await pc.close()
+
+
+async def test_a_receiver_sends_a_pli_for_the_publishers_ssrc() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    sent: list[bytes] = []
+
+    async def record(data: bytes) -> None:
+        sent.append(data)
+
+    receiver.transport._send_rtp = record  # type: ignore[method-assign]
+    await request_keyframe(receiver, 1234)
+    [pli] = RtcpPacket.parse(sent[0])
+    assert isinstance(pli, RtcpPsfbPacket)
+    assert (pli.fmt, pli.media_ssrc) == (RTCP_PSFB_PLI, 1234)
+    await pc.close()
+
+
+async def test_loopback_becomes_a_host_candidate() -> None:
+    include_loopback_candidates()
+    include_loopback_candidates()
+    assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False).count("127.0.0.1") == 1
+    connection = aioice.Connection(ice_controlling=True, use_ipv6=False)
+    await connection.gather_candidates()
+    try:
+        assert any(c.host == "127.0.0.1" and c.type == "host" for c in connection.local_candidates)
+    finally:
+        await connection.close()

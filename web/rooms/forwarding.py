@@ -1,0 +1,192 @@
+"""Forwarding encoded frames: a feed reads one publisher's track, slots pass its frames on.
+
+A :class:`Feed` drains one remote track (a track nobody reads grows memory without bound) and
+hands every encoded frame to the slots subscribed to it. A :class:`SlotTrack` is the track a
+subscriber's sender reads: it returns ``av.Packet`` objects, so aiortc only packetizes them.
+A video slot passes nothing until a keyframe arrives, and asks its feed for one when it starts,
+when it switches feed, when its queue overflows and when the subscriber reports picture loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import av
+from aiortc import RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from web.rooms.codecs import FRAME_TICKS
+from web.rooms.internals import request_keyframe
+from web.rooms.keyframes import KeyframeThrottle
+from web.rooms.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+KEYFRAME_INTERVAL = 0.5
+QUEUE_FRAMES = {"video": 60, "audio": 100}
+
+
+class Feed:
+    """One remote track of a publisher, drained for as long as its m-line exists.
+
+    It is *published* while ``source`` is set; slots subscribe to published feeds only.
+    """
+
+    def __init__(
+        self,
+        feed_id: str,
+        owner: str,
+        kind: str,
+        track: MediaStreamTrack,
+        receiver: RTCRtpReceiver,
+        *,
+        keyframe_interval: float = KEYFRAME_INTERVAL,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.id = feed_id
+        self.owner = owner
+        self.kind = kind
+        self.source: str | None = None
+        self.media_ssrc: int | None = None
+        self.subscribers: set[SlotTrack] = set()
+        self.frames = 0
+        self._track = track
+        self._receiver = receiver
+        self._throttle = KeyframeThrottle(keyframe_interval)
+        self._loop = asyncio.get_running_loop()
+        self._clock = clock or self._loop.time
+        self._task = self._loop.create_task(self._pump(), name=f"feed {feed_id}")
+        self._pending: asyncio.Handle | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+
+    @property
+    def published(self) -> bool:
+        """Whether the publisher currently offers this feed to the room."""
+        return self.source is not None
+
+    async def _pump(self) -> None:
+        warned = False
+        try:
+            while True:
+                item = await self._track.recv()
+                if not isinstance(item, av.Packet):
+                    if not warned:
+                        log.error("feed %s received decoded frames: passthrough is not installed", self.id)
+                        warned = True
+                    continue
+                self.frames += 1
+                for slot in tuple(self.subscribers):
+                    slot.offer(item)
+        except MediaStreamError:
+            pass
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe, at most once per throttle interval."""
+        if self.kind != "video":
+            return
+        delay = self._throttle.request(self._clock())
+        if delay is None:
+            return
+        if delay <= 0:
+            self._send_pli()
+        else:
+            self._pending = self._loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._pending = None
+        self._throttle.fired(self._clock())
+        self._send_pli()
+
+    def _send_pli(self) -> None:
+        if self.media_ssrc is None:
+            return
+        task = self._loop.create_task(request_keyframe(self._receiver, self.media_ssrc))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    def stop(self) -> None:
+        """Stop forwarding: every subscribed slot becomes free."""
+        for slot in tuple(self.subscribers):
+            slot.attach(None)
+        if self._pending is not None:
+            self._pending.cancel()
+        self._task.cancel()
+
+
+class SlotTrack(MediaStreamTrack):
+    """The track a subscriber's sender reads; it forwards the frames of the attached feed."""
+
+    def __init__(self, kind: str, mid: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.mid = mid
+        self.feed: Feed | None = None
+        self.frames = 0
+        self.dropped = 0
+        self._queue: asyncio.Queue[av.Packet[Any]] = asyncio.Queue(QUEUE_FRAMES[kind])
+        self._timeline = Timeline(FRAME_TICKS[kind])
+        self._waiting_keyframe = kind == "video"
+        self._pulling = False
+
+    def attach(self, feed: Feed | None) -> None:
+        """Carry ``feed`` from now on (``None``: nothing)."""
+        if feed is self.feed:
+            return
+        if self.feed is not None:
+            self.feed.subscribers.discard(self)
+        self.feed = feed
+        self._reset()
+        if feed is not None:
+            feed.subscribers.add(self)
+            if self._pulling:
+                feed.request_keyframe()
+
+    def keyframe_requested(self) -> None:
+        """The subscriber reported picture loss (PLI/FIR): pass the request to the publisher."""
+        if self.feed is not None:
+            self.feed.request_keyframe()
+
+    def _reset(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._timeline.switch()
+        self._waiting_keyframe = self.kind == "video"
+
+    def offer(self, packet: av.Packet[Any]) -> None:
+        """A frame of the attached feed; dropped until the sender reads and, for video, until
+        a keyframe."""
+        if not self._pulling:
+            return
+        if self._waiting_keyframe:
+            if not packet.is_keyframe:
+                return
+            self._waiting_keyframe = False
+        if self._queue.full():
+            self.dropped += 1
+            if self.kind == "video":
+                # a gap in a video stream spoils every frame up to the next keyframe
+                self._reset()
+                self.keyframe_requested()
+                return
+            self._queue.get_nowait()
+        if packet.pts is None:
+            return
+        copy = av.Packet(bytes(packet))
+        copy.pts = self._timeline.map(packet.pts)
+        copy.time_base = packet.time_base
+        copy.is_keyframe = packet.is_keyframe
+        self._queue.put_nowait(copy)
+
+    async def recv(self) -> av.Packet[Any]:
+        """The next frame to send; the first call asks the feed for a keyframe."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        if not self._pulling:
+            self._pulling = True
+            self.keyframe_requested()
+        packet = await self._queue.get()
+        self.frames += 1
+        return packet

@@ -1,0 +1,120 @@
+"""Every private detail of aiortc and aioice the rooms rely on, in one place.
+
+aiortc 1.16.0 is pinned (``pyproject.toml``); ``tests/rooms/test_internals.py`` guards each
+point below, so that an upgrade that moves one fails a test instead of a call.
+
+1. Incoming media is always decoded: ``RTCRtpReceiver.receive`` starts ``decoder_worker``,
+   which builds decoders with the module-level ``aiortc.rtcrtpreceiver.get_decoder``. Replacing
+   that factory with :func:`passthrough_decoder` makes every remote track of the process yield
+   the depacketized encoded frames as ``av.Packet`` instead of decoded frames. This is
+   process-wide: a process that hosts rooms never decodes received media.
+2. On the sending side, a track whose ``recv()`` returns an ``av.Packet`` is only packetized
+   (public behaviour), but keyframe requests (PLI/FIR) from the receiving browser then only set
+   a flag read on the encoding path (``RTCRtpSender._send_keyframe``). :func:`on_keyframe_request`
+   replaces that method on one sender so that the request reaches the room.
+3. The receiver can ask its publisher for a keyframe: ``RTCRtpReceiver._send_rtcp_pli``.
+4. aioice leaves 127.0.0.1 out of its host candidates (``aioice.ice.get_host_addresses``);
+   :func:`include_loopback_candidates` adds it, for a server and browsers on one machine.
+"""
+
+from __future__ import annotations
+
+import fractions
+from collections.abc import Callable
+from typing import cast
+
+import aioice.ice
+import aiortc
+import av
+from aiortc import RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aiortc.codecs import get_decoder as aiortc_get_decoder
+from aiortc.codecs.base import Decoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from av.frame import Frame
+
+from web.rooms.codecs import is_vp8_keyframe
+
+AIORTC_VERSION = "1.16.0"
+LOOPBACK = "127.0.0.1"
+# The name under which aiortc.rtcrtpreceiver imported the decoder factory it calls.
+DECODER_FACTORY = "get_decoder"
+
+
+class PassthroughDecoder(Decoder):
+    """A "decoder" that returns each encoded frame as an ``av.Packet`` with ``pts`` (the RTP
+    timestamp, counted from the stream's first frame) and ``time_base`` (1 / clock rate).
+    VP8 keyframes are flagged with ``is_keyframe``."""
+
+    def __init__(self, codec: RTCRtpCodecParameters) -> None:
+        self.time_base = fractions.Fraction(1, codec.clockRate)
+        self.flags_keyframes = codec.mimeType.lower() == "video/vp8"
+
+    def decode(self, encoded_frame: JitterFrame) -> list[Frame]:
+        if not encoded_frame.data:
+            return []
+        packet = av.Packet(encoded_frame.data)
+        packet.pts = encoded_frame.timestamp
+        packet.dts = encoded_frame.timestamp
+        packet.time_base = self.time_base
+        if self.flags_keyframes:
+            packet.is_keyframe = is_vp8_keyframe(encoded_frame.data)
+        # aiortc's worker passes whatever the decoder returns on to the remote track.
+        return cast(list[Frame], [packet])
+
+
+def passthrough_decoder(codec: RTCRtpCodecParameters) -> Decoder:
+    """The decoder factory that replaces aiortc's: no decoding, for every codec."""
+    return PassthroughDecoder(codec)
+
+
+def check_aiortc_version() -> None:
+    """Refuse to run on an aiortc whose internals have not been checked."""
+    if aiortc.__version__ != AIORTC_VERSION:
+        raise RuntimeError(
+            f"rooms rely on private details of aiortc {AIORTC_VERSION}, found {aiortc.__version__}: "
+            "check web/rooms/internals.py and tests/rooms/test_internals.py, then update the pin"
+        )
+
+
+def install_passthrough() -> None:
+    """Make every remote track of this process yield encoded frames (idempotent)."""
+    check_aiortc_version()
+    current = getattr(rtcrtpreceiver, DECODER_FACTORY)
+    if current is passthrough_decoder:
+        return
+    if current is not aiortc_get_decoder:
+        raise RuntimeError("aiortc.rtcrtpreceiver.get_decoder was already replaced by someone else")
+    setattr(rtcrtpreceiver, DECODER_FACTORY, passthrough_decoder)
+
+
+def passthrough_installed() -> bool:
+    """Whether remote tracks of this process yield encoded frames."""
+    return getattr(rtcrtpreceiver, DECODER_FACTORY) is passthrough_decoder
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever the browser receiving from ``sender`` sends a PLI or FIR."""
+    name = "_send_keyframe"
+    setattr(sender, name, callback)
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Send a picture loss indication (PLI) for ``media_ssrc`` to the publisher."""
+    await receiver._send_rtcp_pli(media_ssrc)
+
+
+def include_loopback_candidates() -> None:
+    """Add 127.0.0.1 to the host candidates aioice gathers, process-wide (idempotent)."""
+    original = aioice.ice.get_host_addresses
+    if getattr(original, "includes_loopback", False):
+        return
+
+    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        addresses = original(use_ipv4=use_ipv4, use_ipv6=use_ipv6)
+        if use_ipv4 and LOOPBACK not in addresses:
+            addresses.append(LOOPBACK)
+        return addresses
+
+    with_loopback.includes_loopback = True  # type: ignore[attr-defined]
+    aioice.ice.get_host_addresses = with_loopback

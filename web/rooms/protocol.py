@@ -1,0 +1,122 @@
+"""The signalling protocol between a browser and the room, as JSON over a WebSocket.
+
+The browser always makes the offers and the server answers; ICE is not trickled (each
+description carries its candidates), so one offer and one answer make a negotiation.
+
+Browser to server::
+
+    {"type": "join", "name": "张三"}
+    {"type": "offer", "sdp": "...", "tracks": {"0": "microphone", "1": "camera"}}
+    {"type": "leave"}
+
+``tracks`` names what the browser publishes on each of its sending m-lines (by mid); a sending
+m-line not named there is not forwarded.
+
+Server to browser::
+
+    {"type": "joined", "id": "...", "room": "...", "ice_servers": [...], "slots": {"audio": 1, "video": 1}}
+    {"type": "participants", "participants": [{"id": "...", "name": "..."}]}
+    {"type": "answer", "sdp": "..."}
+    {"type": "slots", "audio": 2, "video": 3}   # have at least this many receiving m-lines, then offer
+    {"type": "slot", "mid": "3", "participant": "...", "name": "...", "source": "camera"}
+    {"type": "slot", "mid": "3", "participant": null}              # the slot is free
+    {"type": "error", "code": "...", "message": "..."}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from remote_check.errors import DomainError, invalid
+
+Source = Literal["camera", "microphone", "screen"]
+SOURCE_KIND: dict[str, str] = {"camera": "video", "microphone": "audio", "screen": "video"}
+MAX_SDP = 200_000
+MAX_TRACKS = 16
+
+
+class JoinMessage(BaseModel):
+    """Enter the room under a display name."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["join"]
+    name: str = Field(min_length=1, max_length=64)
+
+
+class OfferMessage(BaseModel):
+    """A full offer (with candidates) and what each sending m-line carries."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["offer"]
+    sdp: str = Field(min_length=1, max_length=MAX_SDP)
+    tracks: dict[Annotated[str, Field(max_length=32)], Source] = Field(
+        default_factory=dict, max_length=MAX_TRACKS
+    )
+
+
+class LeaveMessage(BaseModel):
+    """Leave the room."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["leave"]
+
+
+ClientMessage = Annotated[JoinMessage | OfferMessage | LeaveMessage, Field(discriminator="type")]
+_CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+
+
+def parse_client_message(raw: str | bytes) -> JoinMessage | OfferMessage | LeaveMessage:
+    """The browser's message, or a 422 refusal saying what is wrong with it."""
+    try:
+        return _CLIENT_MESSAGE.validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "message"
+        raise invalid("信令消息格式错误", "Malformed signalling message", field=where) from exc
+
+
+def participant_info(participant_id: str, name: str) -> dict[str, str]:
+    """How a participant is shown to the others."""
+    return {"id": participant_id, "name": name}
+
+
+def joined(
+    participant_id: str, room_id: str, ice_servers: list[dict[str, Any]], slots: dict[str, int]
+) -> dict[str, Any]:
+    """The server accepted the join: who you are, how to reach the server, what to receive."""
+    return {
+        "type": "joined",
+        "id": participant_id,
+        "room": room_id,
+        "ice_servers": ice_servers,
+        "slots": {"audio": slots.get("audio", 0), "video": slots.get("video", 0)},
+    }
+
+
+def participants(people: list[dict[str, str]]) -> dict[str, Any]:
+    """Everyone in the room now."""
+    return {"type": "participants", "participants": people}
+
+
+def answer(sdp: str) -> dict[str, Any]:
+    """The server's answer to the browser's offer."""
+    return {"type": "answer", "sdp": sdp}
+
+
+def slots(audio: int, video: int) -> dict[str, Any]:
+    """Ask the browser for at least this many receiving m-lines of each kind, then an offer."""
+    return {"type": "slots", "audio": audio, "video": video}
+
+
+def slot(mid: str, participant_id: str | None, name: str = "", source: str = "") -> dict[str, Any]:
+    """What a receiving m-line carries from now on (``participant`` null: nothing)."""
+    if participant_id is None:
+        return {"type": "slot", "mid": mid, "participant": None}
+    return {"type": "slot", "mid": mid, "participant": participant_id, "name": name, "source": source}
+
+
+def error(err: DomainError, lang: str) -> dict[str, Any]:
+    """A refusal, in the user's language."""
+    return {"type": "error", "code": err.code, "message": err.message.in_lang(lang), "fields": err.details}

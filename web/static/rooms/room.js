@@ -1,0 +1,218 @@
+"use strict";
+/*
+ * RoomClient: one browser in a room hosted by the server (protocol: web/rooms/protocol.py).
+ *
+ * The browser makes every offer; ICE is not trickled (an offer is sent once candidates are
+ * gathered). Sending m-lines carry camera, microphone and screen; receiving m-lines ("slots")
+ * carry whatever the server assigns to them, announced by "slot" messages.
+ */
+class RoomClient {
+  constructor(url, handlers = {}) {
+    this.url = url;
+    this.handlers = handlers;
+    this.id = null;
+    this.participants = [];
+    this.publications = [];   // {source, transceiver, track, active}
+    this.slotInfo = {};       // mid -> {participant, name, source}
+    this.remote = {};         // mid -> {kind, track}
+    this.chain = Promise.resolve();
+    this.pendingAnswer = null;
+    this.pc = null;
+    this.ws = null;
+  }
+
+  /* Join under `name`, publishing the tracks of `stream` (camera and microphone). */
+  async join(name, stream) {
+    this.stream = stream;
+    this.ws = new WebSocket(this.url);
+    await new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = () => reject(new Error("WebSocket failed"));
+    });
+    const joined = new Promise((resolve, reject) => { this.pendingJoin = { resolve, reject }; });
+    this.ws.onmessage = (event) => this.receive(JSON.parse(event.data));
+    this.ws.onclose = () => this.status("closed");
+    this.send({ type: "join", name });
+    const welcome = await joined;
+    this.id = welcome.id;
+    this.pc = new RTCPeerConnection({ iceServers: welcome.ice_servers, bundlePolicy: "max-bundle" });
+    this.pc.ontrack = (event) => this.onTrack(event);
+    this.pc.onconnectionstatechange = () => this.status(this.pc.connectionState);
+    for (const track of stream.getTracks()) {
+      this.addPublication(track, track.kind === "video" ? "camera" : "microphone");
+    }
+    this.ensureSlots(welcome.slots);
+    await this.enqueue(() => this.negotiate());
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  status(text) {
+    if (this.handlers.onStatus) this.handlers.onStatus(text);
+  }
+
+  enqueue(task) {
+    const run = this.chain.then(task);
+    this.chain = run.catch((error) => this.status(String(error)));
+    return run;
+  }
+
+  receive(message) {
+    switch (message.type) {
+      case "joined":
+        this.pendingJoin.resolve(message);
+        break;
+      case "answer":
+        if (this.pendingAnswer) this.pendingAnswer.resolve(message);
+        break;
+      case "participants":
+        this.participants = message.participants;
+        if (this.handlers.onParticipants) this.handlers.onParticipants(this.participants);
+        break;
+      case "slot":
+        if (message.participant === null) delete this.slotInfo[message.mid];
+        else this.slotInfo[message.mid] = message;
+        this.changed(message.mid);
+        break;
+      case "slots":
+        this.enqueue(async () => { if (this.ensureSlots(message)) await this.negotiate(); });
+        break;
+      case "error":
+        this.status(message.message);
+        if (this.pendingAnswer) this.pendingAnswer.reject(new Error(message.message));
+        else if (this.pendingJoin && this.id === null) this.pendingJoin.reject(new Error(message.message));
+        break;
+    }
+  }
+
+  preferCodecs(transceiver, kind) {
+    const wanted = kind === "video" ? ["video/vp8", "video/rtx"] : ["audio/opus"];
+    const codecs = RTCRtpReceiver.getCapabilities(kind).codecs
+      .filter((codec) => wanted.includes(codec.mimeType.toLowerCase()));
+    try { transceiver.setCodecPreferences(codecs); } catch (error) { console.warn("codec preferences", error); }
+  }
+
+  addPublication(track, source) {
+    const transceiver = this.pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
+    this.preferCodecs(transceiver, track.kind);
+    this.publications.push({ source, transceiver, track, active: true });
+  }
+
+  /* Have at least `wanted.audio` / `wanted.video` receiving m-lines; true when some were added. */
+  ensureSlots(wanted) {
+    let added = false;
+    for (const kind of ["audio", "video"]) {
+      const have = this.pc.getTransceivers()
+        .filter((t) => t.receiver.track.kind === kind && t.direction === "recvonly").length;
+      for (let i = have; i < (wanted[kind] || 0); i++) {
+        this.preferCodecs(this.pc.addTransceiver(kind, { direction: "recvonly" }), kind);
+        added = true;
+      }
+    }
+    return added;
+  }
+
+  async gathered(timeoutMs) {
+    if (this.pc.iceGatheringState === "complete") return;
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.pc.addEventListener("icegatheringstatechange", () => {
+        if (this.pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+      });
+    });
+  }
+
+  async negotiate() {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    await this.gathered(3000);
+    const tracks = {};
+    for (const p of this.publications) {
+      if (p.active && p.transceiver.mid !== null) tracks[p.transceiver.mid] = p.source;
+    }
+    const answered = new Promise((resolve, reject) => { this.pendingAnswer = { resolve, reject }; });
+    this.send({ type: "offer", sdp: this.pc.localDescription.sdp, tracks });
+    try {
+      const answer = await answered;
+      await this.pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    } finally {
+      this.pendingAnswer = null;
+    }
+  }
+
+  onTrack(event) {
+    const mid = event.transceiver.mid;
+    this.remote[mid] = { kind: event.track.kind, track: event.track };
+    this.changed(mid);
+  }
+
+  changed(mid) {
+    if (this.handlers.onSlot) this.handlers.onSlot(mid, this.remote[mid], this.slotInfo[mid]);
+  }
+
+  /* Publish a screen (getDisplayMedia); stopping it in the browser's bar unpublishes it. */
+  async shareScreen() {
+    const screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = screen.getVideoTracks()[0];
+    track.onended = () => this.stopScreen();
+    await this.enqueue(async () => {
+      const idle = this.publications.find((p) => p.source === "screen" && !p.active);
+      if (idle) {
+        idle.transceiver.direction = "sendonly";
+        await idle.transceiver.sender.replaceTrack(track);
+        Object.assign(idle, { track, active: true });
+      } else {
+        this.addPublication(track, "screen");
+      }
+      await this.negotiate();
+    });
+  }
+
+  async stopScreen() {
+    await this.enqueue(async () => {
+      const active = this.publications.find((p) => p.source === "screen" && p.active);
+      if (!active) return;
+      active.transceiver.direction = "inactive";
+      await active.transceiver.sender.replaceTrack(null);
+      active.track.stop();
+      active.active = false;
+      await this.negotiate();
+    });
+  }
+
+  /* Statistics per receiving slot and per published track, for display and for tests. */
+  async stats() {
+    const report = await this.pc.getStats();
+    const midOfTrack = {};
+    for (const t of this.pc.getTransceivers()) if (t.mid !== null) midOfTrack[t.receiver.track.id] = t.mid;
+    const inbound = {};
+    const outbound = [];
+    report.forEach((s) => {
+      if (s.type === "inbound-rtp") {
+        inbound[s.mid || midOfTrack[s.trackIdentifier]] = {
+          kind: s.kind, packetsReceived: s.packetsReceived || 0, framesDecoded: s.framesDecoded || 0,
+          framesPerSecond: s.framesPerSecond || 0, frameWidth: s.frameWidth || 0,
+          frameHeight: s.frameHeight || 0, timestamp: s.timestamp,
+        };
+      } else if (s.type === "outbound-rtp") {
+        outbound.push({ kind: s.kind, mid: s.mid, framesEncoded: s.framesEncoded || 0,
+          framesPerSecond: s.framesPerSecond || 0, packetsSent: s.packetsSent || 0 });
+      }
+    });
+    const slots = Object.entries(this.slotInfo).map(([mid, info]) => ({
+      mid, participant: info.participant, name: info.name, source: info.source,
+      ...(inbound[mid] || { packetsReceived: 0, framesDecoded: 0, framesPerSecond: 0 }),
+    }));
+    return { id: this.id, connectionState: this.pc.connectionState, participants: this.participants, slots, outbound };
+  }
+
+  async leave() {
+    this.send({ type: "leave" });
+    if (this.ws) this.ws.close();
+    if (this.pc) this.pc.close();
+    for (const p of this.publications) if (p.track) p.track.stop();
+  }
+}
+window.RoomClient = RoomClient;
