@@ -107,16 +107,14 @@ async def test_user_form_refuses_fields_longer_than_their_columns(server: WebSer
     assert await _count(server, User) == 1  # the administrator alone
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/projects", "/api/audit", "/api/sessions", "/projects", "/audit", "/sessions"]
-)
-async def test_a_page_number_beyond_the_last_possible_is_a_422(server: WebServer, path: str) -> None:
+async def test_a_page_number_beyond_the_last_possible_is_a_422(server: WebServer) -> None:
     admin = await _admin(server)
-    for page in (HUGE, "10001"):
-        response = await admin.get(f"{path}?page={page}&lang=en")
-        assert response.status == 422, await response.text()
-        assert "page" in await response.text()
-    assert (await admin.get(f"{path}?page=10000")).status == 200
+    for path in ("/api/projects", "/api/audit", "/api/sessions", "/projects", "/audit", "/sessions"):
+        for page in (HUGE, "10001"):
+            response = await admin.get(f"{path}?page={page}&lang=en")
+            assert response.status == 422, (path, await response.text())
+            assert "page" in await response.text()
+        assert (await admin.get(f"{path}?page=10000")).status == 200, path
 
 
 async def test_the_service_refuses_campaign_fields_it_cannot_store(db: Database, clock: FixedClock) -> None:
