@@ -43,7 +43,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     """Build the app; resources open in ``cleanup_ctx`` when it starts and close when it stops."""
     app = web.Application(
         middlewares=[
-            middlewares.security_headers,
             middlewares.language,
             middlewares.errors,
             middlewares.identity,
@@ -51,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ],
         client_max_size=MAX_UPLOAD,
     )
+    app.on_response_prepare.append(middlewares.security_headers)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[THROTTLE] = LoginThrottle()
@@ -80,8 +80,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.router.add_get("/api/openapi.json", openapi_json, name="openapi")
     for page_module in PAGE_MODULES:
         app.router.add_routes(page_module.routes)
-        setup = getattr(page_module, "setup", None)
-        if setup is not None:
-            setup(app)
     app.router.add_static("/static", HERE / "static", name="static")
     return app
