@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
+from remote_check.accounts.models import Role, User
 from remote_check.audit.service import Actor
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message, invalid
@@ -71,6 +72,34 @@ async def visible_sessions(session: AsyncSession, principal: Principal, ids: Ite
         principal,
     )
     return set((await session.scalars(stmt)).all())
+
+
+async def check_host(
+    session: AsyncSession, principal: Principal, host_user_id: int | None, city_code: str
+) -> int:
+    """The id of the session's host: the booker by default, else an active coordinator of the
+    project's city (``city_code``) or an active province administrator.
+
+    Any other id, whether it exists or not, is refused with the same 422, so the field cannot be
+    used to find out which user ids exist.
+    """
+    if host_user_id is None or host_user_id == principal.user_id:
+        return principal.user_id
+    may_host = select(User.id).where(
+        User.id == host_user_id,
+        User.active.is_(True),
+        or_(
+            User.role == Role.PROVINCE_ADMIN,
+            and_(User.role == Role.CITY_COORDINATOR, User.city_code == city_code),
+        ),
+    )
+    if await session.scalar(may_host) is None:
+        raise invalid(
+            "主持人须为该项目所在城市在职的地市协调员或省级管理员",
+            "The host must be an active coordinator of the project's city or a province administrator",
+            field="host_user_id",
+        )
+    return host_user_id
 
 
 def check_times(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> None:

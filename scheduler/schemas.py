@@ -20,7 +20,11 @@ class SessionCreate(BaseModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     panel: list[int] = Field(min_length=1, max_length=9)
-    host_user_id: int | None = None
+    host_user_id: int | None = Field(
+        default=None,
+        description="The host: an active coordinator of the project's city or a province "
+        "administrator (the booker when left out); any other id is the same 422",
+    )
 
 
 class SessionMove(BaseModel):

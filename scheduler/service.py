@@ -19,9 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
-from remote_check.accounts.models import User
 from remote_check.audit.service import record
-from remote_check.errors import Conflict, Message, invalid
+from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus
 from remote_check.programme.status import check_move
@@ -41,6 +40,7 @@ from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, Sessio
 from scheduler.rules import (
     Parties,
     actor_of,
+    check_host,
     check_parties,
     check_times,
     load_panel,
@@ -172,13 +172,8 @@ async def book_session(
                 f"This project already has session #{active}; move it instead",
             ),
         )
-    host_id = new.host_user_id if new.host_user_id is not None else principal.user_id
-    host = await session.get(User, host_id)
-    if host is None or not host.active:
-        raise invalid(
-            "主持人账号不存在或已停用", "The host account does not exist or is inactive", field="host_user_id"
-        )
     project = parties.project
+    host_id = await check_host(session, principal, new.host_user_id, project.city_code)
     check = CheckSession(
         project_id=project.id,
         city_code=project.city_code,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from remote_check.accounts.access import Principal
-from remote_check.accounts.models import Role
+from remote_check.accounts.models import Role, User
 from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
 from remote_check.database import make_engine, make_sessionmaker, transaction
@@ -300,6 +300,47 @@ async def test_bad_times_and_panels_are_refused(
     assert refused.value.status == 422
     assert expected in refused.value.message.en
     assert (await counts(db.factory)).sessions == 0
+
+
+async def test_the_host_is_a_coordinator_of_the_city_or_a_province_admin(
+    db: Database, clock: FixedClock
+) -> None:
+    w = await _world(db, projects=3)
+    async with transaction(db.factory) as session:
+        colleague = await add_principal(session, "gz.coord2", Role.CITY_COORDINATOR, "4401")
+        admin = await add_principal(session, "admin", Role.PROVINCE_ADMIN)
+        foshan = await add_principal(session, "fs.coord", Role.CITY_COORDINATOR, "4406")
+        expert = await add_principal(session, "expert", Role.EXPERT)
+        retired = await add_principal(session, "gz.retired", Role.CITY_COORDINATOR, "4401")
+        user = await session.get(User, retired.user_id)
+        assert user is not None
+        user.active = False
+    messages = set()
+    for host in (foshan.user_id, expert.user_id, retired.user_id, 999999):
+        with pytest.raises(DomainError) as refused:
+            async with transaction(db.factory) as session:
+                await book_session(
+                    session,
+                    w.coordinator,
+                    NewSession(
+                        w.projects[0].id, local(11, 9), local(11, 10), w.experts[:3], host_user_id=host
+                    ),
+                    now=clock.now(),
+                )
+        assert (refused.value.status, refused.value.details) == (422, [{"field": "host_user_id"}])
+        messages.add(str(refused.value.message))
+    assert len(messages) == 1  # an unknown id is told apart from no other: ids cannot be probed
+    assert (await counts(db.factory)).sessions == 0
+    hosts: list[int | None] = [colleague.user_id, admin.user_id, None]
+    for i, named in enumerate(hosts):
+        async with transaction(db.factory) as session:
+            check = await book_session(
+                session,
+                w.coordinator,
+                NewSession(w.projects[i].id, local(11 + i, 9), local(11 + i, 10), w.experts[:3], named),
+                now=clock.now(),
+            )
+        assert check.host_user_id == (named or w.coordinator.user_id)
 
 
 async def test_five_expert_panel_and_four_hours_are_fine(db: Database, clock: FixedClock) -> None:

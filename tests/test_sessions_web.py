@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,8 +13,10 @@ from sqlalchemy import func, select
 
 from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
+from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from remote_check.programme.models import ProjectStatus
+from tests.conftest import Database, running_server
 from tests.scheduling_factories import (
     add_expert,
     add_experts,
@@ -206,6 +209,35 @@ async def test_links_are_shown_when_issued_and_again_only_on_an_audited_request(
     auditor = await server.signed_in("gz.auditor")
     assert (await auditor.post(f"/api/sessions/{sid}/guests/{guest['id']}/link")).status == 403
     assert await link_views(server) == 1
+
+
+async def test_join_links_name_the_configured_public_address(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    async with running_server(db, clock, tmp_path, public_url="https://check.gdii.example/") as server:
+        s = await _setup(server)
+        booked = await s.gz.post("/api/sessions", json=_body(s.project, s.experts[:3], local(11, 10)))
+        sid = (await booked.json())["id"]
+        invited = await s.gz.post(
+            f"/api/sessions/{sid}/guests",
+            json={"kind": "enterprise", "name": "陈经理"},
+            headers={"Host": "attacker.example"},  # ignored: the configured address wins
+        )
+        link = (await invited.json())["link"]
+    assert link.startswith("https://check.gdii.example/join/")
+
+
+async def test_without_a_public_address_links_follow_the_request_for_development(server: WebServer) -> None:
+    s = await _setup(server)
+    sid = (
+        await (await s.gz.post("/api/sessions", json=_body(s.project, s.experts[:3], local(11, 10)))).json()
+    )["id"]
+    invited = await s.gz.post(
+        f"/api/sessions/{sid}/guests",
+        json={"kind": "enterprise", "name": "陈经理"},
+        headers={"Host": "dev.local:8080"},
+    )
+    assert (await invited.json())["link"].startswith("http://dev.local:8080/join/")
 
 
 async def test_guest_link_landing_page_and_its_refusals(server: WebServer) -> None:
