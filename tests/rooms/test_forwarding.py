@@ -122,3 +122,18 @@ async def test_leaving_frees_the_slots_of_the_others(
     assert host.summary() == [RoomSummary("r1", participants=1, published=2, forwarding=0)]
     await alice.close()
     assert host.summary() == [], "the room ended with its last participant"
+
+
+async def test_shutting_the_server_down_closes_every_peer_connection(
+    join: Join, changes: Changes, rooms_server: TestServer
+) -> None:
+    alice = await join("Alice")
+    bob = await join("Bob")
+    await changes.until(lambda: receives(alice, bob), what="Alice receiving Bob")
+    host = rooms_server.app[ROOMS]
+    assert isinstance(host, LocalRoomHost)
+    connections = [p.pc for room in host.rooms.values() for p in room.participants.values()]
+    assert len(connections) == 2
+    await rooms_server.close()
+    assert [pc.connectionState for pc in connections] == ["closed", "closed"]
+    assert host.summary() == []

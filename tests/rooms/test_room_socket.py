@@ -125,3 +125,23 @@ async def test_the_answer_sends_on_receiving_m_lines_with_bitrate_hints(
     assert directions == ["a=recvonly", "a=recvonly", "a=sendonly"]
     assert answer["sdp"].count("x-google-start-bitrate=1000;x-google-min-bitrate=300") == 2
     assert "a=group:BUNDLE 0 1 2" in answer["sdp"]
+
+
+async def test_the_browser_is_given_the_configured_ice_servers(
+    make_rooms_server: ServerFactory, http: aiohttp.ClientSession
+) -> None:
+    server = await make_rooms_server(
+        stun_urls=["stun:stun.example.cn:3478"],
+        turn_urls=["turn:turn.example.cn:3478?transport=udp", "turns:turn.example.cn:5349"],
+        turn_username="rc",
+        turn_password="secret",
+    )
+    joined = await exchange(await connect(http, server), {"type": "join", "name": "A"})
+    assert joined["ice_servers"] == [
+        {"urls": ["stun:stun.example.cn:3478"]},
+        {
+            "urls": ["turn:turn.example.cn:3478?transport=udp", "turns:turn.example.cn:5349"],
+            "username": "rc",
+            "credential": "secret",
+        },
+    ]

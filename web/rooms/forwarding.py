@@ -101,9 +101,14 @@ class Feed:
         self._send_pli()
 
     def _send_pli(self) -> None:
-        if self.media_ssrc is None:
-            return
-        task = self._loop.create_task(request_keyframe(self._receiver, self.media_ssrc))
+        ssrc = self.media_ssrc
+        if ssrc is None:
+            # the offer named no SSRC: the source heard from last (retransmissions are rare)
+            sources = sorted(self._receiver.getSynchronizationSources(), key=lambda s: s.timestamp)
+            if not sources:
+                return
+            ssrc = sources[-1].source
+        task = self._loop.create_task(request_keyframe(self._receiver, ssrc))
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from remote_check.errors import DomainError, Forbidden, Message, NotFound, invalid
 from web.context import lang_of
@@ -34,15 +34,25 @@ MAX_MESSAGE = 256 * 1024
 HEARTBEAT = 20.0
 
 
+SOCKETS = web.AppKey("room_sockets", set[web.WebSocketResponse])
+"""The open signalling sockets, closed on shutdown."""
+
+
 def setup(app: web.Application) -> None:
     """Give the app its room host, and end every call when the app shuts down."""
     settings = app[SETTINGS]
     if settings.rooms_loopback_candidates:
         include_loopback_candidates()
     app[ROOMS] = LocalRoomHost(RoomConfig.from_settings(settings))
+    app[SOCKETS] = set()
 
     async def close_rooms(app: web.Application) -> None:
+        # End the calls first, then the sockets: open sockets would hold the shutdown until
+        # its timeout, and their handlers may be cancelled before they have left their rooms.
         await app[ROOMS].close()
+        sockets: set[web.WebSocketResponse] = app[SOCKETS]
+        for ws in list(sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     app.on_shutdown.append(close_rooms)
 
@@ -76,6 +86,8 @@ async def room_socket(request: web.Request) -> web.WebSocketResponse:
     lang = lang_of(request)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
+    sockets = request.app[SOCKETS]
+    sockets.add(ws)
     outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
     writer = asyncio.create_task(_write(ws, outbox))
     participant_id: str | None = None
@@ -101,10 +113,12 @@ async def room_socket(request: web.Request) -> web.WebSocketResponse:
         log.exception("room %s: signalling failed", room_id)
     finally:
         if participant_id is not None:
-            await host.leave(room_id, participant_id)
+            # even when the handler is cancelled, the participant leaves the room
+            await asyncio.shield(host.leave(room_id, participant_id))
         outbox.put_nowait(None)
         await writer
         await ws.close()
+        sockets.discard(ws)
     return ws
 
 
