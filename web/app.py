@@ -80,5 +80,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.router.add_get("/api/openapi.json", openapi_json, name="openapi")
     for page_module in PAGE_MODULES:
         app.router.add_routes(page_module.routes)
+        setup = getattr(page_module, "setup", None)
+        if setup is not None:
+            setup(app)
     app.router.add_static("/static", HERE / "static", name="static")
     return app
