@@ -7,6 +7,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -36,16 +37,31 @@ def changes() -> Changes:
     return Changes()
 
 
+ServerFactory = Callable[..., Awaitable[TestServer]]
+
+
 @pytest.fixture
-async def server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[TestServer]:
-    """The real app, its rooms in two media worker processes."""
-    settings = room_settings(tmp_path, db, media_workers=2)
-    app = create_app(settings, clock=clock)
-    app[ROOMS] = make_room_host(settings)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server
-    await server.close()
+async def make_server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[ServerFactory]:
+    """Start the real app, its rooms in two media worker processes (settings overridden by keyword)."""
+    servers: list[TestServer] = []
+
+    async def make(**overrides: Any) -> TestServer:
+        settings = room_settings(tmp_path / str(len(servers)), db, media_workers=2, **overrides)
+        app = create_app(settings, clock=clock)
+        app[ROOMS] = make_room_host(settings)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def server(make_server: ServerFactory) -> TestServer:
+    return await make_server()
 
 
 @pytest.fixture
@@ -172,6 +188,28 @@ async def test_shutdown_ends_the_calls_and_leaves_no_worker_process(
     assert not any(alive(pid) for pid in pids)
     assert not pids & child_pids()
     assert host.pids() == {}
+
+
+async def test_a_refusal_in_the_worker_reaches_the_browser_in_its_language(
+    make_server: ServerFactory, clip: EncodedClip
+) -> None:
+    install_passthrough()
+    server = await make_server(max_room_size=1)
+    url = str(server.make_url("/rooms/r1/ws"))
+    alice = SyntheticClient(url, "Alice", clip)
+    bob = SyntheticClient(url, "Bob", clip)
+    try:
+        await alice.join()
+        refused = await bob.join()
+        assert refused["type"] == "error"
+        assert refused["code"] in {"conflict", "room_full"}
+        assert "已满" in refused["message"], "the domain's message, in Chinese by default"
+        host = server.app[ROOMS]
+        assert isinstance(host, WorkerRoomHost)
+        assert host.router.rooms["r1"].participants == 1, "the refused join is not counted"
+    finally:
+        await alice.close()
+        await bob.close()
 
 
 async def test_no_workers_means_rooms_in_the_web_process(db: Database, tmp_path: Path) -> None:

@@ -204,6 +204,11 @@ class WorkerLink:
             await self.reader_task
 
 
+def _log_failure(task: asyncio.Task[WorkerLink]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("media worker failed to start: %s", exc)
+
+
 class WorkerRoomHost:
     """A :class:`~web.rooms.host.RoomHost` whose rooms live in ``count`` worker processes.
 
@@ -230,6 +235,7 @@ class WorkerRoomHost:
         self._monitors: set[asyncio.Task[None]] = set()
         self._sink_ids = itertools.count(1)
         self._closing = False
+        self._woken = False
 
     async def start(self) -> None:
         """Start every worker now (otherwise each starts on its first call)."""
@@ -241,10 +247,19 @@ class WorkerRoomHost:
             return link
         if self._closing:
             raise WorkerFailed()
+        if not self._woken:
+            # the first call starts every worker: the next rooms need not wait for theirs
+            self._woken = True
+            for other in self.router.workers:
+                if other != key:
+                    self._start_task(other).add_done_callback(_log_failure)
+        return await asyncio.shield(self._start_task(key))
+
+    def _start_task(self, key: int) -> asyncio.Task[WorkerLink]:
         task = self._starting.get(key)
         if task is None:
             task = self._starting[key] = asyncio.create_task(self._start_link(key))
-        return await asyncio.shield(task)
+        return task
 
     async def _start_link(self, key: int) -> WorkerLink:
         link = WorkerLink(key)
