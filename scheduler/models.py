@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from remote_check.database import Base, UTCDateTime
@@ -103,3 +103,24 @@ class Booking(Base):
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     slot: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConnectivityCheck(Base):
+    """One connectivity test ("the day before") by an invited person: a guest by their link or a
+    signed-in user. Permissions granted, and what a media round trip through the server measured."""
+
+    __tablename__ = "connectivity_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True)
+    guest_id: Mapped[int | None] = mapped_column(ForeignKey("guests.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    camera_ok: Mapped[bool] = mapped_column(Boolean)
+    microphone_ok: Mapped[bool] = mapped_column(Boolean)
+    screen_ok: Mapped[bool] = mapped_column(Boolean)
+    fps: Mapped[float] = mapped_column(Float)  # a measurement, not money
+    bitrate_kbps: Mapped[int] = mapped_column(Integer)
+    rtt_ms: Mapped[int | None] = mapped_column(Integer)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    passed: Mapped[bool] = mapped_column(Boolean)

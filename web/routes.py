@@ -14,10 +14,12 @@ from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
 from web.pages import campaigns as campaigns_pages
+from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
+from web.rooms import session_views as room_pages
 from web.rooms import views as rooms_views
 
 API_MODULES: tuple[ModuleType, ...] = (
@@ -37,5 +39,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     campaigns_pages,
     imports_pages,
     rooms_views,
+    room_pages,
     sessions_pages,
+    connectivity_pages,
 )

@@ -19,6 +19,7 @@ from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import BY_CODE
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from remote_check.programme.scoping import scoped
+from scheduler.connectivity import latest_checks
 from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest, view_link
 from scheduler.invitations import InvitationRefused
 from scheduler.models import GuestKind, SessionStatus
@@ -104,6 +105,7 @@ async def _session_context(
     lang = lang_of(request)
     async with request.app[DB]() as session:
         detail = await session_detail(session, principal, session_id)
+        latest = await latest_checks(session, detail.session.id)
     manage = allowed(principal, Permission.SESSION_WRITE)
     guests = []
     for guest in detail.guests:
@@ -123,6 +125,7 @@ async def _session_context(
         "guests": guests,
         "manage": manage and detail.session.status == SessionStatus.BOOKED,
         "kinds": [(k.value, m.in_lang(lang)) for k, m in KIND_LABELS.items()],
+        "checks": latest,
     }
 
 

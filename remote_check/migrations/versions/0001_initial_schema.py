@@ -553,6 +553,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_panel_seats_expert_id"), ["expert_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_panel_seats_session_id"), ["session_id"], unique=False)
 
+    op.create_table(
+        "connectivity_checks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("guest_id", sa.Integer(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("camera_ok", sa.Boolean(), nullable=False),
+        sa.Column("microphone_ok", sa.Boolean(), nullable=False),
+        sa.Column("screen_ok", sa.Boolean(), nullable=False),
+        sa.Column("fps", sa.Float(), nullable=False),
+        sa.Column("bitrate_kbps", sa.Integer(), nullable=False),
+        sa.Column("rtt_ms", sa.Integer(), nullable=True),
+        sa.Column("user_agent", sa.String(length=300), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["guest_id"],
+            ["guests.id"],
+            name=op.f("fk_connectivity_checks_guest_id_guests"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["check_sessions.id"],
+            name=op.f("fk_connectivity_checks_session_id_check_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_connectivity_checks_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_connectivity_checks")),
+    )
+    with op.batch_alter_table("connectivity_checks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_connectivity_checks_guest_id"), ["guest_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_connectivity_checks_session_id"), ["session_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_connectivity_checks_user_id"), ["user_id"], unique=False)
+
     _reference_data()
     _guards()
 
@@ -597,6 +632,11 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    with op.batch_alter_table("connectivity_checks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_connectivity_checks_user_id"))
+        batch_op.drop_index(batch_op.f("ix_connectivity_checks_session_id"))
+        batch_op.drop_index(batch_op.f("ix_connectivity_checks_guest_id"))
+    op.drop_table("connectivity_checks")
     with op.batch_alter_table("panel_seats", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_panel_seats_session_id"))
         batch_op.drop_index(batch_op.f("ix_panel_seats_expert_id"))
