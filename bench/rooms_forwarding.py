@@ -1,16 +1,22 @@
 """Benchmark: what forwarding costs the server, for rooms of N synthetic participants.
 
 Run from the repository root: ``.venv/bin/python -m bench.rooms_forwarding [--sizes 2,6,12]
-[--seconds 10]``. It encodes a 640x480 VP8 clip and an Opus tone once with ffmpeg (kept in
-``--cache``), starts the real app in a server process (development room routes on), then for
-each N joins N aiortc clients (in this process) that send the pre-encoded media and count what
-they receive, and prints:
+[--seconds 10] [--screen] [--rooms K] [--workers W]``. It encodes a 640x480 30 fps VP8 clip,
+a 1280x720 15 fps VP8 screen clip and an Opus tone once with ffmpeg (kept in ``--cache``),
+starts the real app in a server process (development room routes on; with ``--workers W``
+its rooms run in W media worker processes, ``web.rooms.workers``), then for each N joins K
+rooms of N aiortc clients (in this process) that send the pre-encoded media and count what
+they receive (with ``--screen`` the first client of each room also shares its screen), and
+prints:
 
-- server CPU: percent of one core used by the server process over the measured window;
-- per forwarded stream: that CPU divided by the streams forwarded (N*(N-1) video + as many audio);
-- delivered fps: video frames received per second on each receiving slot (mean and minimum);
+- server CPU: percent of one core used by the server process and its media workers over the
+  measured window (the split between them after the table row), and per room;
+- per forwarded stream: that CPU divided by the streams forwarded (N*(N-1) video + as many
+  audio, plus N-1 screen streams);
+- delivered fps: video frames received per second on each receiving camera slot (mean and
+  minimum; the clip is 30 fps) and on each screen slot (the clip is 15 fps);
 - offer to first frame: for each pair of participants, from the later of their first offers
-  until the first video frame of one reached the other (median and maximum over the pairs);
+  until the first camera frame of one reached the other (median and maximum over the pairs);
 - client CPU: this process (all clients), to tell which side saturated.
 """
 
@@ -29,12 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from aiortc import RTCSessionDescription
 
-from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, load_clip
-from web.rooms.internals import include_loopback_candidates, install_passthrough
+from tests.rooms.synthetic import Changes, ClipTrack, EncodedClip, SyntheticClient, load_clip
+from web.rooms.codecs import VIDEO_CLOCK_RATE
+from web.rooms.internals import include_loopback_candidates, install_passthrough, on_keyframe_request
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
+
+
+SCREEN_FPS = 15
 
 
 def make_clip(cache: Path, seconds: int = 10) -> EncodedClip:
@@ -52,22 +63,84 @@ def make_clip(cache: Path, seconds: int = 10) -> EncodedClip:
     return load_clip(str(video), str(audio))
 
 
+def make_screen_clip(cache: Path, seconds: int = 10) -> list[bytes]:
+    """Encode a screen-share clip once: 1280x720 at 15 fps, 1.5 Mbps VP8 (sharp, slow-moving)."""
+    video = cache / "screen-1280x720-15fps.ivf"
+    if not video.exists():
+        pattern = f"testsrc2=size=1280x720:rate={SCREEN_FPS}:duration={seconds}"
+        vp8 = ["-c:v", "libvpx", "-b:v", "1500k", "-g", "300", "-deadline", "realtime", "-cpu-used", "8"]
+        _ffmpeg(["-f", "lavfi", "-i", pattern, *vp8, str(video)])
+    return load_clip(str(video), str(cache / "tone.ogg")).video
+
+
 def _ffmpeg(arguments: list[str]) -> None:
     subprocess.run([FFMPEG, "-v", "error", "-y", *arguments], check=True)  # noqa: S603
 
 
-def serve(port: int) -> None:
-    """The server process: the real app with the development room routes."""
+class ScreenTrack(ClipTrack):
+    """A pre-encoded screen share, sent in real time at :data:`SCREEN_FPS`."""
+
+    def __init__(self, frames: list[bytes], changes: Changes) -> None:
+        super().__init__("video", frames, changes)
+        self.period = 1 / SCREEN_FPS
+        self.ticks = VIDEO_CLOCK_RATE // SCREEN_FPS
+
+
+class ScreenSharer(SyntheticClient):
+    """A synthetic participant that also shares a screen (its first m-line)."""
+
+    def __init__(self, url: str, name: str, clip: EncodedClip, screen: list[bytes], changes: Changes) -> None:
+        super().__init__(url, name, clip, changes=changes)
+        self.screen = ScreenTrack(screen, changes)
+        transceiver = self.pc.addTransceiver(self.screen, direction="sendonly")
+        on_keyframe_request(transceiver.sender, self.screen.keyframe_requested)
+
+    async def negotiate(self) -> None:
+        """As :meth:`SyntheticClient.negotiate`, naming the screen's m-line ``screen``."""
+        async with self._negotiation:
+            assert self._ws is not None
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            published = {
+                t.mid: (
+                    "screen"
+                    if t.sender.track is self.screen
+                    else "camera"
+                    if t.kind == "video"
+                    else "microphone"
+                )
+                for t in self.pc.getTransceivers()
+                if t.direction == "sendonly" and t.mid is not None
+            }
+            if self.offered_at is None:
+                self.offered_at = time.perf_counter()
+            await self._ws.send_json(
+                {"type": "offer", "sdp": self.pc.localDescription.sdp, "tracks": published}
+            )
+            answer = await self._answers.get()
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+            self.negotiated = getattr(self, "negotiated", 0) + 1
+            self.changes.notify()
+
+
+def serve(port: int, workers: int | None) -> None:
+    """The server process: the real app with the development room routes (its rooms in
+    ``workers`` media worker processes when given)."""
     from remote_check.settings import Settings
     from web.app import create_app
+    from web.keys import ROOMS
+    from web.rooms.workers import make_room_host
 
     data = Path(tempfile.mkdtemp(prefix="rc-bench-"))
-    settings = Settings(data_dir=data, rooms_dev_routes=True, rooms_loopback_candidates=True)
+    settings = Settings(
+        data_dir=data, rooms_dev_routes=True, rooms_loopback_candidates=True, media_workers=workers
+    )
 
     async def ready(_app: web.Application) -> None:
         print("ready", flush=True)
 
     app = create_app(settings)
+    if workers is not None:
+        app[ROOMS] = make_room_host(settings)
     app.on_startup.append(ready)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
@@ -78,69 +151,116 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its children (the media workers)."""
+    children = [
+        int(c)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
+    return [pid, *children]
+
+
 @dataclass
 class Result:
     size: int
+    rooms: int
     server_cpu: float
+    split: list[float]
     per_stream: float
     fps_mean: float
     fps_min: float
+    screen_fps_mean: float | None
+    screen_fps_min: float | None
     first_frame_median: float
     first_frame_max: float
     client_cpu: float
 
 
-async def run_room(url: str, size: int, clip: EncodedClip, server_pid: int, seconds: float) -> Result:
-    """Join ``size`` clients, wait until everyone receives everyone, then measure."""
+def _source(client: SyntheticClient, mid: str) -> str:
+    return str(client.slot_info.get(mid, {}).get("source", ""))
+
+
+async def run_rooms(
+    base: str,
+    size: int,
+    rooms: int,
+    clip: EncodedClip,
+    screen: list[bytes] | None,
+    server_pid: int,
+    seconds: float,
+) -> Result:
+    """Join ``rooms`` rooms of ``size`` clients, wait until everyone receives everyone, then measure."""
     changes = Changes()
-    clients = [SyntheticClient(url, f"client-{i}", clip, changes=changes) for i in range(size)]
+    groups: list[list[SyntheticClient]] = []
+    for r in range(rooms):
+        url = f"{base}/rooms/bench-{size}-{r}/ws"
+        first: SyntheticClient = (
+            ScreenSharer(url, "client-0", clip, screen, changes)
+            if screen is not None
+            else SyntheticClient(url, "client-0", clip, changes=changes)
+        )
+        others = [SyntheticClient(url, f"client-{i}", clip, changes=changes) for i in range(1, size)]
+        groups.append([first, *others])
+    clients = [c for group in groups for c in group]
     try:
         for client in clients:
             await client.join()
 
         def everyone_receives() -> bool:
-            return all(
-                (got := c.from_participant(o.id, "video")) is not None and got.frames > 0
-                for c in clients
-                for o in clients
-                if o is not c
-            )
+            for group in groups:
+                for c in group:
+                    for o in group:
+                        if o is not c and not ((got := c.from_participant(o.id, "video")) and got.frames > 0):
+                            return False
+                    screens = [r for mid, r in c.received.items() if _source(c, mid) == "screen"]
+                    if screen is not None and c is not group[0] and not any(r.frames > 0 for r in screens):
+                        return False
+            return True
 
-        await changes.until(everyone_receives, seconds=60, what="every client to receive every other")
+        await changes.until(everyone_receives, seconds=90, what="every client to receive every other")
         first_frames = []
-        for client in clients:
-            for other in clients:
-                got = client.from_participant(other.id, "video")
-                if other is not client and got is not None and got.first_at is not None:
-                    assert client.offered_at is not None
-                    assert other.offered_at is not None
-                    first_frames.append(got.first_at - max(client.offered_at, other.offered_at))
+        for group in groups:
+            for client in group:
+                for other in group:
+                    got = client.from_participant(other.id, "video")
+                    if other is not client and got is not None and got.first_at is not None:
+                        assert client.offered_at is not None
+                        assert other.offered_at is not None
+                        first_frames.append(got.first_at - max(client.offered_at, other.offered_at))
 
-        frames_before = {
-            (id(c), mid): r.frames for c in clients for mid, r in c.received.items() if r.kind == "video"
-        }
-        server_before, client_before, wall_before = (
-            cpu_seconds(server_pid),
-            time.process_time(),
-            time.perf_counter(),
-        )
+        def video_frames() -> dict[tuple[int, str], tuple[str, int]]:
+            return {
+                (id(c), mid): (_source(c, mid), r.frames)
+                for c in clients
+                for mid, r in c.received.items()
+                if r.kind == "video"
+            }
+
+        pids = process_tree(server_pid)
+        before, server_before = video_frames(), [cpu_seconds(pid) for pid in pids]
+        client_before, wall_before = time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
         wall = time.perf_counter() - wall_before
-        server = (cpu_seconds(server_pid) - server_before) / wall
+        split = [(cpu_seconds(pid) - b) / wall for pid, b in zip(pids, server_before, strict=True)]
         client_cpu = (time.process_time() - client_before) / wall
-        rates = [
-            (r.frames - frames_before.get((id(c), mid), 0)) / wall
-            for c in clients
-            for mid, r in c.received.items()
-            if r.kind == "video"
-        ]
-        streams = 2 * size * (size - 1)
+        after = video_frames()
+        rates: dict[str, list[float]] = {"camera": [], "screen": []}
+        for key, (source, frames) in after.items():
+            if source in rates:
+                rates[source].append((frames - before.get(key, (source, 0))[1]) / wall)
+        server = sum(split)
+        streams = rooms * (2 * size * (size - 1) + (size - 1 if screen is not None else 0))
         return Result(
             size,
+            rooms,
             server,
+            split,
             server / streams,
-            statistics.mean(rates),
-            min(rates),
+            statistics.mean(rates["camera"]),
+            min(rates["camera"]),
+            statistics.mean(rates["screen"]) if rates["screen"] else None,
+            min(rates["screen"]) if rates["screen"] else None,
             statistics.median(first_frames),
             max(first_frames),
             client_cpu,
@@ -150,19 +270,19 @@ async def run_room(url: str, size: int, clip: EncodedClip, server_pid: int, seco
             await client.close()
 
 
-async def bench(sizes: list[int], seconds: float, cache: Path, port: int) -> list[Result]:
+async def bench(
+    sizes: list[int], seconds: float, cache: Path, port: int, *, rooms: int, screen: bool, workers: int | None
+) -> list[Result]:
     """Start the server process, run each room size in turn, stop the server."""
     install_passthrough()
     include_loopback_candidates()
     clip = make_clip(cache)
+    screen_clip = make_screen_clip(cache) if screen else None
+    command = [sys.executable, "-m", "bench.rooms_forwarding", "--serve", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.rooms_forwarding",
-        "--serve",
-        str(port),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=(cache / "server.log").open("w"),
+        *command, stdout=asyncio.subprocess.PIPE, stderr=(cache / "server.log").open("w")
     )
     try:
         assert server.stdout is not None
@@ -172,11 +292,17 @@ async def bench(sizes: list[int], seconds: float, cache: Path, port: int) -> lis
         await asyncio.sleep(2)
         idle = (cpu_seconds(server.pid) - idle_before) / (time.perf_counter() - wall)
         frames = f"{len(clip.video)} video, {len(clip.audio)} audio frames"
-        print(f"server idle: {idle:.1%} of one core; clip of {frames}; server log in {cache / 'server.log'}")
+        where = "in the server process" if workers is None else f"in {workers} media worker processes"
+        print(
+            f"server idle: {idle:.1%} of one core; rooms {where}; clip of {frames};"
+            f" log in {cache / 'server.log'}"
+        )
+        print(HEADER, flush=True)
         results = []
         for size in sizes:
-            url = f"http://127.0.0.1:{port}/rooms/bench-{size}/ws"
-            result = await run_room(url, size, clip, server.pid, seconds)
+            result = await run_rooms(
+                f"http://127.0.0.1:{port}", size, rooms, clip, screen_clip, server.pid, seconds
+            )
             results.append(result)
             print(report_line(result), flush=True)
         return results
@@ -185,14 +311,22 @@ async def bench(sizes: list[int], seconds: float, cache: Path, port: int) -> lis
         await server.wait()
 
 
-HEADER = "   N  server CPU  per fwd stream  fps mean  fps min  offer->first frame (median/max)  client CPU"
+HEADER = (
+    "   N  rooms  server CPU  per room  per fwd stream  camera fps mean/min  screen fps mean/min"
+    "  offer->first frame (median/max)  client CPU"
+)
 
 
 def report_line(r: Result) -> str:
-    """One row of the table."""
+    """One row of the table, then the server CPU by process (web process first)."""
+    screen = "-" if r.screen_fps_mean is None else f"{r.screen_fps_mean:.1f} / {r.screen_fps_min:.1f}"
+    split = " + ".join(f"{cpu:.1%}" for cpu in r.split)
     return (
-        f"{r.size:>4}  {r.server_cpu:>9.1%}  {r.per_stream:>13.2%}  {r.fps_mean:>8.1f}  {r.fps_min:>7.1f}"
-        f"  {r.first_frame_median:>14.2f} s / {r.first_frame_max:.2f} s  {r.client_cpu:>12.1%}"
+        f"{r.size:>4}  {r.rooms:>5}  {r.server_cpu:>9.1%}  {r.server_cpu / r.rooms:>8.1%}"
+        f"  {r.per_stream:>13.2%}"
+        f"  {r.fps_mean:>10.1f} / {r.fps_min:.1f}  {screen:>19}"
+        f"  {r.first_frame_median:>14.2f} s / {r.first_frame_max:.2f} s  {r.client_cpu:>10.1%}"
+        f"\n      server CPU by process (web, workers...): {split}"
     )
 
 
@@ -202,16 +336,22 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="2,6,12", help="room sizes, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per room")
+    parser.add_argument("--rooms", type=int, default=1, help="rooms of each size at once")
+    parser.add_argument("--screen", action="store_true", help="the first of each room shares a screen")
+    parser.add_argument("--workers", type=int, help="run the rooms in this many media worker processes")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rc-bench-clips")
     parser.add_argument("--port", type=int, default=18090)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.workers)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    print(HEADER)
-    asyncio.run(bench([int(n) for n in args.sizes.split(",")], args.seconds, args.cache, args.port))
+    sizes = [int(n) for n in args.sizes.split(",")]
+    run = bench(
+        sizes, args.seconds, args.cache, args.port, rooms=args.rooms, screen=args.screen, workers=args.workers
+    )
+    asyncio.run(run)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
