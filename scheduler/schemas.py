@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from remote_check.ids import Id
 from remote_check.paging import MAX_PAGE
 from scheduler.models import GuestKind, PanelRole, SessionStatus
 
@@ -16,11 +17,11 @@ class SessionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    project_id: int = Field(gt=0)
+    project_id: Id
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    panel: list[int] = Field(min_length=1, max_length=9)
-    host_user_id: int | None = Field(
+    panel: list[Id] = Field(min_length=1, max_length=9)
+    host_user_id: Id | None = Field(
         default=None,
         description="The host: an active coordinator of the project's city or a province "
         "administrator (the booker when left out); any other id is the same 422",
@@ -45,9 +46,9 @@ class SessionQuery(BaseModel):
 
     city_code: str | None = Field(default=None, pattern=r"^\d{4}$")
     status: SessionStatus | None = None
-    project_id: int | None = None
-    expert_id: int | None = None
-    supplier_id: int | None = None
+    project_id: Id | None = None
+    expert_id: Id | None = None
+    supplier_id: Id | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
@@ -130,7 +131,7 @@ class SessionList(BaseModel):
 class ExpertQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    conflicts_with_project: int | None = Field(default=None, gt=0)
+    conflicts_with_project: Id | None = None
     # With a project: list only the experts who have a conflict of interest ("only"), only
     # those who have none ("exclude"), or everyone with their conflicts marked ("all").
     conflict: Literal["only", "exclude", "all"] = "only"

@@ -51,3 +51,17 @@ async def test_every_endpoint_answers_garbage_with_a_4xx_in_the_users_language(
                 assert message
                 has_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in message)
                 assert has_chinese == (lang == "zh"), f"{endpoint.method} {path} with {label}: {message}"
+
+
+async def test_ids_beyond_the_databases_range_are_not_found(server: WebServer) -> None:
+    await server.add_user("admin", Role.PROVINCE_ADMIN)
+    browser = await server.signed_in("admin")
+    huge = "99999999999999999999"
+    for path in (f"/api/projects/{huge}", f"/api/sessions/{huge}", f"/api/draws/{huge}", f"/projects/{huge}"):
+        response = await browser.get(path)
+        assert response.status == 404, path
+    for query in (f"supplier_id={huge}", "supplier_id=-1"):
+        response = await browser.get(f"/api/projects?{query}")
+        assert response.status == 422, query
+    refused = await browser.get(f"/api/experts?conflicts_with_project={huge}")
+    assert refused.status == 422

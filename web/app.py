@@ -45,6 +45,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         middlewares=[
             middlewares.language,
             middlewares.errors,
+            middlewares.ids_in_range,
             middlewares.identity,
             middlewares.csrf,
         ],

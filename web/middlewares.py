@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 
 from remote_check.accounts.service import resolve_session
 from remote_check.errors import DomainError, Message
+from remote_check.ids import in_range
 from web.context import (
     CSRF,
     LANG,
@@ -74,6 +75,15 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
                 Message("服务器内部错误，已记录", "Internal error; it has been logged"), 500, "internal"
             ),
         )
+
+
+@web.middleware
+async def ids_in_range(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An id in the path beyond the database's range names nothing: 404, not a database error."""
+    for name, value in request.match_info.items():
+        if (name == "id" or name.endswith("_id")) and value.isdigit() and not in_range(value):
+            raise DomainError(HTTP_MESSAGES[404], 404, "not_found")
+    return await handler(request)
 
 
 @web.middleware

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from remote_check.database import FEN
+from remote_check.ids import Id
 from remote_check.paging import MAX_PAGE
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 
@@ -53,7 +54,7 @@ class ProjectQuery(BaseModel):
         ProjectStatus | None,
         WithJsonSchema({"anyOf": [{"type": "string", "enum": _STATUS_VALUES}, {"type": "null"}]}),
     ] = None
-    supplier_id: int | None = Field(default=None, ge=1)
+    supplier_id: Id | None = None
     q: str | None = Field(
         default=None, max_length=100, description="Text in the project code, enterprise or supplier name"
     )
