@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from remote_check.accounts.models import User
@@ -10,13 +14,16 @@ from remote_check.campaigns.models import Campaign, Draw, DrawStatus
 from remote_check.checklist.models import ChecklistItem
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import transaction
+from remote_check.demo.activity import call_now
+from remote_check.demo.commands import call_lines
 from remote_check.demo.generator import generate
 from remote_check.demo.records import Scale
 from remote_check.demo.service import load_demo
 from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus, VoucherProject
-from scheduler.models import CheckSession, Guest, PanelSeat
-from tests.conftest import Database
+from remote_check.settings import Settings
+from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat
+from tests.conftest import Database, running_server
 
 
 async def test_demo_has_a_published_sample_and_sessions_on_coming_working_days(
@@ -44,7 +51,13 @@ async def test_demo_has_a_published_sample_and_sessions_on_coming_working_days(
             )
         )
         assert with_items == len(sampled)
-        sessions = (await session.scalars(select(CheckSession).order_by(CheckSession.starts_at))).all()
+        sessions = (
+            await session.scalars(
+                select(CheckSession)
+                .where(CheckSession.starts_at > clock.now())
+                .order_by(CheckSession.starts_at)
+            )
+        ).all()
         assert len(sessions) == 6
         for check in sessions:
             local = check.starts_at.astimezone(SHANGHAI)
@@ -62,3 +75,40 @@ async def test_demo_has_a_published_sample_and_sessions_on_coming_working_days(
             .where(User.username == "expert01")
         )
         assert expert01_panels
+
+
+async def test_demo_has_a_call_under_way_and_prints_a_working_link_for_each_role(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    async with transaction(db.factory) as session:
+        await load_demo(session, generate(1, Scale.SMALL), now=clock.now(), actor=Actor.cli())
+    async with db.factory() as session:
+        call = await call_now(session, clock.now())
+    assert call is not None
+    check = call.session
+    assert (check.city_code, check.starts_at, check.ends_at) == (
+        "4419",
+        clock.now(),
+        clock.now() + dt.timedelta(minutes=60),
+    )
+    assert call.host == "dg.coord"
+    assert [lead for _, _, lead in call.experts] == [True, False, False]
+    assert [g.kind for g in call.guests] == [GuestKind.ENTERPRISE, GuestKind.SUPPLIER, GuestKind.OBSERVER]
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=db.url)
+    printed = "\n".join(call_lines(call, settings))
+    room = f"http://127.0.0.1:8080/sessions/{check.id}/room"
+    for username, _, _ in call.experts:
+        assert re.search(rf"{username}\s+{re.escape(room)}", printed)
+    assert re.search(rf"dg\.coord\s+{re.escape(room)}", printed)
+    links = re.findall(r"http://127\.0\.0\.1:8080(/join/\S+)", printed)
+    assert len(links) == 3
+    async with running_server(db, clock, tmp_path) as server:
+        browser = server.browser()
+        for path, guest in zip(links, call.guests, strict=True):
+            page = await browser.get(path)
+            assert page.status == 200, path
+            assert guest.name in await page.text()
+            assert (await browser.get(path + "/check")).status == 200
+        altered = links[0][:-1] + ("B" if links[0].endswith("A") else "A")
+        assert (await browser.get(altered)).status == 403, "the links are really checked"

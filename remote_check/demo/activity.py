@@ -2,20 +2,25 @@
 
 So that a new user sees the whole flow at once: Dongguan has a published draw with
 checklists and a few sessions booked on the next working days (with guests invited);
-Foshan has a draft draw waiting to be published.
+Foshan has a draft draw waiting to be published. For a first try of a call, one more Dongguan
+session starts at the moment the demo is loaded (60 minutes long) with an enterprise, a supplier
+and an observer invited: ``remote-check demo`` prints a join link for each role (:func:`call_now`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
-from remote_check.accounts.models import Role
+from remote_check.accounts.models import Role, User
 from remote_check.campaigns.models import Campaign, Draw
 from remote_check.campaigns.sampling import Target
 from remote_check.campaigns.service import (
@@ -27,10 +32,11 @@ from remote_check.campaigns.service import (
 )
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError
+from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from remote_check.settings import SamplingSettings
 from scheduler.guests import NewGuest, add_guest
-from scheduler.models import GuestKind
+from scheduler.models import CheckSession, Guest, GuestKind, PanelRole, PanelSeat, SessionStatus
 from scheduler.service import NewSession, book_session
 
 if TYPE_CHECKING:
@@ -39,6 +45,12 @@ if TYPE_CHECKING:
 SESSION_MINUTES = 45
 SLOTS = ((9, 30), (10, 45), (14, 0), (15, 15))  # Asia/Shanghai, staggered for one supplier's teams
 SESSIONS = 6
+CALL_NOW_MINUTES = 60
+CALL_NOW_GUESTS = (
+    NewGuest(GuestKind.ENTERPRISE, "李经理"),
+    NewGuest(GuestKind.SUPPLIER, "王工程师"),
+    NewGuest(GuestKind.OBSERVER, "周科长", "东莞市工业和信息化局"),
+)
 
 
 async def _campaign(load: DemoLoad, city_code: str, seed: str, *, publish: bool) -> tuple[Campaign, Draw]:
@@ -87,36 +99,59 @@ def _independent_first(load: DemoLoad) -> list[int]:
     return [i for _, i in sorted(pairs, key=lambda pair: pair[0].employer_credit_code in supplier_codes)]
 
 
+def _admin(load: DemoLoad) -> Principal:
+    return Principal(load.user_ids["province.admin"], Role.PROVINCE_ADMIN, None, "省工信厅 管理员")
+
+
+async def _sampled(load: DemoLoad, city_code: str) -> list[VoucherProject]:
+    return list(
+        (
+            await load.session.scalars(
+                select(VoucherProject)
+                .where(VoucherProject.city_code == city_code, VoucherProject.status == ProjectStatus.SAMPLED)
+                .order_by(VoucherProject.id)
+            )
+        ).all()
+    )
+
+
+async def _book(
+    load: DemoLoad, project: VoucherProject, start: dt.datetime, end: dt.datetime, guests: Sequence[NewGuest]
+) -> bool:
+    """Book ``project`` with the first panel of 3 that passes every rule, and invite ``guests``."""
+    admin = _admin(load)
+    host_id = load.user_ids.get("dg.coord", admin.user_id)
+    for panel in itertools.combinations(_independent_first(load), 3):
+        try:
+            async with load.session.begin_nested():
+                check = await book_session(
+                    load.session, admin, NewSession(project.id, start, end, panel, host_id), now=load.now
+                )
+                for guest in guests:
+                    await add_guest(load.session, admin, check.id, guest, now=load.now)
+        except DomainError:
+            continue
+        return True
+    return False
+
+
 async def _sessions(load: DemoLoad, city_code: str) -> int:
     """Book sessions for the first sampled projects; panels of 3 without conflicts of interest."""
-    admin_id = load.user_ids["province.admin"]
-    admin = Principal(admin_id, Role.PROVINCE_ADMIN, None, "省工信厅 管理员")
-    host_id = load.user_ids.get("dg.coord", admin_id)
-    projects = (
-        await load.session.scalars(
-            select(VoucherProject)
-            .where(VoucherProject.city_code == city_code, VoucherProject.status == ProjectStatus.SAMPLED)
-            .order_by(VoucherProject.id)
-            .limit(SESSIONS)
-        )
-    ).all()
-    panels = list(itertools.combinations(_independent_first(load), 3))
-    slots = iter(working_slots(load.now))
+    projects = (await _sampled(load, city_code))[:SESSIONS]
+    guests = CALL_NOW_GUESTS[:2]
     booked = 0
-    for project, (start, end) in zip(projects, slots, strict=False):
-        for panel in panels:
-            try:
-                async with load.session.begin_nested():
-                    check = await book_session(
-                        load.session, admin, NewSession(project.id, start, end, panel, host_id), now=load.now
-                    )
-                    for kind, name in ((GuestKind.ENTERPRISE, "李经理"), (GuestKind.SUPPLIER, "王工程师")):
-                        await add_guest(load.session, admin, check.id, NewGuest(kind, name), now=load.now)
-            except DomainError:
-                continue
-            booked += 1
-            break
+    for project, (start, end) in zip(projects, working_slots(load.now), strict=False):
+        booked += await _book(load, project, start, end, guests)
     return booked
+
+
+async def _session_now(load: DemoLoad, city_code: str) -> int:
+    """A session that starts now (60 minutes), for a first try of a call; 1 if booked."""
+    end = load.now + dt.timedelta(minutes=CALL_NOW_MINUTES)
+    for project in await _sampled(load, city_code):
+        if await _book(load, project, load.now, end, CALL_NOW_GUESTS):
+            return 1
+    return 0
 
 
 async def campaigns_and_sessions(load: DemoLoad) -> None:
@@ -124,4 +159,47 @@ async def campaigns_and_sessions(load: DemoLoad) -> None:
     await _campaign(load, "4419", "demo-dongguan", publish=True)
     await _campaign(load, "4406", "demo-foshan", publish=False)
     load.counts["campaigns"] = 2
-    load.counts["sessions"] = await _sessions(load, "4419")
+    load.counts["sessions"] = await _sessions(load, "4419") + await _session_now(load, "4419")
+
+
+@dataclass(frozen=True)
+class CallNow:
+    """The session under way now and who may join it: staff by log-in, guests by their links."""
+
+    session: CheckSession
+    host: str  # user name
+    experts: list[tuple[str, str, bool]]  # user name, name, lead?
+    guests: list[Guest]
+
+
+async def call_now(session: AsyncSession, now: dt.datetime, city_code: str = "4419") -> CallNow | None:
+    """The latest booked session of ``city_code`` under way at ``now`` (the demo's first try), if any."""
+    check = await session.scalar(
+        select(CheckSession)
+        .where(
+            CheckSession.city_code == city_code,
+            CheckSession.status == SessionStatus.BOOKED,
+            CheckSession.starts_at <= now,
+            CheckSession.ends_at > now,
+        )
+        .order_by(CheckSession.id.desc())
+        .limit(1)
+    )
+    if check is None:
+        return None
+    host = await session.scalar(select(User.username).where(User.id == check.host_user_id))
+    experts = (
+        await session.execute(
+            select(User.username, Expert.name, PanelSeat.role)
+            .join(Expert, Expert.id == PanelSeat.expert_id)
+            .join(User, User.id == Expert.user_id)
+            .where(PanelSeat.session_id == check.id)
+            .order_by(PanelSeat.role != PanelRole.LEAD, PanelSeat.id)
+        )
+    ).all()
+    guests = list(
+        (await session.scalars(select(Guest).where(Guest.session_id == check.id).order_by(Guest.id))).all()
+    )
+    return CallNow(
+        check, host or "", [(user, name, role == PanelRole.LEAD) for user, name, role in experts], guests
+    )

@@ -11,12 +11,15 @@ from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
 from remote_check.clock import SystemClock
 from remote_check.database import transaction
+from remote_check.demo.activity import CallNow, call_now
 from remote_check.demo.generator import generate
 from remote_check.demo.records import DemoData, Scale
 from remote_check.demo.service import DemoLoad, existing_projects, load_demo
 from remote_check.errors import DomainError
 from remote_check.programme.cities import BY_CODE
 from remote_check.settings import Settings
+from scheduler.guests import link_for
+from scheduler.models import GuestKind
 
 
 @click.command()
@@ -36,12 +39,14 @@ def demo(settings: Settings, seed: int, scale: str, if_empty: bool) -> None:
 
     data = generate(seed, Scale(scale))
 
-    async def _work(factory: Any) -> DemoLoad | int:
+    async def _work(factory: Any) -> tuple[DemoLoad, CallNow | None] | int:
+        now = SystemClock().now()
         async with transaction(factory) as session:
             held = await existing_projects(session)
             if held and if_empty:
                 return held
-            return await load_demo(session, data, now=SystemClock().now(), actor=Actor.cli())
+            load = await load_demo(session, data, now=now, actor=Actor.cli())
+            return load, await call_now(session, now)
 
     try:
         result = run_db(settings, _work)
@@ -53,7 +58,12 @@ def demo(settings: Settings, seed: int, scale: str, if_empty: bool) -> None:
             f"数据库中已有 {result} 个项目，未载入演示数据 / {result} projects present, demo data skipped"
         )
         return
-    _report(data, result, settings)
+    load, call = result
+    _report(data, load, settings)
+    if call is not None:
+        click.echo("")
+        for line in call_lines(call, settings):
+            click.echo(line)
 
 
 def _report(data: DemoData, load: DemoLoad, settings: Settings) -> None:
@@ -93,3 +103,50 @@ def _report(data: DemoData, load: DemoLoad, settings: Settings) -> None:
         )
     address = settings.public_url or f"http://{settings.host}:{settings.port}/"
     click.echo(f"\n启动服务 / start the server: remote-check serve, then open {address}")
+
+
+GUEST_ROLES = {
+    GuestKind.ENTERPRISE: "企业 enterprise",
+    GuestKind.SUPPLIER: "服务商 supplier",
+    GuestKind.OBSERVER: "观察员 observer",
+}
+
+
+def server_address(settings: Settings) -> str:
+    """Where the server started with these settings is reached: ``public_url`` when set."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    scheme = "https" if settings.tls_cert else "http"
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host  # noqa: S104
+    return f"{scheme}://{host}:{settings.port}"
+
+
+def call_lines(call: CallNow, settings: Settings) -> list[str]:
+    """The "try a call" part of the demo's report: one join link for each role of the session under
+    way. Staff sign in first (the room is on the session's page); guests' signed links need no
+    log-in. The links are signed with the data folder's key, the one the server uses."""
+    base = server_address(settings)
+    check = call.session
+    room = f"{base}/sessions/{check.id}/room"
+    lines = [
+        f"试一次通话 / Try a call: 核查会议 #{check.id} 正在进行 / session #{check.id} is under way now "
+        f"({int((check.ends_at - check.starts_at).total_seconds() // 60)} min)",
+        "  每个链接在单独的浏览器标签页中打开；职员需先登录，不同账号请用不同的浏览器或无痕窗口。",
+        "  Open each link in a tab of its own; staff sign in first (one browser profile or private window",
+        "  per account); guests' links need no log-in.",
+        f"  {'主持人 host':<22} 登录 / log in: {call.host:<12} {room}",
+    ]
+    for username, name, lead in call.experts:
+        role = "专家组长 lead expert" if lead else "专家 expert"
+        lines.append(f"  {role:<22} 登录 / log in: {username:<12} {room}  ({name})")
+    secret = settings.secret_key()
+    for guest in call.guests:
+        link = link_for(guest, check, secret, settings.invitation_grace_hours)
+        lines.append(
+            f"  {GUEST_ROLES[guest.kind]:<22} {base}{link.href}  ({guest.organisation} · {guest.name})"
+        )
+    lines.append(
+        "  会前连通测试 / connectivity test: 嘉宾链接后加 /check / add /check to a guest link; "
+        f"staff: {base}/sessions/{check.id}/check"
+    )
+    return lines
