@@ -3,6 +3,7 @@ host is a WorkerRoomHost with two workers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,7 @@ from web.app import create_app
 from web.keys import ROOMS
 from web.rooms.host import LocalRoomHost, RoomSummary
 from web.rooms.internals import install_passthrough
-from web.rooms.workers import WorkerRoomHost, make_room_host
+from web.rooms.workers import DEFAULT_FACTORY, WorkerLink, WorkerRoomHost, make_room_host
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # rooms keep no database state
 
@@ -210,6 +211,18 @@ async def test_a_refusal_in_the_worker_reaches_the_browser_in_its_language(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_a_worker_exits_by_itself_when_the_web_process_is_gone(db: Database, tmp_path: Path) -> None:
+    link = WorkerLink(0)
+    await link.start(room_settings(tmp_path, db), DEFAULT_FACTORY)
+    assert link.process is not None
+    assert link.writer is not None
+    link.writer.close()  # what the kernel does to the socket when the web process dies
+    assert await asyncio.wait_for(link.process.wait(), 20) == 0
+    assert not alive(link.pid)
+    assert link.reader_task is not None
+    await link.reader_task
 
 
 async def test_no_workers_means_rooms_in_the_web_process(db: Database, tmp_path: Path) -> None:
