@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
 from remote_check.database import transaction
+from remote_check.errors import Conflict
 from remote_check.experts.models import Expert
 from scheduler.connectivity import Measured, problems
 from scheduler.models import ConnectivityCheck
@@ -23,6 +24,9 @@ from tests.rooms.conftest import CHROMIUM, CHROMIUM_ARGS, ServerFactory
 from tests.scheduling_factories import add_experts, add_project, add_supplier, local
 from tests.web_helpers import Browser as Client
 from tests.web_helpers import WebServer
+from web.pages.connectivity import ECHOES
+from web.rooms.config import RoomConfig
+from web.rooms.echo import EchoHost
 
 GOOD: dict[str, Any] = {
     "camera_ok": True,
@@ -236,3 +240,39 @@ async def test_the_page_measures_a_round_trip_through_the_server(
         assert 'data-passed="true"' in cell
     finally:
         await server.close()
+
+
+async def test_the_echo_socket_refuses_bad_signalling(server: WebServer) -> None:
+    invited = await invite(server)
+    assert (
+        f'href="/sessions/{invited.session_id}/check"'
+        in await (await invited.coordinator.get(f"/sessions/{invited.session_id}")).text()
+    )
+    async with server.browser().session.ws_connect(
+        server.test_server.make_url(invited.guest_path + "/check/ws?lang=en")
+    ) as ws:
+        await ws.send_str("not json")
+        assert await ws.receive_json() == {"type": "error", "message": "Malformed signalling message"}
+        await ws.send_json({"type": "offer", "sdp": "v=0\r\nnonsense"})
+        assert await ws.receive_json() == {
+            "type": "error",
+            "message": "The offer sends no audio or video to send back",
+        }
+        assert server.test_server.app[ECHOES].peers == set()
+        h264 = (
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:0\r\na=sendonly\r\na=rtpmap:102 H264/90000\r\n"
+        )
+        await ws.send_json({"type": "offer", "sdp": h264})
+        assert (await ws.receive_json())["message"].startswith("The room forwards video in VP8 only")
+    assert server.test_server.app[ECHOES].peers == set()
+
+
+async def test_too_many_echo_peers_at_once_are_refused() -> None:
+    echoes = EchoHost(RoomConfig(), limit=1)
+    first = await echoes.open()
+    with pytest.raises(Conflict) as refused:
+        await echoes.open()
+    assert refused.value.message.en == "Too many connectivity tests are running; try again in a minute"
+    await echoes.release(first)
+    await echoes.release(await echoes.open())
+    assert echoes.peers == set()

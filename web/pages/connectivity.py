@@ -163,7 +163,13 @@ async def _echo(request: web.Request) -> web.WebSocketResponse:
                     if peer is not None:
                         raise invalid("已经开始测试", "The test is already running", field="type")
                     peer = await echoes.open()
-                    await ws.send_json({"type": "answer", "sdp": await peer.answer(sdp)})
+                    try:
+                        answer = await peer.answer(sdp)
+                    except DomainError:
+                        await echoes.release(peer)
+                        peer = None
+                        raise
+                    await ws.send_json({"type": "answer", "sdp": answer})
                 except DomainError as exc:
                     await ws.send_json({"type": "error", "message": exc.message.in_lang(lang)})
     except TimeoutError:

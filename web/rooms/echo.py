@@ -39,6 +39,10 @@ class EchoPeer:
         """Apply the browser's offer, wire each receiving m-line to the sending one of its kind,
         and return the answer."""
         sections = read_offer(sdp, {})
+        if not any(section.sends for section in sections):
+            raise invalid(
+                "提议中没有可回传的音视频", "The offer sends no audio or video to send back", field="sdp"
+            )
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except Exception as exc:
