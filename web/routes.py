@@ -19,6 +19,7 @@ from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
+from web.rooms import session_views as room_pages
 from web.rooms import views as rooms_views
 
 API_MODULES: tuple[ModuleType, ...] = (
@@ -38,6 +39,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     campaigns_pages,
     imports_pages,
     rooms_views,
+    room_pages,
     sessions_pages,
     connectivity_pages,
 )

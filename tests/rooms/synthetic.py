@@ -152,7 +152,12 @@ class Received:
 
 
 class SyntheticClient:
-    """A participant driven from Python over the room's WebSocket (see ``web.rooms.protocol``)."""
+    """A participant driven from Python over the room's WebSocket (see ``web.rooms.protocol``).
+
+    In the development room it names itself with ``join``; in a check session's room the
+    server knows who it is (a log-in cookie of ``http``, or a guest link in the address) and a
+    guest may first be told to wait.
+    """
 
     def __init__(
         self,
@@ -162,6 +167,7 @@ class SyntheticClient:
         *,
         keep_payloads: bool = False,
         changes: Changes | None = None,
+        http: aiohttp.ClientSession | None = None,
     ) -> None:
         assert passthrough_installed(), "received media would be decoded"
         self.changes = changes or Changes()
@@ -170,17 +176,24 @@ class SyntheticClient:
         self.clip = clip
         self.keep_payloads = keep_payloads
         self.id = ""
+        self.state = "new"  # joined, waiting, refused, removed, replaced, closed
+        self.messages: list[dict[str, Any]] = []
+        self.roster: dict[str, Any] = {}
         self.slot_info: dict[str, dict[str, Any]] = {}
         self.received: dict[str, Received] = {}
         self.errors: list[dict[str, Any]] = []
         self.offered_at: float | None = None
+        self.negotiated = 0
         self.tracks: dict[str, ClipTrack] = {}
         self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        self._session = aiohttp.ClientSession()
+        self._own_session = http is None
+        self._session = http or aiohttp.ClientSession()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._negotiation = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._publish = True
+        self._joined: dict[str, Any] = {}
         self.pc.on("track", self._on_track)
 
     def _spawn(self, coro: Any) -> None:
@@ -188,16 +201,28 @@ class SyntheticClient:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def join(self, *, publish: bool = True) -> dict[str, Any]:
-        """Join, publish the clip (camera and microphone), and negotiate once."""
+    async def join(self, *, publish: bool = True, name: bool = True) -> dict[str, Any]:
+        """Connect (and name itself, in the development room); publish the clip (camera and
+        microphone) once admitted. The ``joined`` message, or what came instead (``waiting``,
+        an ``error``)."""
+        self._publish = publish
         self._ws = await self._session.ws_connect(self.url)
-        await self._ws.send_json({"type": "join", "name": self.name})
-        joined = await self._ws.receive_json()
-        if joined["type"] != "joined":
-            return dict(joined)
-        self.id = joined["id"]
+        if name:
+            await self._ws.send_json({"type": "join", "name": self.name})
         self._spawn(self._read())
-        if publish:
+        await self.changes.until(lambda: self.state != "new", what="an answer to the join")
+        if self.state == "joined":
+            await self.changes.until(lambda: self.negotiated > 0, what="the first negotiation")
+            return dict(self._joined)
+        return dict(self.messages[-1])
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """A message to the room (a moderation command, one's mute or hand)."""
+        assert self._ws is not None
+        await self._ws.send_json(message)
+
+    async def _start(self, joined: dict[str, Any]) -> None:
+        if self._publish:
             for kind, source in (("audio", "microphone"), ("video", "camera")):
                 track = ClipTrack(kind, self.clip.video if kind == "video" else self.clip.audio, self.changes)
                 transceiver = self.pc.addTransceiver(track, direction="sendonly")
@@ -205,7 +230,6 @@ class SyntheticClient:
                 self.tracks[source] = track
         self._add_slots(joined["slots"])
         await self.negotiate()
-        return dict(joined)
 
     def _add_slots(self, wanted: dict[str, int]) -> bool:
         added = False
@@ -233,6 +257,8 @@ class SyntheticClient:
             )
             answer = await self._answers.get()
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+            self.negotiated += 1
+            self.changes.notify()
 
     async def _read(self) -> None:
         assert self._ws is not None
@@ -240,16 +266,30 @@ class SyntheticClient:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
             data = message.json()
-            if data["type"] == "answer":
+            self.messages.append(data)
+            kind = data["type"]
+            if kind == "joined":
+                self.id, self._joined, self.state = data["id"], data, "joined"
+                self._spawn(self._start(data))
+            elif kind in ("waiting", "removed", "replaced"):
+                self.state = kind
+            elif kind == "roster":
+                self.roster = data
+            elif kind == "answer":
                 self._answers.put_nowait(data)
-            elif data["type"] == "slot":
+            elif kind == "slot":
                 self.slot_info[data["mid"]] = data
-            elif data["type"] == "slots":
+            elif kind == "slots":
                 if self._add_slots(data):
                     self._spawn(self.negotiate())
-            elif data["type"] == "error":
+            elif kind == "error":
                 self.errors.append(data)
+                if self.state == "new":
+                    self.state = "refused"
             self.changes.notify()
+        if self.state in ("new", "joined", "waiting"):
+            self.state = "closed"
+        self.changes.notify()
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         mid = next(t.mid for t in self.pc.getTransceivers() if t.receiver.track is track)
@@ -294,4 +334,5 @@ class SyntheticClient:
         await self.pc.close()
         for task in list(self._tasks):
             task.cancel()
-        await self._session.close()
+        if self._own_session:
+            await self._session.close()

@@ -32,7 +32,8 @@ QUEUE_FRAMES = {"video": 60, "audio": 100}
 class Feed:
     """One remote track of a publisher, drained for as long as its m-line exists.
 
-    It is *published* while ``source`` is set; slots subscribe to published feeds only.
+    It is *published* while ``source`` is set; slots subscribe to published feeds only. A
+    ``gate`` (the room's moderation: is this microphone muted?) is asked for every frame.
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class Feed:
         *,
         keyframe_interval: float = KEYFRAME_INTERVAL,
         clock: Callable[[], float] | None = None,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self.id = feed_id
         self.owner = owner
@@ -53,6 +55,7 @@ class Feed:
         self.media_ssrc: int | None = None
         self.subscribers: set[SlotTrack] = set()
         self.frames = 0
+        self.gate = gate  # asked per frame: False drops it (a muted microphone)
         self._track = track
         self._receiver = receiver
         self._throttle = KeyframeThrottle(keyframe_interval)
@@ -78,6 +81,8 @@ class Feed:
                         warned = True
                     continue
                 self.frames += 1
+                if self.gate is not None and not self.gate():
+                    continue
                 for slot in tuple(self.subscribers):
                     slot.offer(item)
         except MediaStreamError:

@@ -8,26 +8,40 @@ from typing import Protocol
 
 from web.rooms.config import RoomConfig
 from web.rooms.internals import install_passthrough
-from web.rooms.participant import Participant, Sink
-from web.rooms.protocol import OfferMessage
-from web.rooms.room import Room
+from web.rooms.moderation import RoomRole
+from web.rooms.participant import Sink
+from web.rooms.protocol import OfferMessage, RoomCommand
+from web.rooms.room import Member, Room
 
 
 class RoomHost(Protocol):
-    """Rooms, as the signalling endpoint sees them. Every argument and every message given
-    to a sink is plain JSON-able data, so the host may live in another process."""
+    """Rooms, as the signalling endpoints see them. Every argument and every message given
+    to a sink is plain JSON-able data (the messages are pydantic models of
+    ``web.rooms.protocol``), so the host may live in another process.
 
-    async def join(self, room_id: str, name: str, sink: Sink) -> str:
-        """Enter ``room_id`` (made on first use); the participant's id. Messages to the
-        participant's browser go to ``sink``."""
+    Who someone is (``identity``: ``user:7``, ``guest:3``), their name and role are decided by
+    the endpoint, never by the browser. A refusal (room full, removed, not the host, waiting)
+    is raised as a :class:`~remote_check.errors.DomainError`. After a sink receives a message
+    whose type is in ``protocol.CLOSING`` (``removed``, ``replaced``) the endpoint closes that
+    socket; the host has already let the connection go.
+    """
+
+    async def join(self, room_id: str, identity: str, name: str, role: str, lang: str, sink: Sink) -> str:
+        """Enter ``room_id`` (made on first use) as ``role`` (a ``RoomRole`` value); the
+        connection's id. Messages to the browser, in ``lang`` where they are text, go to ``sink``."""
         ...
 
-    async def signal(self, room_id: str, participant_id: str, message: OfferMessage) -> None:
-        """A negotiation message of the participant's browser."""
+    async def signal(self, room_id: str, connection: str, message: OfferMessage) -> None:
+        """A negotiation message of the connection's browser."""
         ...
 
-    async def leave(self, room_id: str, participant_id: str) -> None:
-        """The participant is gone (a no-op when it already left)."""
+    async def command(self, room_id: str, connection: str, message: RoomCommand) -> dict[str, str] | None:
+        """Moderation (host only), one's own mute, one's hand. Returns the audit event the
+        endpoint records, when there is one: ``{"action": "room.admit", "subject": "guest:3"}``."""
+        ...
+
+    async def leave(self, room_id: str, connection: str) -> None:
+        """The connection is gone (a no-op when it already left, was replaced or removed)."""
         ...
 
     async def close(self) -> None:
@@ -53,36 +67,52 @@ class LocalRoomHost:
         self.config = config
         self.rooms: dict[str, Room] = {}
 
-    def _participant(self, room_id: str, participant_id: str) -> tuple[Room, Participant] | None:
+    def _member(self, room_id: str, connection: str) -> tuple[Room, Member] | None:
         room = self.rooms.get(room_id)
-        if room is None or participant_id not in room.participants:
+        member = room.member(connection) if room is not None else None
+        if room is None or member is None:
             return None
-        return room, room.participants[participant_id]
+        return room, member
 
-    async def join(self, room_id: str, name: str, sink: Sink) -> str:
+    async def join(self, room_id: str, identity: str, name: str, role: str, lang: str, sink: Sink) -> str:
         """See :meth:`RoomHost.join`."""
         install_passthrough()
         room = self.rooms.get(room_id)
         if room is None:
             room = self.rooms[room_id] = Room(room_id, self.config)
-        return room.join(name, sink).id
+        try:
+            return await room.join(identity, name, RoomRole(role), lang, sink)
+        finally:
+            self._forget_if_empty(room)
 
-    async def signal(self, room_id: str, participant_id: str, message: OfferMessage) -> None:
+    async def signal(self, room_id: str, connection: str, message: OfferMessage) -> None:
         """See :meth:`RoomHost.signal`."""
-        found = self._participant(room_id, participant_id)
+        found = self._member(room_id, connection)
         if found is not None:
-            room, participant = found
-            await room.offer(participant, message)
+            room, member = found
+            await room.offer(member, message)
 
-    async def leave(self, room_id: str, participant_id: str) -> None:
-        """See :meth:`RoomHost.leave`."""
-        found = self._participant(room_id, participant_id)
+    async def command(self, room_id: str, connection: str, message: RoomCommand) -> dict[str, str] | None:
+        """See :meth:`RoomHost.command`."""
+        found = self._member(room_id, connection)
         if found is None:
+            return None
+        room, member = found
+        return await room.command(member, message)
+
+    async def leave(self, room_id: str, connection: str) -> None:
+        """See :meth:`RoomHost.leave`."""
+        room = self.rooms.get(room_id)
+        if room is None:
             return
-        room, participant = found
-        await room.leave(participant)
-        if not room.participants and self.rooms.get(room_id) is room:
-            del self.rooms[room_id]
+        await room.leave(connection)
+        self._forget_if_empty(room)
+
+    def _forget_if_empty(self, room: Room) -> None:
+        # A room is kept while anyone is connected; moderation state (removed people, mutes)
+        # lasts as long as the room does.
+        if not room.members and self.rooms.get(room.id) is room:
+            del self.rooms[room.id]
 
     async def close(self) -> None:
         """See :meth:`RoomHost.close`."""

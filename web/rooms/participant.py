@@ -33,8 +33,16 @@ class Participant:
     :class:`SlotTrack` the room attaches feeds of the others to.
     """
 
-    def __init__(self, participant_id: str, name: str, sink: Sink, config: RoomConfig) -> None:
+    def __init__(
+        self,
+        participant_id: str,
+        name: str,
+        sink: Sink,
+        config: RoomConfig,
+        forwards_audio: Callable[[], bool] | None = None,
+    ) -> None:
         self.id = participant_id
+        self.forwards_audio = forwards_audio
         self.name = name
         self.config = config
         self.pc = RTCPeerConnection(config.rtc_configuration())
@@ -97,6 +105,7 @@ class Participant:
                     track,
                     transceiver.receiver,
                     keyframe_interval=self.config.keyframe_interval,
+                    gate=self.forwards_audio if section.kind == "audio" else None,
                 )
                 self.feeds[mid] = feed
             if feed is not None:

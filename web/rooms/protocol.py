@@ -8,6 +8,12 @@ Browser to server::
     {"type": "join", "name": "张三"}
     {"type": "offer", "sdp": "...", "tracks": {"0": "microphone", "1": "camera"}}
     {"type": "leave"}
+    {"type": "moderate", "action": "admit", "target": "p2"}   # host only; see ModerateMessage
+    {"type": "self_mute", "muted": true}
+    {"type": "hand", "up": true}
+
+In a check session's room (``web.rooms.session_views``) the server decides who the browser is
+(log-in cookie or signed link) and joins it at once; ``join`` is for the development room only.
 
 ``tracks`` names what the browser publishes on each of its sending m-lines (by mid); a sending
 m-line not named there is not forwarded.
@@ -21,6 +27,17 @@ Server to browser::
     {"type": "slot", "mid": "3", "participant": "...", "name": "...", "source": "camera"}
     {"type": "slot", "mid": "3", "participant": null}              # the slot is free
     {"type": "error", "code": "...", "message": "..."}
+    {"type": "roster", "you": "p1", "people": [{"id": "p1", "name": "单位 张三", "role": "host",
+     "admitted": true, "muted": false, "hand_up": false, "has_floor": false,
+     "sharing_screen": false, "connected": true}], "locked_mute": false, "recording": false,
+     "capacity": 12}                     # to admitted people, after every change
+    {"type": "waiting"}                  # a guest waits for the host; nothing else is sent
+    {"type": "admitted"}                 # then "joined" follows
+    {"type": "removed", "message": "..."}    # the socket closes after it
+    {"type": "replaced", "message": "..."}   # the same person connected again; the socket closes
+
+A waiting person receives nothing of the room (no roster, no media) and may not offer. Roster
+ids (``p1``...) are the ids of ``slot`` messages; they stay the same when a person rejoins.
 """
 
 from __future__ import annotations
@@ -63,11 +80,44 @@ class LeaveMessage(BaseModel):
     type: Literal["leave"]
 
 
-ClientMessage = Annotated[JoinMessage | OfferMessage | LeaveMessage, Field(discriminator="type")]
+Action = Literal["admit", "remove", "mute", "mute_all", "give_floor", "take_floor", "unlock"]
+TARGETLESS: frozenset[str] = frozenset({"mute_all", "unlock"})
+
+
+class ModerateMessage(BaseModel):
+    """A host's decision about one person (``target``: a roster id) or about everyone."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["moderate"]
+    action: Action
+    target: str = Field(default="", max_length=32)
+
+
+class SelfMuteMessage(BaseModel):
+    """Mute or unmute oneself."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["self_mute"]
+    muted: bool
+
+
+class HandMessage(BaseModel):
+    """Raise or lower one's hand."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["hand"]
+    up: bool
+
+
+AnyClientMessage = JoinMessage | OfferMessage | LeaveMessage | ModerateMessage | SelfMuteMessage | HandMessage
+RoomCommand = ModerateMessage | SelfMuteMessage | HandMessage
+"""What a participant asks of the room besides negotiating."""
+
+ClientMessage = Annotated[AnyClientMessage, Field(discriminator="type")]
 _CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 
-def parse_client_message(raw: str | bytes) -> JoinMessage | OfferMessage | LeaveMessage:
+def parse_client_message(raw: str | bytes) -> AnyClientMessage:
     """The browser's message, or a 422 refusal saying what is wrong with it."""
     try:
         return _CLIENT_MESSAGE.validate_json(raw)
@@ -120,3 +170,41 @@ def slot(mid: str, participant_id: str | None, name: str = "", source: str = "")
 def error(err: DomainError, lang: str) -> dict[str, Any]:
     """A refusal, in the user's language."""
     return {"type": "error", "code": err.code, "message": err.message.in_lang(lang), "fields": err.details}
+
+
+CLOSING: frozenset[str] = frozenset({"removed", "replaced"})
+"""Server messages after which the signalling socket is closed by the endpoint."""
+
+
+def roster(
+    you: str, people: list[dict[str, Any]], *, locked_mute: bool, capacity: int, recording: bool = False
+) -> dict[str, Any]:
+    """Everyone the room knows (present, waiting, or gone and able to rejoin) and their state."""
+    return {
+        "type": "roster",
+        "you": you,
+        "people": people,
+        "locked_mute": locked_mute,
+        "recording": recording,
+        "capacity": capacity,
+    }
+
+
+def waiting() -> dict[str, Any]:
+    """The guest waits until the host admits them."""
+    return {"type": "waiting"}
+
+
+def admitted() -> dict[str, Any]:
+    """The host admitted the guest; ``joined`` follows."""
+    return {"type": "admitted"}
+
+
+def removed(message: str) -> dict[str, Any]:
+    """The host removed this person for the rest of the session."""
+    return {"type": "removed", "message": message}
+
+
+def replaced(message: str) -> dict[str, Any]:
+    """The same person connected again elsewhere; this connection ends."""
+    return {"type": "replaced", "message": message}

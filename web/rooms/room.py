@@ -1,60 +1,190 @@
-"""A room: its participants, and which feed each of them receives in which slot."""
+"""A room: who is in it (by :class:`~web.rooms.moderation.Moderation`, the single source of
+truth of who may do what), their connections, and which feed each receives in which slot.
+
+A *member* is one signalling connection. Admitted members have a :class:`Participant` (a peer
+connection); a guest waiting for the host has none, so nothing of the room reaches them and
+nothing of theirs is forwarded. A muted person's audio frames are dropped on the forwarding
+path (:meth:`Moderation.forwards_audio`, asked per frame: a dictionary lookup).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
-from remote_check.errors import Conflict, Message
+from remote_check.errors import DomainError, Message
 from web.rooms import protocol
 from web.rooms.config import RoomConfig
 from web.rooms.forwarding import Feed
+from web.rooms.moderation import Arrival, Moderation, Person, RoomRole
 from web.rooms.participant import Participant, Sink
-from web.rooms.protocol import OfferMessage
+from web.rooms.protocol import HandMessage, ModerateMessage, OfferMessage, RoomCommand, SelfMuteMessage
 from web.rooms.slots import FeedRef, plan_slots
+
+REMOVED = Message("主持人已将您移出本次会议", "The host removed you from this session")
+REPLACED = Message(
+    "您已在另一个窗口或设备上进入会议，此连接已关闭",
+    "You joined from another window or device; this one is closed",
+)
+AUDITED = {"admit": "room.admit", "remove": "room.remove", "mute_all": "room.mute_all"}
+
+
+def _refuse(zh: str, en: str, code: str, status: int = 409) -> DomainError:
+    return DomainError(Message(zh, en), status, code)
+
+
+@dataclass
+class Member:
+    """One signalling connection of a person."""
+
+    connection: str
+    identity: str
+    alias: str
+    lang: str
+    sink: Sink
+    participant: Participant | None = None
 
 
 class Room:
-    """Participants in one call. Everything any participant publishes is forwarded to every
-    other participant; after each change, every participant's slots are planned again."""
+    """People in one call. Everything an admitted participant publishes is forwarded to every
+    other admitted participant; after each change, every participant's slots are planned again."""
 
     def __init__(self, room_id: str, config: RoomConfig) -> None:
         self.id = room_id
         self.config = config
-        self.participants: dict[str, Participant] = {}
+        self.moderation = Moderation(capacity=config.max_participants)
+        self.members: dict[str, Member] = {}
+        self.participants: dict[str, Participant] = {}  # by alias: those in the call
+        self.aliases: dict[str, str] = {}  # identity -> the id browsers see
+        self.recording = False
 
-    def join(self, name: str, sink: Sink) -> Participant:
-        """A new participant, told what it will receive; refused when the room is full."""
-        if len(self.participants) >= self.config.max_participants:
-            raise Conflict(
-                Message(
-                    f"会议人数已满（上限 {self.config.max_participants} 人）",
-                    f"The room is full ({self.config.max_participants} participants at most)",
-                )
-            )
-        participant = Participant(uuid.uuid4().hex[:12], name, sink, self.config)
+    async def join(self, identity: str, name: str, role: RoomRole, lang: str, sink: Sink) -> str:
+        """A person connects; the connection's id. Refused (a :class:`DomainError`) when the
+        room is full or the person was removed. The same person again replaces their old
+        connection, keeping role, name and mute state."""
+        connection = uuid.uuid4().hex
+        arrival = self.moderation.arrive(identity, name, role, connection)
+        alias = self.aliases.setdefault(identity, f"p{len(self.aliases) + 1}")
+        member = Member(connection, identity, alias, lang, sink)
+        self.members[connection] = member
+        if arrival.outcome == Arrival.REPLACED and arrival.dropped_connection is not None:
+            old = self.members.pop(arrival.dropped_connection, None)
+            if old is not None:
+                old.sink(protocol.replaced(REPLACED.in_lang(old.lang)))
+                await self._drop(old)
+        if arrival.person.admitted:
+            self._enter(member, arrival.person)
+        else:
+            sink(protocol.waiting())
+        self._announce()
+        return connection
+
+    def _enter(self, member: Member, person: Person) -> None:
+        identity = member.identity
+        moderation = self.moderation
+
+        def forwards_audio() -> bool:
+            return moderation.forwards_audio(identity)
+
+        participant = Participant(member.alias, person.name, member.sink, self.config, forwards_audio)
         needed = Counter(feed.kind for feed in self._feeds_for(participant.id))
         participant.asked = dict(needed)
+        member.participant = participant
         self.participants[participant.id] = participant
         participant.send(
             protocol.joined(participant.id, self.id, self.config.browser_ice_servers(), dict(needed))
         )
-        self._announce()
-        return participant
 
-    async def offer(self, participant: Participant, message: OfferMessage) -> None:
+    def member(self, connection: str) -> Member | None:
+        """The member of a connection, if it is still in the room."""
+        return self.members.get(connection)
+
+    async def offer(self, member: Member, message: OfferMessage) -> None:
         """Negotiate with one participant, then forward what changed."""
+        participant = self._admitted(member)
         await participant.negotiate(message)
+        person = self.moderation.people.get(member.identity)
+        if person is not None:
+            person.sharing_screen = any(feed.source == "screen" for feed in participant.published())
         self.rebalance()
+        self._announce()
 
-    async def leave(self, participant: Participant) -> None:
-        """Remove a participant: its feeds end and the slots that carried them become free."""
-        if self.participants.pop(participant.id, None) is None:
+    def _admitted(self, member: Member) -> Participant:
+        if member.participant is None:
+            raise _refuse("请等待主持人准许进入", "Wait until the host lets you in", "waiting", 403)
+        return member.participant
+
+    async def command(self, member: Member, message: RoomCommand) -> dict[str, str] | None:
+        """A moderation command, one's own mute or hand; an audit event when the command is
+        one the log keeps (``{"action": "room.admit", "subject": "guest:3"}``)."""
+        self._admitted(member)
+        me = member.identity
+        event: dict[str, str] | None = None
+        if isinstance(message, SelfMuteMessage):
+            self.moderation.set_own_mute(me, message.muted)
+        elif isinstance(message, HandMessage):
+            self.moderation.raise_hand(me, message.up)
+        else:
+            event = await self._moderate(member, message)
+        self._announce()
+        return event
+
+    async def _moderate(self, member: Member, message: ModerateMessage) -> dict[str, str] | None:
+        by, action = member.identity, message.action
+        moderation = self.moderation
+        if action == "mute_all":
+            moderation.mute_all(by)
+            return {"action": AUDITED[action], "subject": ""}
+        if action == "unlock":
+            moderation.unlock(by)
+            return None
+        target = self._identity_of(message.target)
+        if action == "admit":
+            person = moderation.admit(by, target)
+            waiting = self.members.get(person.connection or "")
+            if waiting is not None and waiting.participant is None:
+                waiting.sink(protocol.admitted())
+                self._enter(waiting, person)
+        elif action == "remove":
+            connection = moderation.remove(by, target)
+            gone = self.members.pop(connection or "", None)
+            if gone is not None:
+                gone.sink(protocol.removed(REMOVED.in_lang(gone.lang)))
+                await self._drop(gone)
+        elif action == "mute":
+            moderation.mute(by, target)
+        elif action == "give_floor":
+            moderation.give_floor(by, target)
+        elif action == "take_floor":
+            moderation.take_floor(by, target)
+        if action in AUDITED:
+            return {"action": AUDITED[action], "subject": target}
+        return None
+
+    def _identity_of(self, alias: str) -> str:
+        for identity, known in self.aliases.items():
+            if known == alias and identity in self.moderation.people:
+                return identity
+        raise _refuse("此人不在会议中", "That person is not in the session", "not_present", 404)
+
+    async def leave(self, connection: str) -> None:
+        """A connection closed (a no-op when it was replaced or removed already)."""
+        member = self.members.pop(connection, None)
+        if member is None:
+            return
+        self.moderation.depart(member.identity, connection)
+        await self._drop(member)
+        self._announce()
+
+    async def _drop(self, member: Member) -> None:
+        participant, member.participant = member.participant, None
+        if participant is None or self.participants.pop(participant.id, None) is None:
             return
         for feed in participant.feeds.values():
             feed.source = None
         self.rebalance()
-        self._announce()
         await participant.close()
 
     def _feeds_for(self, participant_id: str) -> list[Feed]:
@@ -92,12 +222,40 @@ class Room:
         participant.asked = {kind: max(needed[kind], participant.asked.get(kind, 0)) for kind in needed}
         participant.send(protocol.slots(participant.asked["audio"], participant.asked["video"]))
 
+    def people(self) -> list[dict[str, Any]]:
+        """The roster: people present, and admitted people who may rejoin."""
+        return [
+            {
+                "id": self.aliases[p.identity],
+                "name": p.name,
+                "role": p.role.value,
+                "admitted": p.admitted,
+                "muted": p.muted,
+                "hand_up": p.hand_up,
+                "has_floor": p.has_floor,
+                "sharing_screen": p.sharing_screen,
+                "connected": p.connection is not None,
+            }
+            for p in self.moderation.people.values()
+            if p.connection is not None or p.admitted
+        ]
+
     def _announce(self) -> None:
-        people = protocol.participants([p.info() for p in self.participants.values()])
+        people = self.people()
+        present = protocol.participants([p.info() for p in self.participants.values()])
         for participant in self.participants.values():
-            participant.send(people)
+            participant.send(present)
+            participant.send(
+                protocol.roster(
+                    participant.id,
+                    people,
+                    locked_mute=self.moderation.locked_mute,
+                    capacity=self.moderation.capacity,
+                    recording=self.recording,
+                )
+            )
 
     async def close(self) -> None:
         """Close every participant's connection."""
-        for participant in list(self.participants.values()):
-            await self.leave(participant)
+        for connection in list(self.members):
+            await self.leave(connection)

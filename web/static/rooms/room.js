@@ -19,6 +19,8 @@ class RoomClient {
     this.pendingAnswer = null;
     this.pc = null;
     this.ws = null;
+    this.named = handlers.named !== false;  // false: the server knows who we are (a session room)
+    this.abandoned = false;
   }
 
   /* Join under `name`, publishing the tracks of `stream` (camera and microphone). */
@@ -31,8 +33,11 @@ class RoomClient {
     });
     const joined = new Promise((resolve, reject) => { this.pendingJoin = { resolve, reject }; });
     this.ws.onmessage = (event) => this.receive(JSON.parse(event.data));
-    this.ws.onclose = () => this.status("closed");
-    this.send({ type: "join", name });
+    this.ws.onclose = () => {
+      this.status("closed");
+      if (this.pendingJoin && this.id === null) this.pendingJoin.reject(new Error("closed"));
+    };
+    if (this.named) this.send({ type: "join", name });
     const welcome = await joined;
     this.id = welcome.id;
     this.pc = new RTCPeerConnection({ iceServers: welcome.ice_servers, bundlePolicy: "max-bundle" });
@@ -50,7 +55,7 @@ class RoomClient {
   }
 
   status(text) {
-    if (this.handlers.onStatus) this.handlers.onStatus(text);
+    if (this.handlers.onStatus && !this.abandoned) this.handlers.onStatus(text);
   }
 
   enqueue(task) {
@@ -79,12 +84,31 @@ class RoomClient {
       case "slots":
         this.enqueue(async () => { if (this.ensureSlots(message)) await this.negotiate(); });
         break;
+      case "waiting":
+      case "admitted":
+        this.call(message.type === "waiting" ? "onWaiting" : "onAdmitted", message);
+        break;
+      case "roster":
+        this.roster = message;
+        this.call("onRoster", message);
+        break;
+      case "removed":
+      case "replaced":
+        this.ended = message;
+        this.call("onEnded", message);
+        if (this.pendingJoin && this.id === null) this.pendingJoin.reject(new Error(message.message));
+        break;
       case "error":
+        this.call("onError", message);
         this.status(message.message);
         if (this.pendingAnswer) this.pendingAnswer.reject(new Error(message.message));
         else if (this.pendingJoin && this.id === null) this.pendingJoin.reject(new Error(message.message));
         break;
     }
+  }
+
+  call(handler, message) {
+    if (this.handlers[handler] && !this.abandoned) this.handlers[handler](message);
   }
 
   preferCodecs(transceiver, kind) {
@@ -124,8 +148,8 @@ class RoomClient {
     });
   }
 
-  async negotiate() {
-    const offer = await this.pc.createOffer();
+  async negotiate(options = {}) {
+    const offer = await this.pc.createOffer(options);
     await this.pc.setLocalDescription(offer);
     await this.gathered(3000);
     const tracks = {};
@@ -152,10 +176,27 @@ class RoomClient {
     if (this.handlers.onSlot) this.handlers.onSlot(mid, this.remote[mid], this.slotInfo[mid]);
   }
 
-  /* Publish a screen (getDisplayMedia); stopping it in the browser's bar unpublishes it. */
+  /* A new offer with fresh ICE credentials, after the connection failed or was lost. */
+  async restartIce() {
+    await this.enqueue(() => this.negotiate({ iceRestart: true }));
+  }
+
+  /* Drop this connection without leaving the room (a rejoin replaces it on the server). */
+  abandon() {
+    this.abandoned = true;
+    if (this.ws) this.ws.close();
+    if (this.pc) this.pc.close();
+  }
+
+  /* Publish a screen (getDisplayMedia): sharp rather than fluid (it is the evidence), up to
+     1920x1080 at 15 fps; stopping it in the browser's bar unpublishes it. */
   async shareScreen() {
-    const screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const screen = await navigator.mediaDevices.getDisplayMedia({
+      video: { width: { max: 1920 }, height: { max: 1080 }, frameRate: { ideal: 15, max: 15 } },
+      audio: false,
+    });
     const track = screen.getVideoTracks()[0];
+    if ("contentHint" in track) track.contentHint = "detail";
     track.onended = () => this.stopScreen();
     await this.enqueue(async () => {
       const idle = this.publications.find((p) => p.source === "screen" && !p.active);
@@ -209,6 +250,7 @@ class RoomClient {
   }
 
   async leave() {
+    this.abandoned = true;
     this.send({ type: "leave" });
     if (this.ws) this.ws.close();
     if (this.pc) this.pc.close();

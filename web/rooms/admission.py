@@ -1,0 +1,106 @@
+"""Who enters a check session's room, and as what: decided by the server, never the browser.
+
+Staff come with their log-in: a province administrator or the session's city coordinator
+hosts; an expert on the session's panel is an expert; an auditor or alliance staff member who
+may see the session observes. A session outside someone's scope is not found (404), as
+everywhere in the app. Guests come with their signed link (``scheduler.invitations``), refused
+exactly as the ``/join`` page refuses it; their name is fixed as organisation + name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.accounts.access import Principal
+from remote_check.accounts.models import Role
+from remote_check.audit.service import Actor
+from remote_check.errors import Forbidden, Message
+from remote_check.programme.scoping import session_in_scope
+from scheduler.invitations import InvitationRefused, Refusal, check_expiry, check_guest, verify
+from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat, SessionStatus
+from web.rooms.moderation import RoomRole
+from web.rooms.signalling import Entrant
+
+GUEST_ROLES = {
+    GuestKind.ENTERPRISE: RoomRole.ENTERPRISE,
+    GuestKind.SUPPLIER: RoomRole.SUPPLIER,
+    GuestKind.OBSERVER: RoomRole.OBSERVER,
+}
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A person let into a session's room: who they are there, and who acts in the audit log."""
+
+    entrant: Entrant
+    session: CheckSession
+    actor: Actor
+
+
+def room_id(session_id: int) -> str:
+    """The room of a check session."""
+    return f"session-{session_id}"
+
+
+def guest_name(guest: Guest) -> str:
+    """单位+姓名: how a guest is named in the room (the invitation fixes it)."""
+    return f"{guest.organisation}·{guest.name}" if guest.organisation else guest.name
+
+
+def _not_cancelled(check: CheckSession) -> None:
+    if check.status == SessionStatus.CANCELLED:
+        raise InvitationRefused(Refusal.CANCELLED)
+
+
+async def admit_staff(session: AsyncSession, principal: Principal, session_id: int) -> Admission:
+    """A signed-in user's place in the session's room; 404 outside their scope, 403 for a user
+    who sees the session but has no place in its room (an expert not on its panel)."""
+    check = await session_in_scope(session, principal, session_id)
+    _not_cancelled(check)
+    role: RoomRole
+    coordinator = principal.role == Role.CITY_COORDINATOR and principal.city_code == check.city_code
+    if principal.role == Role.PROVINCE_ADMIN or principal.user_id == check.host_user_id or coordinator:
+        role = RoomRole.HOST
+    elif principal.role == Role.EXPERT:
+        seat = await session.scalar(
+            select(PanelSeat.id).where(
+                PanelSeat.session_id == check.id, PanelSeat.expert_id == principal.expert_id
+            )
+        )
+        if principal.expert_id is None or seat is None:
+            raise Forbidden(
+                Message("您不是本次核查的专家组成员", "You are not on this session's panel of experts")
+            )
+        role = RoomRole.EXPERT
+    elif principal.role in (Role.AUDITOR, Role.ALLIANCE_STAFF):
+        role = RoomRole.OBSERVER
+    else:  # pragma: no cover - every role is named above
+        raise Forbidden(Message("您的角色无权进入会议室", "Your role may not enter the room"))
+    entrant = Entrant(principal.ref, principal.display_name, role)
+    return Admission(entrant, check, Actor.of(principal))
+
+
+async def admit_guest(
+    session: AsyncSession, token: str, secret: bytes, *, now: dt.datetime, grace_hours: int
+) -> Admission:
+    """A guest's place in the room by their link; refused (:class:`InvitationRefused`) as the
+    landing page refuses it: altered, foreign, revoked, expired, cancelled."""
+    invitation = verify(token, secret)
+    guest = await session.get(Guest, invitation.guest_id)
+    check_guest(
+        invitation,
+        guest_session_id=guest.session_id if guest else None,
+        nonce=guest.link_nonce if guest else None,
+        revoked=guest.revoked if guest else True,
+    )
+    assert guest is not None
+    check = await session.get(CheckSession, guest.session_id)
+    assert check is not None
+    _not_cancelled(check)
+    check_expiry(check.ends_at, grace_hours, now=now)
+    entrant = Entrant(f"guest:{guest.id}", guest_name(guest), GUEST_ROLES[guest.kind])
+    return Admission(entrant, check, Actor(f"guest:{guest.id}", check.city_code))

@@ -1,0 +1,136 @@
+"""The room of a check session: its page and its signalling WebSocket, for staff (by their
+log-in) and for guests (by their signed link). See :mod:`web.rooms.admission` for who enters
+as what, :mod:`web.rooms.protocol` for the messages.
+
+Joins, leaves, admissions, removals and "mute all" are recorded in the audit log, by the
+endpoint, in tasks of their own (never on the media path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from remote_check.audit.service import Actor, record
+from scheduler.invitations import InvitationRefused
+from web.context import lang_of
+from web.keys import CLOCK, DB, SECRET, SETTINGS
+from web.pages.common import signed_in
+from web.rooms.admission import Admission, admit_guest, admit_staff, room_id
+from web.rooms.moderation import RoomRole
+from web.rooms.signalling import Audit, same_origin, serve
+
+routes = web.RouteTableDef()
+
+TOKEN = r"{token:[0-9A-Za-z._-]{1,200}}"  # noqa: S105 - a route pattern
+
+ROLE_LABELS = {
+    RoomRole.HOST: ("主持人", "Host"),
+    RoomRole.EXPERT: ("专家", "Expert"),
+    RoomRole.ENTERPRISE: ("企业", "Enterprise"),
+    RoomRole.SUPPLIER: ("服务商", "Supplier"),
+    RoomRole.OBSERVER: ("观察员", "Observer"),
+}
+
+
+async def _staff(request: web.Request) -> Admission:
+    principal = signed_in(request)
+    async with request.app[DB]() as session:
+        return await admit_staff(session, principal, int(request.match_info["session_id"]))
+
+
+async def _guest(request: web.Request) -> Admission:
+    app = request.app
+    async with app[DB]() as session:
+        return await admit_guest(
+            session,
+            request.match_info["token"],
+            app[SECRET],
+            now=app[CLOCK].now(),
+            grace_hours=app[SETTINGS].invitation_grace_hours,
+        )
+
+
+def _auditor(app: web.Application, admission: Admission) -> Audit:
+    check = admission.session
+    actor: Actor = admission.actor
+
+    async def audit(action: str, subject: str) -> None:
+        async with app[DB]() as session, session.begin():
+            await record(
+                session,
+                actor,
+                action,
+                f"session:{check.id}",
+                at=app[CLOCK].now(),
+                city_code=check.city_code,
+                details={"person": subject} if subject else None,
+            )
+
+    return audit
+
+
+def _page(request: web.Request, admission: Admission, socket: str, back: str) -> web.StreamResponse:
+    lang = lang_of(request)
+    entrant = admission.entrant
+    zh, en = ROLE_LABELS[entrant.role]
+    context: dict[str, Any] = {
+        "session": admission.session,
+        "socket": socket,
+        "back": back,
+        "name": entrant.name,
+        "role": entrant.role.value,
+        "role_label": en if lang == "en" else zh,
+    }
+    response = aiohttp_jinja2.render_template("rooms/room.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused(request: web.Request, refused: InvitationRefused) -> web.StreamResponse:
+    context = {
+        "refusal": refused.reason.value,
+        "message": refused.message.in_lang(lang_of(request)),
+        "o": None,
+    }
+    return aiohttp_jinja2.render_template("join.html", request, context, status=refused.status)
+
+
+@routes.get(r"/sessions/{session_id:\d+}/room", name="session_room")
+async def staff_room_page(request: web.Request) -> web.StreamResponse:
+    """The session's room for a signed-in user (host, expert or observer)."""
+    admission = await _staff(request)
+    sid = admission.session.id
+    return _page(request, admission, f"/sessions/{sid}/room/ws", f"/sessions/{sid}")
+
+
+@routes.get(r"/sessions/{session_id:\d+}/room/ws", name="session_room_ws")
+async def staff_room_socket(request: web.Request) -> web.WebSocketResponse:
+    """The signalling WebSocket of the session's room, for a signed-in user."""
+    same_origin(request)
+    admission = await _staff(request)
+    audit = _auditor(request.app, admission)
+    return await serve(request, room_id(admission.session.id), lang_of(request), admission.entrant, audit)
+
+
+@routes.get(f"/join/{TOKEN}/room", name="guest_room")
+async def guest_room_page(request: web.Request) -> web.StreamResponse:
+    """The session's room for the holder of a guest link."""
+    token = request.match_info["token"]
+    try:
+        admission = await _guest(request)
+    except InvitationRefused as refused:
+        return _refused(request, refused)
+    return _page(request, admission, f"/join/{token}/ws", f"/join/{token}")
+
+
+@routes.get(f"/join/{TOKEN}/ws", name="guest_room_ws")
+async def guest_room_socket(request: web.Request) -> web.WebSocketResponse:
+    """The signalling WebSocket of the session's room, for the holder of a guest link; a
+    refused link is refused at the handshake with its status (403, 410)."""
+    same_origin(request)
+    admission = await _guest(request)
+    audit = _auditor(request.app, admission)
+    return await serve(request, room_id(admission.session.id), lang_of(request), admission.entrant, audit)

@@ -1,0 +1,160 @@
+"""The signalling WebSocket loop shared by the development room and the rooms of check sessions.
+
+The endpoint decides who the browser is (an :class:`Entrant`) before the loop starts; the
+development room alone lets the browser name itself with a ``join`` message. Messages the
+room sends go out through a queue, so the media path never waits for a socket; after a
+``removed`` or ``replaced`` message the socket is closed. Audit events are recorded by a
+callback in tasks of their own, off the media path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from remote_check.errors import DomainError, Forbidden, Message, invalid
+from web.keys import ROOMS
+from web.rooms import protocol
+from web.rooms.moderation import RoomRole
+from web.rooms.protocol import JoinMessage, LeaveMessage, OfferMessage
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 256 * 1024
+HEARTBEAT = 20.0
+
+SOCKETS = web.AppKey("room_sockets", set[web.WebSocketResponse])
+"""The open signalling sockets, closed on shutdown."""
+
+Audit = Callable[[str, str], Awaitable[None]]
+"""Record ``(action, subject)`` in the audit log: ``("room.admit", "guest:3")``."""
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """Who a connection is, as the server decided: identity, fixed name, role."""
+
+    identity: str
+    name: str
+    role: RoomRole
+
+
+def same_origin(request: web.Request) -> None:
+    """Refuse a WebSocket opened by another site's page (the cookie would come along)."""
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        raise Forbidden(Message("跨站连接被拒绝", "Cross-site connection refused"))
+
+
+class _Audits:
+    def __init__(self, audit: Audit | None) -> None:
+        self.audit = audit
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, action: str, subject: str = "") -> None:
+        if self.audit is None:
+            return
+        task = asyncio.ensure_future(self._record(action, subject))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _record(self, action: str, subject: str) -> None:
+        assert self.audit is not None
+        try:
+            await self.audit(action, subject)
+        except Exception:
+            log.exception("audit of %s failed", action)
+
+    async def settle(self) -> None:
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def serve(
+    request: web.Request, room_id: str, lang: str, entrant: Entrant | None, audit: Audit | None = None
+) -> web.WebSocketResponse:
+    """Run one browser's signalling socket until it leaves, is removed or replaced."""
+    host = request.app[ROOMS]
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
+    await ws.prepare(request)
+    sockets = request.app[SOCKETS]
+    sockets.add(ws)
+    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    writer = asyncio.create_task(_write(ws, outbox))
+    audits = _Audits(audit)
+    connection: str | None = None
+
+    async def enter(who: Entrant) -> str | None:
+        try:
+            joined = await host.join(room_id, who.identity, who.name, who.role.value, lang, outbox.put_nowait)
+        except DomainError as exc:
+            outbox.put_nowait(protocol.error(exc, lang))
+            return None
+        audits("room.join", who.identity)
+        return joined
+
+    try:
+        if entrant is not None:
+            connection = await enter(entrant)
+            if connection is None:
+                return ws
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                break
+            try:
+                message = protocol.parse_client_message(frame.data)
+                if isinstance(message, LeaveMessage):
+                    break
+                if isinstance(message, JoinMessage):
+                    if connection is not None or entrant is not None:
+                        raise invalid("已经加入会议", "Already in the room", field="type")
+                    dev = Entrant(f"dev:{uuid.uuid4().hex}", message.name, RoomRole.EXPERT)
+                    connection = await enter(dev)
+                elif connection is None:
+                    raise invalid("请先加入会议", "Join the room first", field="type")
+                elif isinstance(message, OfferMessage):
+                    await host.signal(room_id, connection, message)
+                else:
+                    event = await host.command(room_id, connection, message)
+                    if event is not None:
+                        audits(event["action"], event["subject"])
+            except DomainError as exc:
+                outbox.put_nowait(protocol.error(exc, lang))
+    except Exception:
+        log.exception("room %s: signalling failed", room_id)
+    finally:
+        try:
+            if connection is not None:
+                if entrant is not None:
+                    audits("room.leave", entrant.identity)
+                # even when the handler is cancelled, the participant leaves the room
+                await asyncio.shield(host.leave(room_id, connection))
+        finally:
+            outbox.put_nowait(None)
+            try:
+                await writer
+                await ws.close()
+            finally:
+                writer.cancel()
+                sockets.discard(ws)
+                await asyncio.shield(audits.settle())
+    return ws
+
+
+async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
+    while (message := await outbox.get()) is not None:
+        if ws.closed:
+            continue
+        try:
+            await ws.send_json(message)
+        except ConnectionError:
+            continue
+        if message.get("type") in protocol.CLOSING:
+            await ws.close()
