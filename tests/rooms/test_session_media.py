@@ -1,0 +1,163 @@
+"""Moderation enforced by the server, seen by synthetic aiortc participants of a session's room:
+a waiting guest receives nothing, a muted microphone is not forwarded, a removed guest is gone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from remote_check.clock import FixedClock
+from tests.conftest import Database
+from tests.rooms.conftest import ServerFactory
+from tests.rooms.session_world import World, build_world
+from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.rooms.test_session_room import audit_actions
+from web.rooms.internals import install_passthrough
+
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+Enter = Callable[[str], Awaitable[SyntheticClient]]
+
+
+@pytest.fixture(scope="module")
+def clip() -> EncodedClip:
+    return encode_clip(seconds=2.0)
+
+
+@pytest.fixture
+def changes() -> Changes:
+    return Changes()
+
+
+@pytest.fixture
+async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
+    built = await build_world(await make_rooms_server(), db, clock)
+    try:
+        yield built
+    finally:
+        await built.web.close()
+
+
+@pytest.fixture
+async def enter(world: World, clip: EncodedClip, changes: Changes) -> AsyncIterator[Enter]:
+    """A synthetic participant: a staff user name, or a guest kind (``guest:enterprise``)."""
+    install_passthrough()
+    clients: list[SyntheticClient] = []
+
+    async def make(who: str) -> SyntheticClient:
+        if who.startswith("guest:"):
+            client = SyntheticClient(world.guest_ws(world.tokens[who[6:]]), who, clip, changes=changes)
+        else:
+            http = (await world.staff(who)).session
+            client = SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http)
+        clients.append(client)
+        await client.join(name=False)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def frames(client: SyntheticClient, other: SyntheticClient, kind: str) -> int:
+    got = client.from_participant(other.id, kind)
+    return got.frames if got is not None else 0
+
+
+def audio_received(client: SyntheticClient) -> int:
+    return sum(r.frames for r in client.received.values() if r.kind == "audio")
+
+
+def roster_of(client: SyntheticClient, name_end: str) -> dict[str, object]:
+    return next(p for p in client.roster.get("people", []) if str(p["name"]).endswith(name_end))
+
+
+async def test_a_waiting_guest_receives_nothing_until_the_host_admits_them(
+    enter: Enter, changes: Changes, world: World, db: Database
+) -> None:
+    host = await enter("gz.coord")
+    expert = await enter("expert.on")
+    guest = await enter("guest:enterprise")
+    assert guest.state == "waiting"
+    await changes.until(
+        lambda: frames(expert, host, "video") >= 60, what="the call going on without the guest"
+    )
+    await changes.until(
+        lambda: any(not p["admitted"] for p in host.roster["people"]), what="the waiting list"
+    )
+    waiting = roster_of(host, "陈经理")
+    assert (waiting["role"], waiting["admitted"], waiting["connected"]) == ("enterprise", False, True)
+    assert guest.messages == [{"type": "waiting"}]  # no roster, no slots, no media
+    assert guest.received == {}
+    assert not any(p["role"] == "enterprise" for p in expert.roster["people"] if p["admitted"])
+
+    await expert.send({"type": "moderate", "action": "admit", "target": waiting["id"]})
+    await changes.until(lambda: bool(expert.errors), what="the expert's refusal")
+    assert expert.errors[-1]["message"] == "只有主持人可以这样做"
+    assert guest.state == "waiting"
+
+    await host.send({"type": "moderate", "action": "admit", "target": waiting["id"]})
+    await changes.until(lambda: guest.state == "joined", what="the guest admitted")
+    assert [m["type"] for m in guest.messages[:3]] == ["waiting", "admitted", "joined"]
+    await changes.until(
+        lambda: frames(guest, host, "video") >= 30 and frames(host, guest, "video") >= 30,
+        what="media both ways",
+    )
+    await changes.until(lambda: frames(expert, guest, "audio") >= 25, what="the guest heard")
+    await world.web.close()
+    assert ("room.admit", "user:1", f"guest:{world.guest_ids['enterprise']}") in await audit_actions(db)
+
+
+async def test_a_muted_microphone_is_not_forwarded_and_the_mute_survives_a_rejoin(
+    enter: Enter, changes: Changes, world: World, db: Database
+) -> None:
+    host = await enter("gz.coord")
+    expert = await enter("expert.on")
+    await changes.until(lambda: frames(host, expert, "audio") >= 25, what="the expert heard")
+    expert_id = expert.id
+    await host.send({"type": "moderate", "action": "mute", "target": expert_id})
+    await changes.until(lambda: roster_of(host, "expert.on")["muted"] is True, what="the mute")
+    heard = frames(host, expert, "audio")
+    seen = frames(host, expert, "video")
+    await changes.until(lambda: frames(host, expert, "video") >= seen + 60, what="two more seconds of video")
+    assert frames(host, expert, "audio") - heard <= 3  # at most what was already on its way
+
+    await expert.send({"type": "self_mute", "muted": False})  # a muted person may unmute...
+    await changes.until(lambda: roster_of(host, "expert.on")["muted"] is False, what="the unmute")
+    heard = frames(host, expert, "audio")
+    await changes.until(lambda: frames(host, expert, "audio") >= heard + 25, what="the expert heard again")
+
+    await host.send({"type": "moderate", "action": "mute_all"})  # ...but not after "mute all"
+    await changes.until(lambda: expert.roster.get("locked_mute") is True, what="mute all")
+    await expert.send({"type": "self_mute", "muted": False})
+    await changes.until(lambda: bool(expert.errors), what="the refusal")
+    assert expert.errors[-1]["code"] == "muted_by_host"
+
+    # the expert's page is reopened: the same person, still muted, still not forwarded
+    heard = audio_received(host)
+    again = await enter("expert.on")
+    await changes.until(lambda: expert.state == "replaced", what="the old connection replaced")
+    assert again.id == expert_id
+    seen = frames(host, again, "video")
+    await changes.until(lambda: frames(host, again, "video") >= seen + 60, what="the rejoined expert seen")
+    assert audio_received(host) - heard <= 3
+    assert roster_of(again, "expert.on")["muted"] is True
+
+    await host.send({"type": "moderate", "action": "give_floor", "target": expert_id})
+    await changes.until(lambda: audio_received(host) >= heard + 25, what="the floor given")
+    await world.web.close()
+    assert "room.mute_all" in [action for action, _, _ in await audit_actions(db)]
+
+
+async def test_a_removed_guest_is_sent_away_and_cannot_come_back(enter: Enter, changes: Changes) -> None:
+    host = await enter("gz.coord")
+    observer = await enter("guest:observer")
+    assert observer.state == "joined"
+    await changes.until(lambda: frames(host, observer, "video") >= 30, what="the observer seen")
+    await host.send({"type": "moderate", "action": "remove", "target": observer.id})
+    await changes.until(lambda: observer.state == "removed", what="the removal")
+    assert observer.messages[-1]["message"] == "主持人已将您移出本次会议"
+    await changes.until(lambda: not any(p["name"].endswith("林") for p in host.roster["people"]), what="gone")
+    back = await enter("guest:observer")
+    assert (back.state, back.errors[-1]["code"]) == ("refused", "removed")
