@@ -218,6 +218,7 @@ async def test_a_worker_exits_by_itself_when_the_web_process_is_gone(db: Databas
     await link.start(room_settings(tmp_path, db), DEFAULT_FACTORY)
     assert link.process is not None
     assert link.writer is not None
+    link.stopping = True  # nobody is left in the web process to notice the worker
     link.writer.close()  # what the kernel does to the socket when the web process dies
     assert await asyncio.wait_for(link.process.wait(), 20) == 0
     assert not alive(link.pid)

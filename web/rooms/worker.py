@@ -39,7 +39,7 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from remote_check.errors import DomainError
+from remote_check.errors import DomainError, Message
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,15 @@ def error_data(exc: BaseException) -> dict[str, Any]:
             }
         }
     return {"internal": f"{type(exc).__name__}: {exc}"}
+
+
+def rebuild_error(data: dict[str, Any]) -> Exception:
+    """The exception a worker reported."""
+    domain = data.get("domain")
+    if isinstance(domain, dict):
+        message = Message(domain["zh"], domain["en"])
+        return DomainError(message, domain["status"], domain["code"], domain["details"])
+    return RuntimeError(f"media worker: {data.get('internal')}")
 
 
 class Worker:

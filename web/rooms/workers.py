@@ -38,7 +38,7 @@ from web.rooms.host import LocalRoomHost, RoomHost
 from web.rooms.internals import include_loopback_candidates
 from web.rooms.participant import Sink
 from web.rooms.routing import RoomRouter
-from web.rooms.worker import SINK, encode, load_factory, read_message
+from web.rooms.worker import SINK, encode, load_factory, read_message, rebuild_error
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +95,6 @@ def failure_message() -> dict[str, Any]:
     return {"type": "error", "code": err.code, "message": str(err.message), "fields": []}
 
 
-def rebuild_error(data: dict[str, Any]) -> Exception:
-    """The exception a worker reported."""
-    domain = data.get("domain")
-    if isinstance(domain, dict):
-        message = Message(domain["zh"], domain["en"])
-        return DomainError(message, domain["status"], domain["code"], domain["details"])
-    return RuntimeError(f"media worker: {data.get('internal')}")
-
-
 @dataclass
 class SinkEntry:
     """A participant's sink in the web process, and who it belongs to once joined."""
@@ -125,6 +116,7 @@ class WorkerLink:
         self.sinks: dict[int, SinkEntry] = {}
         self.ids = itertools.count(1)
         self.reader_task: asyncio.Task[None] | None = None
+        self.stopping = False
 
     async def start(self, settings: Settings, factory: str) -> None:
         """Start the process and wait until it is ready."""
@@ -149,19 +141,33 @@ class WorkerLink:
         self.reader_task = asyncio.create_task(self._read(reader))
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
-        while (message := await read_message(reader)) is not None:
-            if "sink" in message:
-                entry = self.sinks.get(int(message["sink"]))
-                if entry is not None:
+        try:
+            while (message := await read_message(reader)) is not None:
+                self._deliver(message)
+        except Exception:
+            log.exception("media worker %s: unreadable message", self.pid)
+        finally:
+            # a worker that can no longer be heard from is as good as dead: end it, so that
+            # the host notices, tells its participants and starts another
+            if not self.stopping and self.process is not None and self.process.returncode is None:
+                self.process.kill()
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        if "sink" in message:
+            entry = self.sinks.get(int(message["sink"]))
+            if entry is not None:
+                try:
                     entry.sink(message["message"])
-                continue
-            future = self.pending.pop(int(message["id"]), None)
-            if future is None or future.done():
-                continue
-            if "error" in message:
-                future.set_exception(rebuild_error(message["error"]))
-            else:
-                future.set_result(message["result"])
+                except Exception:
+                    log.exception("media worker %s: a sink failed", self.pid)
+            return
+        future = self.pending.pop(int(message["id"]), None)
+        if future is None or future.done():
+            return
+        if "error" in message:
+            future.set_exception(rebuild_error(message["error"]))
+        else:
+            future.set_result(message["result"])
 
     async def call(self, method: str, kwargs: dict[str, Any]) -> Any:
         """Call ``method`` of the worker's host; its JSON result."""
@@ -170,8 +176,12 @@ class WorkerLink:
         call_id = next(self.ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[call_id] = future
-        self.writer.write(encode({"id": call_id, "method": method, "kwargs": kwargs}))
-        await self.writer.drain()
+        try:
+            self.writer.write(encode({"id": call_id, "method": method, "kwargs": kwargs}))
+            await self.writer.drain()
+        except ConnectionError as exc:
+            self.pending.pop(call_id, None)
+            raise WorkerFailed() from exc
         return await future
 
     def fail(self) -> list[SinkEntry]:
@@ -189,11 +199,12 @@ class WorkerLink:
         """End the worker's calls, close its socket and wait for the process to exit."""
         if self.process is None:
             return
-        if self.process.returncode is None:
+        self.stopping = True
+        if self.process.returncode is None and self.reader_task is not None:
             try:
                 await asyncio.wait_for(self.call("close", {}), STOP_TIMEOUT)
-            except (WorkerFailed, TimeoutError, ConnectionError):
-                log.warning("media worker %s did not close its rooms", self.pid)
+            except Exception:
+                log.exception("media worker %s did not close its rooms", self.pid)
         self.fail()
         try:
             await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
