@@ -83,6 +83,7 @@ SEES_DG_PROJECT = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
 SEES_FS_CLUSTER = {"admin", "fs_coord", "auditor", "alliance"}
 SEES_DG_CITY = {"admin", "dg_coord", "auditor", "dg_auditor"}  # a city's plans: not alliance staff
 DG_WRITERS = {"admin", "dg_coord"}
+PLANNERS = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # who sees campaigns and samples
 
 CASES: list[Case] = [
     c("me", "GET", "/api/me", EVERYONE),
@@ -103,7 +104,7 @@ CASES: list[Case] = [
     c("audit log", "GET", "/api/audit", {"admin", "auditor", "dg_auditor"}),
     c("audit verify", "GET", "/api/audit/verify", {"admin", "auditor"}),
     c("audit export", "GET", "/api/audit/export.csv", {"admin", "auditor", "dg_auditor"}),
-    c("campaigns list", "GET", "/api/campaigns", EVERYONE),
+    c("campaigns list", "GET", "/api/campaigns", PLANNERS),
     c("Dongguan campaign", "GET", "/api/campaigns/{dg_campaign}", SEES_DG_CITY),
     c(
         "open a Dongguan campaign",
@@ -148,7 +149,7 @@ CASES: list[Case] = [
     c("home page", "GET", "/", EVERYONE, page=True),
     c("projects page", "GET", "/projects", EVERYONE, page=True),
     c("Dongguan project page", "GET", "/projects/{dg_project}", SEES_DG_PROJECT, page=True),
-    c("campaigns page", "GET", "/campaigns", EVERYONE, page=True),
+    c("campaigns page", "GET", "/campaigns", PLANNERS, page=True),
     c("Dongguan campaign page", "GET", "/campaigns/{dg_campaign}", SEES_DG_CITY, page=True),
     c("Dongguan draw page", "GET", "/draws/{dg_draw}", SEES_DG_CITY, page=True),
     c("sessions page", "GET", "/sessions", EVERYONE, page=True),

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from remote_check.accounts.access import Principal
+from remote_check.accounts.access import Permission, Principal, allowed
 
 LANGS = ("zh", "en")
 LANG_COOKIE = "rc_lang"
@@ -43,10 +43,16 @@ def template_context(request: web.Request) -> dict[str, Any]:
     def tr(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
+    me = principal_of(request)
+
+    def can(permission: str) -> bool:
+        return me is not None and allowed(me, Permission(permission))
+
     return {
         "lang": lang,
         "tr": tr,
-        "me": principal_of(request),
+        "can": can,
+        "me": me,
         "csrf_token": csrf_of(request),
         "request": request,
     }

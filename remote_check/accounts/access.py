@@ -35,9 +35,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCE_ADMIN: frozenset(Permission),
     Role.CITY_COORDINATOR: _READ
     | {P.PROJECT_IMPORT, P.CAMPAIGN_WRITE, P.DRAW_WRITE, P.DRAW_EXPORT, P.SESSION_WRITE, P.EXPERT_READ},
-    Role.EXPERT: _READ | {P.CHECKLIST_WRITE},
+    # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
+    Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
     Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ},
-    Role.ALLIANCE_STAFF: _READ | {P.SESSION_WRITE, P.EXPERT_READ},
+    Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
 }
 
 ROLE_LABELS: dict[Role, Message] = {
