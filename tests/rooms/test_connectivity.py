@@ -187,6 +187,11 @@ async def test_bad_results_and_bad_links_change_nothing(server: WebServer) -> No
     assert (await other_city.post(f"/sessions/{invited.session_id}/check/result", json=GOOD)).status == 404
     anonymous = await server.browser().get(f"/sessions/{invited.session_id}/check")
     assert anonymous.status == 303
+    server.clock.set(local(11, 11) + dt.timedelta(hours=3))  # the session ended more than 2 hours ago
+    expired = await guest.get(invited.guest_path + "/check?lang=en")
+    assert expired.status == 410
+    assert "This link has expired" in await expired.text()
+    assert (await guest.post(invited.guest_path + "/check/result", json=GOOD)).status == 410
     assert await stored(server) == []
     async with server.db.factory() as session:
         audited = await session.scalar(
