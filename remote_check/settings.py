@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     timezone: str = "Asia/Shanghai"
+    # The address people reach the server by (https://…): join links and QR codes use it. Deployments must
+    # set it; without it, links are built from the request's Host header (development only).
     public_url: str = ""
     session_hours: int = 12
     invitation_grace_hours: int = 2
@@ -85,14 +87,28 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'remote-check.sqlite3'}"
 
     def secret_key(self) -> bytes:
-        """The server's signing key, made once and kept in the data folder (mode 0600)."""
+        """The server's signing key, made once and kept in the data folder (mode 0600).
+
+        A damaged key file is an error, never an empty key: links signed with it could be forged.
+        """
         path = self.data_dir / "secret.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        return bytes.fromhex(path.read_text().strip())
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first; read theirs
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(32))
+        text = path.read_text().strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) < 32:
+            raise ValueError(f"{path} does not hold a 32-byte hex key; restore it or remove it to make a new one")
+        return key
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

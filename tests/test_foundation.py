@@ -148,3 +148,12 @@ async def test_naive_datetimes_and_floats_are_refused(db: Database) -> None:
         )
         with pytest.raises(Exception, match="money must be Decimal"):
             await session.flush()
+
+
+def test_a_damaged_secret_key_file_is_an_error_not_an_empty_key(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("")
+    with pytest.raises(ValueError, match="32-byte"):
+        load_settings(data_dir=tmp_path).secret_key()
+    (tmp_path / "secret.key").write_text("abcd")
+    with pytest.raises(ValueError, match="32-byte"):
+        load_settings(data_dir=tmp_path).secret_key()
