@@ -1,0 +1,167 @@
+"""A check session's room in headless Chromium: host, expert and an admitted enterprise guest
+see and hear each other; the guest's screen share reaches everyone; "mute all" stops audio at
+the receivers; the room is full at its size (lowered to 3 here: the 13th of a 12-person room is
+the same code path, tested with 12 in ``test_moderation``); a reopened page is back within 5 s;
+an expired link is refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page
+
+from remote_check.clock import FixedClock
+from tests.conftest import Database
+from tests.rooms.conftest import ServerFactory
+from tests.rooms.session_world import World, build_world
+from tests.rooms.test_browser import (
+    GREW,
+    MIN_FPS,
+    RECEIVING,
+    TIMEOUT_MS,
+    chromium,
+    counts,
+    measure_fps,
+    stats,
+)
+from tests.scheduling_factories import local
+from tests.web_helpers import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
+__all__ = ["chromium"]
+
+JOINED = "() => window.rc && window.rc.state.phase === 'joined'"
+
+
+@pytest.fixture
+async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
+    built = await build_world(await make_rooms_server(max_room_size=3), db, clock)
+    try:
+        yield built
+    finally:
+        await built.web.close()
+
+
+async def person(chromium: Browser, world: World, who: str) -> tuple[BrowserContext, str]:
+    """A browser context for a staff user (signed in) or a guest kind (``guest:enterprise``)."""
+    context = await chromium.new_context()
+    if who.startswith("guest:"):
+        return context, f"/join/{world.tokens[who[6:]]}/room"
+    login = await context.request.post(
+        str(world.web.test_server.make_url("/api/login")), data={"username": who, "password": PASSWORD}
+    )
+    assert login.status == 200
+    return context, f"/sessions/{world.session_id}/room"
+
+
+async def open_room(context: BrowserContext, world: World, path: str, phase: str = "joined") -> Page:
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(str(world.web.test_server.make_url(path)))
+    await page.wait_for_function(f"() => window.rc && window.rc.state.phase === {phase!r}", polling=100)
+    return page
+
+
+def audio_packets(snapshot: dict[str, Any]) -> dict[str, int]:
+    """Audio packets received so far from each participant."""
+    return {s["participant"]: s["packetsReceived"] for s in snapshot["slots"] if s["kind"] == "audio"}
+
+
+async def my_id(page: Page) -> str:
+    you: str = await page.evaluate("window.rc.state.you")
+    return you
+
+
+async def test_a_moderated_session_in_three_browsers(chromium: Browser, world: World) -> None:
+    host_context, host_path = await person(chromium, world, "gz.coord")
+    host = await open_room(host_context, world, host_path)
+    assert "未录制" in await host.inner_text("#recording")
+    expert_context, expert_path = await person(chromium, world, "expert.on")
+    expert = await open_room(expert_context, world, expert_path)
+    guest_context, guest_path = await person(chromium, world, "guest:enterprise")
+    guest = await open_room(guest_context, world, guest_path, phase="waiting")
+    assert await guest.is_visible("#waiting")
+    await host.wait_for_function(
+        "() => document.querySelectorAll('#waiting-list li').length === 1", polling=100
+    )
+    assert "陈经理" in await host.inner_text("#waiting-list")
+    await host.click("#waiting-list button[data-action=admit]")
+    await guest.wait_for_function(JOINED, polling=100)
+    pages = {"host": host, "expert": expert, "guest": guest}
+    ids = {name: await my_id(page) for name, page in pages.items()}
+
+    for name, page in pages.items():
+        await page.wait_for_function(RECEIVING, arg=["video", 2, 30], polling=200)
+        await page.wait_for_function(RECEIVING, arg=["audio", 2, 10], polling=200)
+        fps = await measure_fps(page)
+        assert set(fps) == set(ids.values()) - {ids[name]}
+        assert all(rate >= MIN_FPS for rate in fps.values()), (name, fps)
+        audio = counts(await stats(page), "audio")
+        await page.wait_for_function(GREW, arg=["audio", audio, 50], polling=100)
+    names = await host.inner_text("#strip")
+    assert "陈经理" in names
+    assert "expert.on" in names
+
+    # the room is full at its size: a fourth person is refused, clearly
+    observer_context, observer_path = await person(chromium, world, "guest:observer")
+    refused = await open_room(observer_context, world, observer_path, phase="refused")
+    assert "会议室已满" in await refused.inner_text("#status")
+
+    # the enterprise demonstrates on its screen: it is the large picture for everyone
+    await guest.click("#share")
+    for page in (host, expert):
+        await page.wait_for_function(
+            "id => (window.rc.poll() || {slots: []}).slots.some(s => s.source === 'screen' "
+            "&& s.participant === id && s.framesDecoded > 10)",
+            arg=ids["guest"],
+            polling=100,
+        )
+        assert await page.locator("#stage video").count() == 1
+
+    # mute all: the server stops forwarding the others' audio; the host still speaks
+    await host.click("#mute-all")
+    await expert.wait_for_function("() => window.rc.state.micOn === false", polling=100)
+    await guest.wait_for_function("() => window.rc.state.micOn === false", polling=100)
+    await host.wait_for_function("() => document.body.innerText.includes('已静音')", polling=100)
+    before = {
+        s["participant"]: s["packetsReceived"] for s in (await stats(host))["slots"] if s["kind"] == "audio"
+    }
+    video = counts(await stats(host), "video")
+    await host.wait_for_function(GREW, arg=["video", video, 60], polling=100)
+    after = {
+        s["participant"]: s["packetsReceived"] for s in (await stats(host))["slots"] if s["kind"] == "audio"
+    }
+    assert all(after[p] - before[p] <= 10 for p in before), (before, after)
+    heard = {
+        s["participant"]: s["packetsReceived"] for s in (await stats(guest))["slots"] if s["kind"] == "audio"
+    }
+    await guest.wait_for_function(
+        "([id, n]) => window.rc.poll().slots.some(s => s.kind === 'audio' && s.participant === id "
+        "&& s.packetsReceived >= n)",
+        arg=[ids["host"], heard[ids["host"]] + 50],
+        polling=100,
+    )
+
+    # the expert's page is closed and opened again: back in the call within 5 seconds, still muted
+    await expert.close()
+    started = time.perf_counter()
+    expert = await open_room(expert_context, world, expert_path)
+    await expert.wait_for_function(RECEIVING, arg=["video", 1, 1], polling=50)
+    back_in = time.perf_counter() - started
+    print(f"reopened page back in the call after {back_in:.2f} s")
+    assert back_in < 5
+    assert await my_id(expert) == ids["expert"]
+    assert await expert.evaluate("window.rc.person(window.rc.state.you).muted") is True
+
+    # after the session and its grace period, the link no longer opens the room
+    world.web.clock.set(local(11, 13))
+    late = await guest_context.new_page()
+    response = await late.goto(str(world.web.test_server.make_url(guest_path)))
+    assert response is not None
+    assert response.status == 410
+    assert "过期" in await late.inner_text("#refusal")
+    for context in (host_context, expert_context, guest_context, observer_context):
+        await context.close()
