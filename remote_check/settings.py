@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         except ValueError:
             key = b""
         if len(key) < 32:
-            raise ValueError(f"{path} does not hold a 32-byte hex key; restore it or remove it to make a new one")
+            raise ValueError(f"{path} holds no 32-byte hex key; restore it, or remove it for a new one")
         return key
 
 
