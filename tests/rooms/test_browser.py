@@ -135,7 +135,8 @@ async def test_screen_share_late_joiner_and_leaving(rooms_server: TestServer, ch
     await wait_sources(bob, "camera,screen")
     screen = next(s for s in (await stats(bob))["slots"] if s["source"] == "screen")
     assert screen["participant"] == alice_id
-    assert (screen["frameWidth"], screen["frameHeight"]) == (1280, 720)
+    # the share is asked for sharp (up to 1920x1080): the fake screen arrives at full size
+    assert (screen["frameWidth"], screen["frameHeight"]) == (1920, 1080)
 
     await alice.evaluate("window.rc.stopScreen()")
     await bob.wait_for_function("() => !window.rc.poll().slots.some(x => x.source === 'screen')", polling=100)
