@@ -247,6 +247,7 @@ class WorkerRoomHost:
         self._sink_ids = itertools.count(1)
         self._closing = False
         self._woken = False
+        self._returns: dict[str, TypeAdapter[Any]] = {}
 
     async def start(self) -> None:
         """Start every worker now (otherwise each starts on its first call)."""
@@ -296,7 +297,10 @@ class WorkerRoomHost:
         del self.links[link.key]
         self.router.drop_worker(link.key)
         for entry in link.fail():
-            entry.sink(failure_message())
+            try:
+                entry.sink(failure_message())
+            except Exception:
+                log.exception("room %s: the failure could not be told", entry.room_id)
         if link.reader_task is not None:
             await link.reader_task
         try:
@@ -331,9 +335,10 @@ class WorkerRoomHost:
     async def _forward(self, method: str, arguments: dict[str, Any]) -> Any:
         """Call ``method`` of the local host with ``arguments`` (by name) in the right worker(s);
         its result as the local host would return it."""
-        returns: TypeAdapter[Any] = TypeAdapter(
-            get_type_hints(getattr(self.local_type, method)).get("return", Any)
-        )
+        returns = self._returns.get(method)
+        if returns is None:
+            hints = get_type_hints(getattr(self.local_type, method))
+            returns = self._returns[method] = TypeAdapter(hints.get("return", Any))
         if "room_id" not in arguments:
             links = [await self._link(key) for key in self.router.workers]
             results = await asyncio.gather(
