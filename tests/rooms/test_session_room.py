@@ -13,11 +13,14 @@ from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
+from scheduler.guests import NewGuest, add_guest, link_for
+from scheduler.models import GuestKind
 from scheduler.service import cancel_session
 from tests.conftest import Database
 from tests.rooms.conftest import ServerFactory
 from tests.rooms.session_world import World, build_world
 from tests.scheduling_factories import add_principal, local
+from web.keys import SECRET
 
 
 @pytest.fixture
@@ -170,3 +173,39 @@ async def test_one_connection_per_person_and_a_full_room(
         assert actions.count("room.leave") == 4
     finally:
         await world.web.close()
+
+
+async def test_the_thirteenth_person_is_refused(world: World, db: Database) -> None:
+    async with transaction(db.factory) as session:
+        coordinator = await add_principal(session, "gz.coord3", Role.CITY_COORDINATOR, "4401")
+        tokens = [
+            link_for(guest, check, world.web.test_server.app[SECRET], 2).href.removeprefix("/join/")
+            for guest, check in [
+                await add_guest(
+                    session,
+                    coordinator,
+                    world.session_id,
+                    NewGuest(GuestKind.OBSERVER, f"观察员{i}", "省厅"),
+                    now=world.web.clock.now(),
+                )
+                for i in range(6)
+            ]
+        ]
+    sockets = []
+    for username in ("gz.coord", "admin", "gz.auditor", "expert.on"):
+        sockets.append(await (await world.staff(username)).session.ws_connect(world.room_ws()))
+    visitor = world.web.browser()
+    for token in [*world.tokens.values(), *tokens[:5]]:
+        sockets.append(await visitor.session.ws_connect(world.guest_ws(token)))
+    for ws in sockets:
+        assert (await first(ws, "roster", "waiting"))["type"] in ("roster", "waiting")
+    assert len(sockets) == 12
+    thirteenth = await visitor.session.ws_connect(world.guest_ws(tokens[5]))
+    refusal = await thirteenth.receive_json(timeout=10)
+    assert (refusal["code"], refusal["message"]) == ("room_full", "会议室已满（最多 12 人）")
+    await sockets[-1].close()  # someone leaves: there is room again
+    gone = {"name": "省厅·观察员4", "connected": False}
+    while not any(gone.items() <= p.items() for p in (await first(sockets[0], "roster"))["people"]):
+        pass
+    again = await visitor.session.ws_connect(world.guest_ws(tokens[5]))
+    assert (await first(again, "roster"))["capacity"] == 12

@@ -198,7 +198,11 @@
       onAdmitted: () => { $("waiting").hidden = true; },
       onRoster: (roster) => { if (mine === client) renderRoster(roster); },
       onEnded: (message) => { if (mine === client) ended(message); },
-      onError: (message) => { state.error = message; setStatus(message.message); },
+      onError: (message) => {
+        state.error = message;
+        setStatus(message.message);
+        if (message.code === "muted_by_host") setMic(false, false);  // the server still drops it
+      },
       onSlot: (mid, remote, info) => {
         if (mine !== client || !remote) return;
         const t = tile(mid, remote.kind);
