@@ -200,6 +200,7 @@ def audit_verify(settings: Settings) -> None:
 
 
 def _register() -> None:
+    from recordings.commands import recordings
     from remote_check.campaigns.commands import sample
     from remote_check.demo.commands import demo
     from remote_check.imports.commands import import_command
@@ -207,6 +208,7 @@ def _register() -> None:
     main.add_command(import_command)
     main.add_command(sample)
     main.add_command(demo)
+    main.add_command(recordings)
 
 
 _register()
