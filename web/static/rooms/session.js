@@ -92,9 +92,10 @@
   function caption(info) {
     const p = person(info.participant);
     const tags = [];
-    if (p && p.muted) tags.push("🔇");
-    if (p && p.hand_up) tags.push("✋");
-    return `${info.name}${info.source === "screen" ? " · " + label.screen : ""} ${tags.join("")}`;
+    if (p && p.muted) tags.push(label.muted);
+    if (p && p.hand_up) tags.push(label.handup);
+    const what = info.source === "screen" ? ` · ${label.screen}` : "";
+    return `${info.name}${what}${tags.length ? " · " + tags.join(" · ") : ""}`;
   }
 
   function refreshCaptions() {
@@ -133,7 +134,7 @@
       li.dataset.id = p.id;
       const tags = [label[p.role]];
       if (p.muted) tags.push(label.muted);
-      if (p.hand_up) tags.push("✋ " + label.handup);
+      if (p.hand_up) tags.push(label.handup);
       if (p.has_floor) tags.push(label.floor);
       if (p.sharing_screen) tags.push(label.screen);
       if (!p.connected) tags.push(label.away);
@@ -218,6 +219,7 @@
     window.rc.client = mine;
     return mine.join("", stream).then(() => {
       state.phase = "joined";
+      for (const id of ["share", "hand"]) $(id).disabled = false;
       $("waiting").hidden = true;
       if (!state.micOn) mine.send({ type: "self_mute", muted: true });
     }, (error) => {
@@ -263,6 +265,7 @@
     await connect();
   }
 
+  for (const id of ["share", "hand"]) $(id).disabled = true;  // until admitted
   $("mic").onclick = () => setMic(!state.micOn);
   $("cam").onclick = () => {
     state.camOn = !state.camOn;
