@@ -156,6 +156,14 @@ async def test_a_moderated_session_in_three_browsers(chromium: Browser, world: W
     assert await my_id(expert) == ids["expert"]
     assert await expert.evaluate("window.rc.person(window.rc.state.you).muted") is True
 
+    # the host's signalling socket drops: the page rejoins by itself, still the host
+    await host.evaluate("window.rc.client.ws.close()")
+    await host.wait_for_function(
+        "() => window.rc.state.rejoins === 1 && window.rc.state.phase === 'joined'", polling=100
+    )
+    await host.wait_for_function(RECEIVING, arg=["video", 2, 10], polling=100)
+    assert await host.evaluate("window.rc.person(window.rc.state.you).role") == "host"
+
     # after the session and its grace period, the link no longer opens the room
     world.web.clock.set(local(11, 13))
     late = await guest_context.new_page()
