@@ -73,17 +73,18 @@ def demux(path: Path) -> list[SourceFrame]:
 
 @dataclass(frozen=True)
 class Probe:
-    """What ffprobe reads in a file: the codec of each stream type, the end of each stream's last
-    packet (seconds), and each stream's packet times."""
+    """What ffprobe reads in a file: the codec and codec header size of each stream type, the end
+    of each stream's last packet (seconds), and each stream's packet times."""
 
     codecs: dict[str, str]
+    extradata: dict[str, int]
     ends: dict[str, float]
     times: dict[str, list[float]]
 
 
 def probe(path: Path) -> Probe:
     """Read ``path`` with the real ffprobe binary."""
-    entries = "stream=index,codec_type,codec_name:packet=stream_index,pts_time,duration_time"
+    entries = "stream=index,codec_type,codec_name,extradata_size:packet=stream_index,pts_time,duration_time"
     out = subprocess.run(  # noqa: S603 - fixed arguments
         [FFPROBE, "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
         check=True,
@@ -93,6 +94,7 @@ def probe(path: Path) -> Probe:
     data = json.loads(out)
     kinds = {s["index"]: s["codec_type"] for s in data.get("streams", [])}
     codecs = {s["codec_type"]: s["codec_name"] for s in data.get("streams", [])}
+    extradata = {s["codec_type"]: int(s.get("extradata_size", 0)) for s in data.get("streams", [])}
     ends: dict[str, float] = {}
     times: dict[str, list[float]] = {kind: [] for kind in codecs}
     for packet in data.get("packets", []):
@@ -100,4 +102,4 @@ def probe(path: Path) -> Probe:
         pts = float(packet["pts_time"])
         times[kind].append(pts)
         ends[kind] = max(ends.get(kind, 0.0), pts + float(packet.get("duration_time", 0.0)))
-    return Probe(codecs, ends, times)
+    return Probe(codecs, extradata, ends, times)

@@ -54,6 +54,7 @@ def test_frames_are_copied_unchanged_on_the_session_clock(
 
     found = probe(out)
     assert found.codecs == {"video": "vp8", "audio": "opus"}
+    assert found.extradata["audio"] == 19  # the OpusHead
     # The participant joined 0.25 s into the session: that is where the tracks begin.
     assert found.times["video"][0] == pytest.approx(START, abs=0.002)
     assert found.ends["video"] == pytest.approx(START + SECONDS, abs=0.05)
