@@ -301,7 +301,8 @@ class TrackWriter:
             container.mux(packet)
         except av.FFmpegError:
             self.stats.errors += 1
-            log.exception("recording %s: a frame of %s was refused", self.path, track.spec.name)
+            if self.stats.errors == 1 or self.stats.errors % 100 == 0:
+                log.exception("recording %s: %d frames refused", self.path, self.stats.errors)
             return
         track.last_pts = pts
         self.stats.written += 1

@@ -145,6 +145,26 @@ def test_a_killed_recorder_leaves_everything_but_the_last_two_seconds(
     decodes_cleanly(out)
 
 
+def test_a_track_moved_back_by_its_first_sender_report_stays_in_order(
+    tmp_path: Path, source_frames: list[SourceFrame]
+) -> None:
+    """The arrival estimate put the audio 30 ms late; the first sender report moves it back. The
+    file keeps every frame, in order, and plays."""
+    out = tmp_path / "moved.webm"
+    writer = TrackWriter(out, TRACKS)
+    writer.start()
+    for frame in source_frames:
+        late = 0.03 if frame.kind == "audio" and frame.seconds < 1.0 else 0.0
+        name = "cam" if frame.kind == "video" else "mic"
+        writer.write(EncodedFrame(name, frame.data, START + frame.seconds + late, frame.keyframe))
+    writer.close(timeout=30)
+    assert writer.stats.written == len(source_frames)
+    assert writer.stats.adjusted == 1  # 0.981 s + 30 ms = 1.011 s; 1.001 s is moved to 1.012 s
+    audio = probe(out).times["audio"]
+    assert audio == sorted(set(audio))
+    decodes_cleanly(out)
+
+
 def test_bad_tracks_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unique track names"):
         TrackWriter(tmp_path / "x.webm", [TrackSpec("a", "audio"), TrackSpec("a", "video")])
