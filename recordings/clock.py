@@ -85,6 +85,14 @@ class SenderReport:
     rtp_timestamp: int
     arrival: float
 
+    @classmethod
+    def from_rtcp(
+        cls, track: str, sender: str, ntp_timestamp: int, rtp_timestamp: int, arrival: float
+    ) -> SenderReport:
+        """A report from the raw fields of an RTCP SR (aiortc: ``RtcpSrPacket.sender_info``,
+        seen in ``RTCRtpReceiver._handle_rtcp_packet``): 64-bit NTP time and 32-bit RTP time."""
+        return cls(track, sender, ntp_to_unix(ntp_timestamp), rtp_timestamp, arrival)
+
 
 @dataclass(frozen=True)
 class Stamp:

@@ -35,6 +35,8 @@ def test_out_of_range_timestamps_are_refused() -> None:
 
 def test_ntp_timestamps_convert_to_unix_seconds() -> None:
     assert ntp_to_unix((NTP_UNIX_OFFSET + 10) << 32 | (1 << 31)) == 10.5
+    raw = SenderReport.from_rtcp("cam", "bob", (NTP_UNIX_OFFSET + 20) << 32, 1234, arrival=ORIGIN)
+    assert raw == SenderReport("cam", "bob", 20.0, 1234, ORIGIN)
 
 
 def test_without_reports_a_track_starts_at_its_first_arrival() -> None:
