@@ -55,6 +55,8 @@ from typing import Any, Literal
 
 import av
 
+from recordings.clock import RTP_MODULO, SessionClock
+
 log = logging.getLogger(__name__)
 
 MATROSKA_TIME_BASE = fractions.Fraction(1, 1000)
@@ -88,6 +90,18 @@ class EncodedFrame:
     data: bytes
     session_time: float
     keyframe: bool = False
+
+
+def frame_from_packet(
+    clock: SessionClock, track: str, packet: av.Packet[Any], arrival: float
+) -> EncodedFrame:
+    """The frame the room hands over as an ``av.Packet`` (``pts`` = its 32-bit RTP timestamp, as
+    ``web.rooms.internals.PassthroughDecoder`` makes it), placed on the session clock; ``arrival``
+    is the server time (Unix seconds) at which it was received."""
+    if packet.pts is None:
+        raise ValueError("a frame without an RTP timestamp")
+    stamp = clock.stamp(track, int(packet.pts) % RTP_MODULO, arrival)
+    return EncodedFrame(track, bytes(packet), stamp.session_time, bool(packet.is_keyframe))
 
 
 @dataclass

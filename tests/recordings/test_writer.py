@@ -12,10 +12,13 @@ from pathlib import Path
 
 import av
 import pytest
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from recordings.writer import EncodedFrame, TrackSpec, TrackWriter
-from tests.recordings.feeding import START, TRACKS, session_clock, to_encoded
+from recordings.writer import EncodedFrame, TrackSpec, TrackWriter, frame_from_packet
+from tests.recordings.feeding import BASES, NAMES, ORIGIN, START, TRACKS, session_clock, to_encoded
 from tests.recordings.media import FFMPEG, SECONDS, SourceFrame, probe
+from web.rooms.internals import PassthroughDecoder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,6 +165,28 @@ def test_a_track_moved_back_by_its_first_sender_report_stays_in_order(
     assert writer.stats.adjusted == 1  # 0.981 s + 30 ms = 1.011 s; 1.001 s is moved to 1.012 s
     audio = probe(out).times["audio"]
     assert audio == sorted(set(audio))
+    decodes_cleanly(out)
+
+
+def test_the_rooms_encoded_frames_go_straight_in(tmp_path: Path, source_frames: list[SourceFrame]) -> None:
+    """Frames as the room's passthrough decoder yields them (``av.Packet``, pts = RTP time)."""
+    decoders = {
+        "video": PassthroughDecoder(RTCRtpCodecParameters("video/VP8", clockRate=90_000)),
+        "audio": PassthroughDecoder(RTCRtpCodecParameters("audio/opus", clockRate=48_000, channels=2)),
+    }
+    clock = session_clock()
+    out = tmp_path / "room.webm"
+    writer = TrackWriter(out, TRACKS)
+    writer.start()
+    for frame in source_frames:
+        rtp = (BASES[frame.kind] + frame.rtp) % (1 << 32)
+        (packet,) = decoders[frame.kind].decode(JitterFrame(frame.data, rtp))
+        arrival = ORIGIN + START + frame.seconds
+        writer.write(frame_from_packet(clock, NAMES[frame.kind], packet, arrival))  # type: ignore[arg-type]
+    writer.close(timeout=30)
+    found = probe(out)
+    assert found.ends["video"] == pytest.approx(START + SECONDS, abs=0.05)
+    assert writer.stats.written == len(source_frames)
     decodes_cleanly(out)
 
 
