@@ -70,6 +70,7 @@ class Room:
         member = Member(connection, identity, alias, lang, sink)
         self.members[connection] = member
         if arrival.outcome == Arrival.REPLACED and arrival.dropped_connection is not None:
+            arrival.person.sharing_screen = False  # until the new connection publishes
             old = self.members.pop(arrival.dropped_connection, None)
             if old is not None:
                 old.sink(protocol.replaced(REPLACED.in_lang(old.lang)))
