@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml
 system-deps:
 	bash scripts/system-deps
 
+# The demo prints join links for the address the server will listen on: both read RC_HOST / RC_PORT.
+serve: export RC_HOST = $(HOST)
+serve: export RC_PORT = $(PORT)
 serve: $(STAMP)
 	.venv/bin/remote-check --data-dir $(DATA) db upgrade
 	.venv/bin/remote-check --data-dir $(DATA) demo --seed $(SEED) --scale $(SCALE) --if-empty
-	.venv/bin/remote-check --data-dir $(DATA) serve --host $(HOST) --port $(PORT)
+	.venv/bin/remote-check --data-dir $(DATA) serve
 
 test: $(STAMP) system-deps
 	.venv/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -195,9 +195,7 @@ async def audit_export(call: Call, query: AuditQuery) -> web.StreamResponse:
             details={"filters": filters, "rows": count},
         )
     name = f"audit-{local(now).strftime('%Y%m%d-%H%M')}.csv"
-    response = web.StreamResponse(
-        headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    response = web.StreamResponse(headers={"Content-Disposition": f'attachment; filename="{name}"'})
     response.content_type = "text/csv"
     response.charset = "utf-8"
     await response.prepare(call.request)
