@@ -210,6 +210,8 @@
         if (t.media.srcObject === null || t.media.srcObject.getTracks()[0] !== remote.track) {
           t.media.srcObject = new MediaStream([remote.track]);
           listen(mid, remote.track);
+          // without a click on this page the browser may refuse to play sound: offer a button
+          t.media.play().catch(() => { $("sound").hidden = false; });
         }
         place(t, info);
         refreshCaptions();
@@ -267,6 +269,12 @@
 
   for (const id of ["share", "hand"]) $(id).disabled = true;  // until admitted
   $("mic").onclick = () => setMic(!state.micOn);
+  $("sound").onclick = () => {
+    $("sound").hidden = true;
+    if (audioContext) audioContext.resume();
+    for (const t of Object.values(tiles)) t.media.play().catch(() => {});
+  };
+  document.addEventListener("click", () => { if (audioContext) audioContext.resume(); });
   $("cam").onclick = () => {
     state.camOn = !state.camOn;
     if (stream) for (const t of stream.getVideoTracks()) t.enabled = state.camOn;
