@@ -16,6 +16,7 @@ from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from remote_check.programme.models import ProjectStatus
+from tests import factories
 from tests.conftest import Database, running_server
 from tests.scheduling_factories import (
     add_expert,
@@ -346,3 +347,16 @@ async def test_pages_book_show_panel_guests_qr_and_cancel(server: WebServer) -> 
     assert "已取消" in await (await s.gz.get(detail_path)).text()
     assert (await counts(server.db.factory)).bookings == 0
     assert await project_status(server.db.factory, s.project) == ProjectStatus.SAMPLED
+
+
+async def test_the_session_page_leads_into_the_room(server: WebServer) -> None:
+    await server.add_user("admin", Role.PROVINCE_ADMIN)
+    browser = await server.signed_in("admin")
+    async with transaction(server.db.factory) as session:
+        bundle = await factories.add_supplier(session)
+        project = await factories.add_project(session, bundle, status=ProjectStatus.SAMPLED)
+        expert = await factories.add_expert(session)
+        check = await factories.seat_on_panel(session, project, expert, at=server.clock.now())
+    page = await (await browser.get(f"/sessions/{check.id}")).text()
+    assert f'href="/sessions/{check.id}/room"' in page
+    assert "进入会议室" in page

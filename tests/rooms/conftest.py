@@ -37,6 +37,7 @@ def room_settings(tmp_path: Path, db: Database, **overrides: Any) -> Settings:
         "database_url": db.url,
         "rooms_dev_routes": True,
         "rooms_loopback_candidates": True,
+        "media_workers": 0,  # in-process unless a test asks for workers (tests/rooms/test_workers.py)
     }
     values.update(overrides)
     return Settings(**values)

@@ -38,7 +38,8 @@ JOINED = "() => window.rc && window.rc.state.phase === 'joined'"
 
 @pytest.fixture
 async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
-    built = await build_world(await make_rooms_server(max_room_size=3), db, clock)
+    # Rooms in two media worker processes, as in production (the web process routes the signalling).
+    built = await build_world(await make_rooms_server(max_room_size=3, media_workers=2), db, clock)
     try:
         yield built
     finally:

@@ -16,10 +16,9 @@ from aiohttp import WSCloseCode, web
 from remote_check.errors import NotFound
 from web.context import lang_of
 from web.keys import ROOMS, SETTINGS
-from web.rooms.config import RoomConfig
-from web.rooms.host import LocalRoomHost
 from web.rooms.internals import include_loopback_candidates
 from web.rooms.signalling import SOCKETS, same_origin, serve
+from web.rooms.workers import make_room_host
 
 routes = web.RouteTableDef()
 
@@ -31,7 +30,7 @@ def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
     if settings.rooms_loopback_candidates:
         include_loopback_candidates()
-    app[ROOMS] = LocalRoomHost(RoomConfig.from_settings(settings))
+    app[ROOMS] = make_room_host(settings)
     app[SOCKETS] = set()
 
     async def close_rooms(app: web.Application) -> None:
