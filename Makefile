@@ -37,7 +37,7 @@ lint: $(STAMP)
 	.venv/bin/mypy
 
 bench: $(STAMP)
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in bench/*.py; do m=$$(basename $$b .py); echo "== bench.$$m"; $(PY) -m bench.$$m || exit 1; done
 
 clean:
 	rm -rf .venv var .pytest_cache .mypy_cache .ruff_cache
