@@ -1,0 +1,58 @@
+"""Where each picture goes in the replay: pure geometry, no I/O.
+
+With a screen share: a 1600x720 canvas, the screen 1280x720 on the left, the cameras stacked in a
+320-wide strip on the right. Without one: a 1280x720 canvas with the cameras in a grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SCREEN_WIDTH, SCREEN_HEIGHT = 1280, 720
+STRIP_WIDTH = 320
+GRID_WIDTH, GRID_HEIGHT = 1280, 720
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on the canvas, in pixels (all even, as yuv420p wants)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The canvas size, the screen's box (None without a share) and one box per camera."""
+
+    width: int
+    height: int
+    screen: Box | None
+    cameras: list[Box]
+
+
+def _even(value: float) -> int:
+    return max(2, int(value) // 2 * 2)
+
+
+def plan(cameras: int, screen: bool) -> Layout:
+    """The layout for ``cameras`` camera pictures, with or without a screen share."""
+    if screen:
+        boxes = []
+        if cameras:
+            height = _even(min(STRIP_WIDTH * 9 / 16, SCREEN_HEIGHT / cameras))
+            boxes = [Box(SCREEN_WIDTH, i * height, STRIP_WIDTH, height) for i in range(cameras)]
+        return Layout(
+            SCREEN_WIDTH + STRIP_WIDTH, SCREEN_HEIGHT, Box(0, 0, SCREEN_WIDTH, SCREEN_HEIGHT), boxes
+        )
+    if cameras == 0:
+        return Layout(GRID_WIDTH, GRID_HEIGHT, None, [])
+    columns = math.ceil(math.sqrt(cameras))
+    rows = math.ceil(cameras / columns)
+    width, height = _even(GRID_WIDTH / columns), _even(GRID_HEIGHT / rows)
+    top = (GRID_HEIGHT - rows * height) // 2 // 2 * 2
+    boxes = [Box((i % columns) * width, top + (i // columns) * height, width, height) for i in range(cameras)]
+    return Layout(GRID_WIDTH, GRID_HEIGHT, None, boxes)
