@@ -56,7 +56,8 @@ class Track:
 
 
 def _failed(zh: str, en: str, detail: str = "") -> DomainError:
-    tail = f": {detail.strip()[-300:]}" if detail.strip() else ""
+    lines = detail.strip().splitlines()[-3:]
+    tail = ": " + " | ".join(line.strip() for line in lines) if lines else ""
     return DomainError(Message(zh + tail, en + tail), 422, "render_failed")
 
 
@@ -121,7 +122,8 @@ async def probe(path: Path, kind: Kind | None = None) -> list[Track]:
             continue
         video_kind: Kind = kind or ("screen" if "screen" in path.stem.lower() else "camera")
         track_kind: Kind = "microphone" if codec_type == "audio" else video_kind
-        start = _float(stream.get("start_time")) or 0.0
+        # Opus starts a few ms before 0 (its pre-skip): a track starts at 0 at the earliest
+        start = max(0.0, _float(stream.get("start_time")) or 0.0)
         duration = _float(stream.get("duration"))
         if duration is None and file_duration is not None:
             duration = file_duration - start
