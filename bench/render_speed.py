@@ -96,7 +96,8 @@ def main() -> None:
         multiple = (seconds + 0.5 * (CAMERAS - 1)) / elapsed
         print(
             f"render: {args.minutes:g} min, {CAMERAS} cameras 640x360 25 fps + screen 1280x720 "
-            f"{args.screen_fps} fps ({args.screen}) + {CAMERAS} voices -> 1600x720 H.264 veryfast + AAC ({size:.1f} MB)"
+            f"{args.screen_fps} fps ({args.screen}) + {CAMERAS} voices"
+            f" -> 1600x720 H.264 veryfast + AAC ({size:.1f} MB)"
         )
         verdict = "meets" if multiple >= TARGET else "misses"
         print(f"render time {elapsed:.1f} s = {multiple:.2f}x real time ({verdict} the {TARGET:g}x target)")
