@@ -17,7 +17,9 @@ from remote_check.errors import DomainError
 MARKS = [Mark("A.1", "数据备份 backup", 0.5, 2.0), Mark("B.2", "访问控制", 2.5, 4.0)]
 
 
-def _make(path: Path, offset: float, seconds: float, video: str | None, audio: bool) -> Path:
+def _make(
+    path: Path, offset: float, seconds: float, video: str | None, audio: bool, *, live: bool = False
+) -> Path:
     argv = [FFMPEG, "-v", "error", "-y"]
     if video:
         argv += ["-f", "lavfi", "-i", f"testsrc2={video}"]
@@ -27,6 +29,8 @@ def _make(path: Path, offset: float, seconds: float, video: str | None, audio: b
         argv += ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"]
     if audio:
         argv += ["-c:a", "libopus", "-b:a", "24k"]
+    if live:  # written as it goes, no duration in the header: like a recording cut by a crash
+        argv += ["-live", "1"]
     argv += ["-t", str(seconds), "-output_ts_offset", str(offset), str(path)]
     subprocess.run(argv, check=True)  # noqa: S603 - fixed arguments
     return path
@@ -184,3 +188,47 @@ async def test_bad_marks_are_refused(part: Path, tmp_path: Path) -> None:
         await render_part(part, tmp_path / "x.mp4", marks=[Mark("A.1", "x", 3.0, 2.0)])
     assert caught.value.status == 422
     assert "A.1" in caught.value.message.zh
+
+
+def _loudness(path: Path, start: float, seconds: float) -> float:
+    """The mean absolute sample (16 bit) of the replay's sound from ``start`` for ``seconds``."""
+    raw = subprocess.run(  # noqa: S603 - fixed arguments
+        [FFMPEG, "-v", "error", "-ss", str(start), "-t", str(seconds), "-i", str(path), "-ac", "1",
+         "-f", "s16le", "-"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    samples = struct.unpack(f"<{len(raw) // 2}h", raw[: len(raw) // 2 * 2])
+    total: int = sum(abs(x) for x in samples)
+    return total / max(1, len(samples))
+
+
+def test_each_voice_is_heard_from_its_offset(rendered: tuple[Path, list[float]]) -> None:
+    output, _ = rendered
+    assert _loudness(output, 0.1, 0.8) < 10
+    assert _loudness(output, 1.2, 0.6) > 1000
+    one, both = _loudness(output, 1.3, 0.5), _loudness(output, 2.3, 0.5)
+    assert both > one * 1.2
+
+
+async def test_a_file_without_a_duration_is_read_to_its_last_packet(tmp_path: Path) -> None:
+    path = _make(tmp_path / "frank-camera.webm", 1.0, 2.0, "size=320x240:rate=25", False, live=True)
+    [track] = await discover(tmp_path)
+    assert track.path == path
+    assert track.kind == "camera"
+    assert track.offset == pytest.approx(1.0, abs=0.05)
+    assert track.end == pytest.approx(3.0, abs=0.1)
+
+
+async def test_a_failing_progress_callback_stops_ffmpeg_and_leaves_no_file(
+    part: Path, tmp_path: Path
+) -> None:
+    class Stop(Exception):
+        pass
+
+    async def stop(fraction: float) -> None:
+        raise Stop
+
+    output = tmp_path / "stopped.mp4"
+    with pytest.raises(Stop):
+        await render_part(part, output, progress=stop)
+    assert not output.exists()
