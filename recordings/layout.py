@@ -7,6 +7,7 @@ With a screen share: a 1600x720 canvas, the screen 1280x720 on the left, the cam
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 SCREEN_WIDTH, SCREEN_HEIGHT = 1280, 720
@@ -56,3 +57,27 @@ def plan(cameras: int, screen: bool) -> Layout:
     top = (GRID_HEIGHT - rows * height) // 2 // 2 * 2
     boxes = [Box((i % columns) * width, top + (i // columns) * height, width, height) for i in range(cameras)]
     return Layout(GRID_WIDTH, GRID_HEIGHT, None, boxes)
+
+
+def slots(spans: Sequence[tuple[str, float, float]]) -> list[int]:
+    """A picture slot for each camera ``(participant, start, end)``: tracks that do not overlap in
+    time share a slot (someone who left and a later arrival, or one person's camera in two parts
+    of a recording), a participant keeps their slot when it is free. Returns one slot number per
+    span, in the given order; the number of slots is ``max + 1``."""
+    order = sorted(range(len(spans)), key=lambda i: (spans[i][1], spans[i][2]))
+    ends: list[float] = []
+    owners: list[str] = []
+    chosen = [0] * len(spans)
+    for i in order:
+        who, start, end = spans[i]
+        free = [n for n, last in enumerate(ends) if last <= start]
+        mine = [n for n in free if owners[n] == who]
+        if mine or free:
+            slot = (mine or free)[0]
+        else:
+            slot = len(ends)
+            ends.append(end)
+            owners.append(who)
+        ends[slot], owners[slot] = max(ends[slot], end), who
+        chosen[i] = slot
+    return chosen

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import ffmpeg
 
 from recordings.chapters import Mark, ffmetadata, webvtt
-from recordings.layout import Box, plan
+from recordings.layout import Box, plan, slots
 from remote_check.errors import DomainError, Message
 
 FFMPEG = "/usr/bin/ffmpeg"
@@ -48,6 +48,15 @@ class Track:
     kind: Kind
     offset: float
     duration: float
+
+    @property
+    def participant(self) -> str:
+        """Who the track belongs to: the file's name without its source (``alice-camera`` ->
+        ``alice``), the same in every part of a recording."""
+        stem = self.path.stem
+        for suffix in ("-camera", "-screen", "-microphone"):
+            stem = stem.removesuffix(suffix)
+        return stem
 
     @property
     def end(self) -> float:
@@ -187,10 +196,13 @@ def build(
     cameras = sorted((t for t in tracks if t.kind == "camera"), key=lambda t: (t.offset, str(t.path)))
     screens = sorted((t for t in tracks if t.kind == "screen"), key=lambda t: t.offset)
     voices = [t for t in tracks if t.kind == "microphone"]
-    layout = plan(len(cameras), bool(screens))
+    slot_of = slots([(t.participant, t.offset, t.end) for t in cameras])
+    layout = plan(max(slot_of, default=-1) + 1, bool(screens))
     total = f"{duration:.3f}"
     picture = ffmpeg.input(f"color=c=black:s={layout.width}x{layout.height}:r={FPS}:d={total}", f="lavfi")
-    placed = [(t, layout.screen) for t in screens] + list(zip(cameras, layout.cameras, strict=True))
+    placed = [(t, layout.screen) for t in screens] + [
+        (t, layout.cameras[n]) for t, n in zip(cameras, slot_of, strict=True)
+    ]
     for track, box in placed:
         assert box is not None
         video = source(track).filter("setpts", f"PTS-STARTPTS+{track.offset:.3f}/TB")
@@ -293,11 +305,18 @@ async def render(
 
 
 async def render_part(
-    folder: Path,
-    output: Path,
-    *,
-    marks: list[Mark] | None = None,
-    progress: Progress | None = None,
+    folder: Path, output: Path, *, marks: list[Mark] | None = None, progress: Progress | None = None
 ) -> Path:
-    """Render the replay of a recording part folder (see :func:`discover`)."""  # fmt: skip
-    return await render(await discover(folder), output, marks=marks, progress=progress)
+    """Render the replay of a recording part folder (see :func:`discover`)."""
+    return await render_parts([folder], output, marks=marks, progress=progress)
+
+
+async def render_parts(
+    folders: list[Path], output: Path, *, marks: list[Mark] | None = None, progress: Progress | None = None
+) -> Path:
+    """Render the parts of one recording (a call that went on after an interruption) into one
+    replay. Their files are on the same session clock, so they are placed on one timeline: the gap
+    between parts is black and silent, and a participant's camera in each part shares one picture
+    slot."""
+    tracks = [track for folder in folders for track in await discover(folder)]
+    return await render(tracks, output, marks=marks, progress=progress)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from recordings.chapters import Mark, ffmetadata
-from recordings.render import FFMPEG, FFPROBE, discover, render, render_part
+from recordings.layout import plan, slots
+from recordings.render import FFMPEG, FFPROBE, discover, render, render_part, render_parts
 from remote_check.errors import DomainError
 
 MARKS = [Mark("A.1", "数据备份 backup", 0.5, 2.0), Mark("B.2", "访问控制", 2.5, 4.0)]
@@ -232,3 +233,41 @@ async def test_a_failing_progress_callback_stops_ffmpeg_and_leaves_no_file(
     with pytest.raises(Stop):
         await render_part(part, output, progress=stop)
     assert not output.exists()
+
+
+def test_cameras_that_do_not_overlap_share_a_slot() -> None:
+    spans = [("alice", 0, 10), ("bob", 0, 4), ("carol", 5, 9), ("alice", 12, 20), ("bob", 11, 15)]
+    assert slots(spans) == [1, 0, 0, 1, 0]
+    assert slots([("a", 0, 5), ("b", 1, 5), ("c", 2, 5)]) == [0, 1, 2]
+    assert slots([]) == []
+
+
+def test_layouts() -> None:
+    shared = plan(4, screen=True)
+    assert (shared.width, shared.height, shared.screen) == (1600, 720, shared.screen)
+    assert [(b.x, b.y, b.width, b.height) for b in shared.cameras] == [
+        (1280, 0, 320, 180), (1280, 180, 320, 180), (1280, 360, 320, 180), (1280, 540, 320, 180)
+    ]  # fmt: skip
+    assert [(b.y, b.height) for b in plan(6, screen=True).cameras][-1] == (600, 120)
+    grid = plan(3, screen=False)
+    assert (grid.width, grid.height, grid.screen) == (1280, 720, None)
+    assert [(b.x, b.y, b.width, b.height) for b in grid.cameras] == [
+        (0, 0, 640, 360), (640, 0, 640, 360), (0, 360, 640, 360)
+    ]  # fmt: skip
+
+
+async def test_parts_of_one_recording_are_joined_in_one_replay(tmp_path: Path) -> None:
+    first, second = tmp_path / "part-1", tmp_path / "part-2"
+    first.mkdir()
+    second.mkdir()
+    _make(first / "alice-camera.webm", 0.0, 2.0, "size=640x360:rate=25", False)
+    _make(second / "alice-camera.webm", 3.0, 2.0, "size=640x360:rate=25", False)
+    output = await render_parts([first, second], tmp_path / "joined.mp4")
+    info = _probe(output)
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")  # type: ignore[attr-defined]
+    assert (video["width"], video["height"]) == (1280, 720)
+    assert float(info["format"]["duration"]) == pytest.approx(5.0, abs=0.5)  # type: ignore[index]
+    whole = "1280:720:0:0"
+    assert _brightness(output, 1.0, whole) > 40
+    assert _brightness(output, 2.5, whole) < 5
+    assert _brightness(output, 4.0, whole) > 40
