@@ -5,7 +5,9 @@ screen share is large with the cameras in a strip beside it, a grid of cameras w
 (:mod:`recordings.layout`); all voices are mixed. Each track is placed at its offset on the session
 clock (its first timestamp): ffmpeg starts every input at 0, so video gets
 ``setpts=PTS-STARTPTS+offset/TB`` and audio ``adelay``; a track that ends simply leaves the picture
-(``eof_action=pass``). A screen is resampled to its own low frame rate before it is scaled.
+(``eof_action=pass``). A screen is resampled to its own low frame rate before it is scaled. Cameras that
+do not overlap in time share a picture slot, so the parts of one recording (:func:`render_parts`)
+join on one timeline. Chapters are written beside the MP4, never into it (see :func:`render`).
 
 The filter graph is built with ffmpeg-python and ``.compile()``-d to an argv; ffmpeg and ffprobe
 run as asyncio subprocesses (never ``.run()``, which blocks). Progress comes from
