@@ -17,7 +17,7 @@ from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
 from remote_check.errors import Message
 from scheduler.models import CheckSession, ConnectivityCheck, Guest
-from scheduler.rules import actor_of, load_session
+from scheduler.rules import load_session
 
 MIN_FPS = 20.0
 MIN_BITRATE_KBPS = 150
@@ -128,7 +128,7 @@ async def record_user_check(
     check, _ = await load_session(session, principal, session_id)
     row = _row(check, measured, now)
     row.user_id = principal.user_id
-    return await _store(session, row, actor_of(principal), check.city_code, now)
+    return await _store(session, row, Actor.of(principal), check.city_code, now)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from scheduler.invitations import (
     verify,
 )
 from scheduler.models import CheckSession, Guest, GuestKind, SessionStatus
-from scheduler.rules import actor_of, load_session, must_be_booked
+from scheduler.rules import load_session, must_be_booked
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ async def add_guest(
     await session.flush()
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "guest.add",
         f"guest:{guest.id}",
         at=now,
@@ -128,7 +128,7 @@ async def revoke_guest(
     await session.flush()
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "guest.revoke",
         f"guest:{guest.id}",
         at=now,
@@ -150,7 +150,7 @@ async def renew_link(
     await session.flush()
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "guest.renew_link",
         f"guest:{guest.id}",
         at=now,
@@ -180,7 +180,7 @@ async def view_link(
         raise Conflict(Message("该核查会议已取消", "This check session has been cancelled"))
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "guest.link_view",
         f"guest:{guest.id}",
         at=now,

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role, User
-from remote_check.audit.service import Actor
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.experts.models import Expert
@@ -36,11 +35,6 @@ class Parties:
     project: VoucherProject
     enterprise: Enterprise
     supplier: Supplier
-
-
-def actor_of(principal: Principal) -> Actor:
-    """The audit actor of ``principal``."""
-    return Actor(principal.ref, principal.city_code)
 
 
 async def load_parties(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
-from remote_check.audit.service import record
+from remote_check.audit.service import Actor, record
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus
@@ -39,7 +39,6 @@ from scheduler.clashes import clash_error
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
 from scheduler.rules import (
     Parties,
-    actor_of,
     check_host,
     check_parties,
     check_times,
@@ -197,7 +196,7 @@ async def book_session(
     await session.flush()
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "session.book",
         f"session:{check.id}",
         at=now,
@@ -236,7 +235,7 @@ async def move_session(
     plan = await _reserve(session, principal, check, parties, experts, buffers)
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "session.move",
         f"session:{check.id}",
         at=now,
@@ -271,7 +270,7 @@ async def cancel_session(
     await session.flush()
     await record(
         session,
-        actor_of(principal),
+        Actor.of(principal),
         "session.cancel",
         f"session:{check.id}",
         at=now,

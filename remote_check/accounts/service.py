@@ -199,7 +199,7 @@ async def sign_out(session: AsyncSession, token: str, principal: Principal, *, n
     await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
     await record(
         session,
-        Actor(principal.ref, principal.city_code),
+        Actor.of(principal),
         "auth.logout",
         principal.ref,
         at=now,

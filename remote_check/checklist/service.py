@@ -179,7 +179,7 @@ async def update_item(
     await session.flush()
     await record(
         session,
-        Actor(principal.ref, principal.city_code),
+        Actor.of(principal),
         "checklist.update",
         f"project:{project_id}/{code}",
         at=now,

@@ -91,7 +91,7 @@ async def add_user(call: Call, body: UserCreateRequest) -> UserOut:
         user = await create_user(
             session,
             NewUser(**body.model_dump()),
-            actor=Actor(principal.ref, principal.city_code),
+            actor=Actor.of(principal),
             now=call.request.app[CLOCK].now(),
         )
         return _user_out(user)

@@ -187,7 +187,7 @@ async def audit_export(call: Call, query: AuditQuery) -> web.StreamResponse:
         filters = query.model_dump(mode="json", exclude={"page", "page_size"}, exclude_none=True)
         await record(
             session,
-            Actor(principal.ref, principal.city_code),
+            Actor.of(principal),
             "audit.export",
             "audit_log",
             at=now,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, Principal, require_city
+from remote_check.accounts.access import Permission, require_city
 from remote_check.audit.service import Actor
 from remote_check.campaigns import review, service
 from remote_check.campaigns.models import Draw
@@ -33,10 +33,6 @@ from web.api.registry import Api, Call
 from web.keys import CLOCK, SETTINGS
 
 api = Api("campaigns")
-
-
-def actor_of(principal: Principal) -> Actor:
-    return Actor(principal.ref, principal.city_code)
 
 
 async def summary_of(session: AsyncSession, draw: Draw) -> DrawSummary:
@@ -90,7 +86,7 @@ async def create_campaign(call: Call, body: CampaignCreate) -> CampaignOut:
         campaign = await service.create_campaign(
             session,
             service.NewCampaign(body.city_code, body.period, body.budget, body.deadline, body.title),
-            actor=actor_of(principal),
+            actor=Actor.of(principal),
             now=call.request.app[CLOCK].now(),
             created_by=principal.user_id,
         )
@@ -131,7 +127,7 @@ async def create_draw(call: Call, body: DrawCreate) -> DrawOut:
             target=target,
             seed=body.seed,
             thresholds=service.thresholds_from(settings),
-            actor=actor_of(principal),
+            actor=Actor.of(principal),
             now=call.request.app[CLOCK].now(),
             created_by=principal.user_id,
         )
@@ -159,7 +155,7 @@ async def publish_draw(call: Call) -> DrawSummary:
     async with call.transaction() as session:
         draw, _campaign = await draw_in_scope(session, principal, call.path_int("id"))
         draw = await service.publish_draw(
-            session, draw.id, actor=actor_of(principal), now=call.request.app[CLOCK].now()
+            session, draw.id, actor=Actor.of(principal), now=call.request.app[CLOCK].now()
         )
         return await summary_of(session, draw)
 
@@ -193,7 +189,7 @@ async def export_draw(call: Call) -> web.Response:
     async with call.transaction() as session:
         draw, campaign = await draw_in_scope(session, principal, call.path_int("id"))
         text = await review.export_csv(
-            session, draw.id, actor=actor_of(principal), now=call.request.app[CLOCK].now()
+            session, draw.id, actor=Actor.of(principal), now=call.request.app[CLOCK].now()
         )
     return web.Response(
         body=text.encode("utf-8"),

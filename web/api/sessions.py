@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from remote_check.accounts.access import Permission
@@ -40,6 +42,8 @@ api = Api("sessions")
 
 SESSION = r"/api/sessions/{session_id:\d+}"
 GUEST = SESSION + r"/guests/{guest_id:\d+}"
+
+GuestAction = Callable[..., Awaitable[tuple[Guest, CheckSession]]]
 
 
 def base_url(request: web.Request, settings: Settings) -> str:
@@ -205,17 +209,22 @@ async def invite(call: Call, body: GuestCreate) -> GuestOut:
         return guest_out(call.request, guest, check, with_link=True)
 
 
-@api.post(GUEST + "/revoke", summary="Withdraw a guest's invitation", permission=Permission.SESSION_WRITE)
-async def revoke(call: Call) -> GuestOut:
+async def _guest_action(call: Call, act: GuestAction, *, with_link: bool) -> GuestOut:
+    """Run one action on a guest of the session in the path, in the view's one transaction."""
     async with call.transaction() as session:
-        guest, check = await revoke_guest(
+        guest, check = await act(
             session,
             call.user,
             call.path_int("session_id"),
             call.path_int("guest_id"),
             now=call.request.app[CLOCK].now(),
         )
-        return guest_out(call.request, guest, check, with_link=False)
+        return guest_out(call.request, guest, check, with_link=with_link)
+
+
+@api.post(GUEST + "/revoke", summary="Withdraw a guest's invitation", permission=Permission.SESSION_WRITE)
+async def revoke(call: Call) -> GuestOut:
+    return await _guest_action(call, revoke_guest, with_link=False)
 
 
 @api.post(
@@ -224,15 +233,7 @@ async def revoke(call: Call) -> GuestOut:
     permission=Permission.SESSION_WRITE,
 )
 async def renew(call: Call) -> GuestOut:
-    async with call.transaction() as session:
-        guest, check = await renew_link(
-            session,
-            call.user,
-            call.path_int("session_id"),
-            call.path_int("guest_id"),
-            now=call.request.app[CLOCK].now(),
-        )
-        return guest_out(call.request, guest, check, with_link=True)
+    return await _guest_action(call, renew_link, with_link=True)
 
 
 @api.post(
@@ -241,15 +242,7 @@ async def renew(call: Call) -> GuestOut:
     permission=Permission.SESSION_WRITE,
 )
 async def show_link(call: Call) -> GuestOut:
-    async with call.transaction() as session:
-        guest, check = await view_link(
-            session,
-            call.user,
-            call.path_int("session_id"),
-            call.path_int("guest_id"),
-            now=call.request.app[CLOCK].now(),
-        )
-        return guest_out(call.request, guest, check, with_link=True)
+    return await _guest_action(call, view_link, with_link=True)
 
 
 @api.get(

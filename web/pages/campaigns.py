@@ -38,10 +38,6 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-def _actor(principal: Principal) -> Actor:
-    return Actor(principal.ref, principal.city_code)
-
-
 async def _form(request: web.Request) -> dict[str, str]:
     return {k: str(v).strip() for k, v in (await request.post()).items()}
 
@@ -95,7 +91,7 @@ async def campaigns_create(request: web.Request) -> web.StreamResponse:
             campaign = await service.create_campaign(
                 session,
                 new,
-                actor=_actor(principal),
+                actor=Actor.of(principal),
                 now=request.app[CLOCK].now(),
                 created_by=principal.user_id,
             )
@@ -164,7 +160,7 @@ async def draw_create(request: web.Request) -> web.StreamResponse:
                 target=target,
                 seed=seed,
                 thresholds=service.thresholds_from(settings),
-                actor=_actor(principal),
+                actor=Actor.of(principal),
                 now=request.app[CLOCK].now(),
                 created_by=principal.user_id,
             )
@@ -217,7 +213,7 @@ async def draw_publish(request: web.Request) -> web.StreamResponse:
             if form.get("confirm") != "yes":
                 raise invalid("请勾选确认后再发布", "Tick the confirmation box to publish", field="confirm")
             await service.publish_draw(
-                session, draw.id, actor=_actor(principal), now=request.app[CLOCK].now()
+                session, draw.id, actor=Actor.of(principal), now=request.app[CLOCK].now()
             )
     except DomainError as exc:
         if exc.status in (403, 404):

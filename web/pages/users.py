@@ -70,9 +70,7 @@ async def users_submit(request: web.Request) -> web.StreamResponse:
     try:
         new = _new_user(form, str(posted.get("password", "")))
         async with request.app[DB]() as session, session.begin():
-            await create_user(
-                session, new, actor=Actor(principal.ref, principal.city_code), now=request.app[CLOCK].now()
-            )
+            await create_user(session, new, actor=Actor.of(principal), now=request.app[CLOCK].now())
     except DomainError as exc:
         context = await _context(request, form, exc.message.in_lang(lang_of(request)))
         return aiohttp_jinja2.render_template("users.html", request, context, status=exc.status)
