@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from remote_check.errors import DomainError
-from web.rooms.moderation import Arrival, Moderation, RoomRole
+from web.rooms.moderation import Arrival, Moderation, Recording, RoomRole
 
 
 def room_with_host(capacity: int = 12) -> Moderation:
@@ -108,3 +108,24 @@ def test_a_removed_person_cannot_come_back() -> None:
     with pytest.raises(DomainError) as caught:
         room.arrive("guest:7", "企业", RoomRole.ENTERPRISE, "c7b")
     assert caught.value.code == "removed"
+
+
+def test_only_the_host_records_and_each_step_must_fit_the_state() -> None:
+    room = room_with_host()
+    room.arrive("user:2", "专家 李", RoomRole.EXPERT, "c-expert")
+    with pytest.raises(DomainError) as refused:
+        room.record("user:2", "start")
+    assert (refused.value.status, refused.value.code) == (403, "not_host")
+    assert room.recording == Recording.OFF
+    for step, wrong in (("pause", "off"), ("resume", "off"), ("stop", "off")):
+        with pytest.raises(DomainError) as refused:
+            room.record("user:1", step)
+        assert (refused.value.status, refused.value.code, room.recording) == (409, "recording_state", wrong)
+    assert room.record("user:1", "start") == Recording.ON
+    with pytest.raises(DomainError):
+        room.record("user:1", "start")
+    assert room.record("user:1", "pause") == Recording.PAUSED
+    with pytest.raises(DomainError):
+        room.record("user:1", "pause")
+    assert room.record("user:1", "resume") == Recording.ON
+    assert room.record("user:1", "stop") == Recording.OFF

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
+from recordings.integrity import manifest_key
 from remote_check.settings import Settings
 from web.rooms.forwarding import KEYFRAME_INTERVAL
 from web.rooms.sdp import MIN_BITRATE_KBPS, START_BITRATE_KBPS
@@ -30,6 +32,8 @@ class RoomConfig:
     start_bitrate_kbps: int = START_BITRATE_KBPS
     min_bitrate_kbps: int = MIN_BITRATE_KBPS
     keyframe_interval: float = KEYFRAME_INTERVAL
+    recordings_dir: Path | None = None  # None: rooms cannot be recorded
+    recording_key: bytes = field(default=b"", repr=False)  # signs the recordings' manifests
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RoomConfig:
@@ -41,7 +45,12 @@ class RoomConfig:
             servers.append(
                 IceServer(tuple(settings.turn_urls), settings.turn_username, settings.turn_password)
             )
-        return cls(max_participants=settings.max_room_size, ice_servers=tuple(servers))
+        return cls(
+            max_participants=settings.max_room_size,
+            ice_servers=tuple(servers),
+            recordings_dir=settings.data_dir / "recordings",
+            recording_key=manifest_key(settings.secret_key()),
+        )
 
     def rtc_configuration(self) -> RTCConfiguration:
         """aiortc's configuration: every m-line on one transport (aiortc issue 1414: with the

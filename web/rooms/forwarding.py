@@ -56,6 +56,7 @@ class Feed:
         self.subscribers: set[SlotTrack] = set()
         self.frames = 0
         self.gate = gate  # asked per frame: False drops it (a muted microphone)
+        self.tap: Callable[[Feed, av.Packet[Any]], None] | None = None  # the recorder, while recording
         self._track = track
         self._receiver = receiver
         self._throttle = KeyframeThrottle(keyframe_interval)
@@ -83,6 +84,8 @@ class Feed:
                 self.frames += 1
                 if self.gate is not None and not self.gate():
                     continue
+                if self.tap is not None:
+                    self.tap(self, item)
                 for slot in tuple(self.subscribers):
                     slot.offer(item)
         except MediaStreamError:

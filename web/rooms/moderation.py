@@ -26,6 +26,20 @@ class RoomRole(enum.StrEnum):
 GUEST_ROLES = frozenset({RoomRole.ENTERPRISE, RoomRole.SUPPLIER})
 
 
+class Recording(enum.StrEnum):
+    OFF = "off"
+    ON = "on"
+    PAUSED = "paused"
+
+
+RECORDING_STEPS: dict[str, tuple[frozenset[Recording], Recording]] = {
+    "start": (frozenset({Recording.OFF}), Recording.ON),
+    "pause": (frozenset({Recording.ON}), Recording.PAUSED),
+    "resume": (frozenset({Recording.PAUSED}), Recording.ON),
+    "stop": (frozenset({Recording.ON, Recording.PAUSED}), Recording.OFF),
+}
+
+
 class Arrival(enum.StrEnum):
     JOINED = "joined"
     WAITING = "waiting"
@@ -64,6 +78,7 @@ class Moderation:
     people: dict[str, Person] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     locked_mute: bool = False  # after "mute all", only the floor unmutes
+    recording: Recording = Recording.OFF
 
     def present(self) -> list[Person]:
         return [p for p in self.people.values() if p.connection is not None]
@@ -177,6 +192,16 @@ class Moderation:
     def unlock(self, by: str) -> None:
         self._host(by)
         self.locked_mute = False
+
+    def record(self, by: str, step: str) -> Recording:
+        """The host starts, pauses, resumes or stops the recording (``step``); the new state.
+        A step that does not fit the current state is refused (409) and changes nothing."""
+        self._host(by)
+        allowed, after = RECORDING_STEPS[step]
+        if self.recording not in allowed:
+            raise _refuse("录制状态不允许此操作", "The recording cannot do that now", "recording_state", 409)
+        self.recording = after
+        return after
 
     def raise_hand(self, identity: str, up: bool = True) -> Person:
         person = self._person(identity)

@@ -30,7 +30,8 @@ Server to browser::
     {"type": "roster", "you": "p1", "people": [{"id": "p1", "name": "单位 张三", "role": "host",
      "admitted": true, "muted": false, "hand_up": false, "has_floor": false,
      "sharing_screen": false, "connected": true}], "locked_mute": false, "recording": false,
-     "capacity": 12}                     # to admitted people, after every change
+     "recording_state": "off", "capacity": 12}   # to admitted people, after every change
+    {"type": "notice", "message": "本次会议将被录制"}   # before recording starts, and on entering
     {"type": "waiting"}                  # a guest waits for the host; nothing else is sent
     {"type": "admitted"}                 # then "joined" follows
     {"type": "removed", "message": "..."}    # the socket closes after it
@@ -80,8 +81,23 @@ class LeaveMessage(BaseModel):
     type: Literal["leave"]
 
 
-Action = Literal["admit", "remove", "mute", "mute_all", "give_floor", "take_floor", "unlock"]
-TARGETLESS: frozenset[str] = frozenset({"mute_all", "unlock"})
+Action = Literal[
+    "admit",
+    "remove",
+    "mute",
+    "mute_all",
+    "give_floor",
+    "take_floor",
+    "unlock",
+    "record_start",
+    "record_pause",
+    "record_resume",
+    "record_stop",
+]
+RECORDING_ACTIONS: frozenset[str] = frozenset(
+    {"record_start", "record_pause", "record_resume", "record_stop"}
+)
+TARGETLESS: frozenset[str] = frozenset({"mute_all", "unlock"}) | RECORDING_ACTIONS
 
 
 class ModerateMessage(BaseModel):
@@ -177,17 +193,30 @@ CLOSING: frozenset[str] = frozenset({"removed", "replaced"})
 
 
 def roster(
-    you: str, people: list[dict[str, Any]], *, locked_mute: bool, capacity: int, recording: bool = False
+    you: str,
+    people: list[dict[str, Any]],
+    *,
+    locked_mute: bool,
+    capacity: int,
+    recording: bool = False,
+    recording_state: str = "off",
 ) -> dict[str, Any]:
-    """Everyone the room knows (present, waiting, or gone and able to rejoin) and their state."""
+    """Everyone the room knows (present, waiting, or gone and able to rejoin) and their state;
+    ``recording`` is true while frames are being recorded (``recording_state``: off, on, paused)."""
     return {
         "type": "roster",
         "you": you,
         "people": people,
         "locked_mute": locked_mute,
         "recording": recording,
+        "recording_state": recording_state,
         "capacity": capacity,
     }
+
+
+def notice(message: str) -> dict[str, Any]:
+    """Something everyone must know, shown prominently (``recording`` starts)."""
+    return {"type": "notice", "message": message}
 
 
 def waiting() -> dict[str, Any]:

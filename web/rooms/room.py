@@ -18,9 +18,10 @@ from remote_check.errors import DomainError, Message
 from web.rooms import protocol
 from web.rooms.config import RoomConfig
 from web.rooms.forwarding import Feed
-from web.rooms.moderation import Arrival, Moderation, Person, RoomRole
+from web.rooms.moderation import Arrival, Moderation, Person, Recording, RoomRole
 from web.rooms.participant import Participant, Sink
 from web.rooms.protocol import HandMessage, ModerateMessage, OfferMessage, RoomCommand, SelfMuteMessage
+from web.rooms.recorder import RoomRecorder, next_part
 from web.rooms.slots import FeedRef, plan_slots
 
 REMOVED = Message("主持人已将您移出本次会议", "The host removed you from this session")
@@ -28,6 +29,7 @@ REPLACED = Message(
     "您已在另一个窗口或设备上进入会议，此连接已关闭",
     "You joined from another window or device; this one is closed",
 )
+RECORDED = Message("本次会议将被录制", "This session will be recorded")
 AUDITED = {"admit": "room.admit", "remove": "room.remove", "mute_all": "room.mute_all"}
 
 
@@ -58,7 +60,7 @@ class Room:
         self.members: dict[str, Member] = {}
         self.participants: dict[str, Participant] = {}  # by alias: those in the call
         self.aliases: dict[str, str] = {}  # identity -> the id browsers see
-        self.recording = False
+        self.recorder: RoomRecorder | None = None  # while recording (or paused)
 
     async def join(self, identity: str, name: str, role: RoomRole, lang: str, sink: Sink) -> str:
         """A person connects; the connection's id. Refused (a :class:`DomainError`) when the
@@ -90,6 +92,8 @@ class Room:
             return moderation.forwards_audio(identity)
 
         participant = Participant(member.alias, person.name, member.sink, self.config, forwards_audio)
+        if self.recorder is not None:
+            participant.send(protocol.notice(RECORDED.in_lang(member.lang)))
         needed = Counter(feed.kind for feed in self._feeds_for(participant.id))
         participant.asked = dict(needed)
         member.participant = participant
@@ -110,6 +114,7 @@ class Room:
         if person is not None:
             person.sharing_screen = any(feed.source == "screen" for feed in participant.published())
         self.rebalance()
+        self._tap_feeds()
         self._announce()
 
     def _admitted(self, member: Member) -> Participant:
@@ -141,6 +146,8 @@ class Room:
         if action == "unlock":
             moderation.unlock(by)
             return None
+        if action in protocol.RECORDING_ACTIONS:
+            return await self._record(member, action.removeprefix("record_"))
         target = self._identity_of(message.target)
         if action == "admit":
             person = moderation.admit(by, target)
@@ -164,6 +171,48 @@ class Room:
             return {"action": AUDITED[action], "subject": target}
         return None
 
+    async def _record(self, member: Member, step: str) -> dict[str, str]:
+        folder_root = self.config.recordings_dir
+        if folder_root is None:
+            raise _refuse("此会议室不能录制", "This room cannot be recorded", "no_recording")
+        if step == "start":
+            self.moderation.record(member.identity, step)  # refuses a non-host before anything is said
+            for other in self.members.values():
+                if other.participant is not None:
+                    other.participant.send(protocol.notice(RECORDED.in_lang(other.lang)))
+            folder = next_part(folder_root / self.id)
+            self.recorder = RoomRecorder(folder, self.id, self.config.recording_key)
+            self._tap_feeds()
+            return {"action": "recording.start", "subject": f"{self.id}/{folder.name}"}
+        self.moderation.record(member.identity, step)
+        recorder = self.recorder
+        if recorder is None:  # the state machine and the recorder always go together
+            return {"action": f"recording.{step}", "subject": ""}
+        if step == "pause":
+            recorder.pause()
+        elif step == "resume":
+            recorder.resume()
+        else:
+            return {"action": "recording.stop", "subject": await self._stop_recording()}
+        return {"action": f"recording.{step}", "subject": f"{self.id}/{recorder.folder.name}"}
+
+    async def _stop_recording(self) -> str:
+        """Untap every feed, finish the files and the manifest; the manifest's SHA-256."""
+        recorder, self.recorder = self.recorder, None
+        self.moderation.recording = Recording.OFF
+        self._tap_feeds()
+        if recorder is None:
+            return ""
+        return await recorder.stop()
+
+    def _tap_feeds(self) -> None:
+        recorder = self.recorder
+        for participant in self.participants.values():
+            if recorder is not None:
+                recorder.name(participant.id, participant.name)
+            for feed in participant.feeds.values():
+                feed.tap = recorder.tap if recorder is not None else None
+
     def _identity_of(self, alias: str) -> str:
         for identity, known in self.aliases.items():
             if known == alias and identity in self.moderation.people:
@@ -177,6 +226,8 @@ class Room:
             return
         self.moderation.depart(member.identity, connection)
         await self._drop(member)
+        if not self.members and self.recorder is not None:
+            await self._stop_recording()  # the call is over: the files are finished
         self._announce()
 
     async def _drop(self, member: Member) -> None:
@@ -252,7 +303,8 @@ class Room:
                     people,
                     locked_mute=self.moderation.locked_mute,
                     capacity=self.moderation.capacity,
-                    recording=self.recording,
+                    recording=self.moderation.recording == Recording.ON,
+                    recording_state=self.moderation.recording.value,
                 )
             )
 

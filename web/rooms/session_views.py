@@ -53,6 +53,15 @@ async def _guest(request: web.Request) -> Admission:
         )
 
 
+DETAIL_KEYS = {
+    "recording.start": "folder",
+    "recording.pause": "folder",
+    "recording.resume": "folder",
+    "recording.stop": "manifest_sha256",
+}
+"""What the subject of an audit event is, when it is not a person."""
+
+
 def _auditor(app: web.Application, admission: Admission) -> Audit:
     check = admission.session
     actor: Actor = admission.actor
@@ -66,7 +75,7 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
                 f"session:{check.id}",
                 at=app[CLOCK].now(),
                 city_code=check.city_code,
-                details={"person": subject} if subject else None,
+                details={DETAIL_KEYS.get(action, "person"): subject} if subject else None,
             )
 
     return audit

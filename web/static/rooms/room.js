@@ -92,6 +92,9 @@ class RoomClient {
         this.roster = message;
         this.call("onRoster", message);
         break;
+      case "notice":
+        this.call("onNotice", message);
+        break;
       case "removed":
       case "replaced":
         this.ended = message;

@@ -121,9 +121,7 @@
     state.roster = roster;
     state.you = roster.you;
     const me = person(roster.you);
-    const rec = $("recording");
-    rec.dataset.recording = String(roster.recording);
-    rec.textContent = `● ${roster.recording ? label.recording : label.notrec}`;
+    renderRecording(roster);
     const list = $("people");
     list.replaceChildren();
     const waitingList = $("waiting-list");
@@ -167,6 +165,48 @@
     refreshCaptions();
   }
 
+  /* The red indicator is shown only while frames are being recorded; the host's buttons follow
+     the recording's state (off, on, paused). */
+  const REC = {
+    on: ["● 录制中 / Recording"],
+    start: ["开始录制", "Start recording"], pause: ["暂停录制", "Pause recording"],
+    resume: ["继续录制", "Resume recording"], stop: ["停止录制", "Stop recording"],
+  };
+  const say = (pair) => (pair.length === 1 || root.dataset.lang !== "en" ? pair[0] : pair[1]);
+  function renderRecording(roster) {
+    const rec = $("recording");
+    rec.dataset.recording = String(roster.recording);
+    rec.textContent = REC.on[0];
+    rec.hidden = !roster.recording;
+    const panel = $("host-panel");
+    if (!panel) return;
+    let box = $("recording-controls");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "recording-controls";
+      panel.append(box);
+    }
+    const steps = { off: ["start"], on: ["pause", "stop"], paused: ["resume", "stop"] }[roster.recording_state || "off"];
+    box.replaceChildren(...steps.map((step) => {
+      const b = button(say(REC[step]), `record_${step}`, "");
+      b.className = step === "start" ? "" : "secondary";
+      return b;
+    }));
+  }
+
+  function notice(message) {
+    let banner = $("room-notice");
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "room-notice";
+      banner.className = "room-notice";
+      banner.setAttribute("role", "alert");
+      root.prepend(banner);
+    }
+    banner.textContent = message.message;
+    banner.hidden = false;
+  }
+
   function setMic(on, tell = true) {
     state.micOn = on;
     if (stream) for (const t of stream.getAudioTracks()) t.enabled = on;
@@ -199,6 +239,7 @@
       onAdmitted: () => { $("waiting").hidden = true; },
       onRoster: (roster) => { if (mine === client) renderRoster(roster); },
       onEnded: (message) => { if (mine === client) ended(message); },
+      onNotice: (message) => { if (mine === client) notice(message); },
       onError: (message) => {
         state.error = message;
         setStatus(message.message);

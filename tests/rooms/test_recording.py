@@ -1,0 +1,206 @@
+"""Recording a session's room: synthetic aiortc participants send, the host records, the files
+hold what was sent, the manifest verifies, and the audit log keeps the start and the stop."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from recordings.integrity import manifest_digest, manifest_key, verify
+from remote_check.audit.models import AuditEntry
+from remote_check.clock import FixedClock
+from remote_check.database import transaction
+from tests.conftest import Database
+from tests.recordings.media import probe
+from tests.rooms.conftest import ServerFactory, room_settings
+from tests.rooms.session_world import World, build_world
+from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
+from web.app import create_app
+from web.keys import ROOMS, SECRET, SETTINGS
+from web.rooms.internals import install_passthrough
+from web.rooms.workers import make_room_host
+
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+Enter = Callable[[str], Awaitable[SyntheticClient]]
+OPUS_PER_SECOND = 50  # 20 ms packets
+
+
+@pytest.fixture(scope="module")
+def clip() -> EncodedClip:
+    return encode_clip(seconds=2.0)
+
+
+@pytest.fixture
+def changes() -> Changes:
+    return Changes()
+
+
+@pytest.fixture
+async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
+    built = await build_world(await make_rooms_server(), db, clock)
+    try:
+        yield built
+    finally:
+        await built.web.close()
+
+
+@pytest.fixture
+async def enter(world: World, clip: EncodedClip, changes: Changes) -> AsyncIterator[Enter]:
+    install_passthrough()
+    clients: list[SyntheticClient] = []
+
+    async def make(who: str) -> SyntheticClient:
+        http = (await world.staff(who)).session
+        client = SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http)
+        clients.append(client)
+        await client.join(name=False)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def sent(client: SyntheticClient) -> dict[str, int]:
+    return {source: track._count for source, track in client.tracks.items()}
+
+
+async def recording_audit(db: Database) -> list[tuple[str, str, dict[str, str]]]:
+    async with transaction(db.factory) as session:
+        rows = (await session.scalars(select(AuditEntry).where(AuditEntry.action.like("recording.%")))).all()
+        return [(r.action, r.actor, dict(r.details or {})) for r in rows]
+
+
+async def test_the_host_records_two_people_and_the_files_hold_what_they_sent(
+    enter: Enter, changes: Changes, world: World, db: Database
+) -> None:
+    host = await enter("gz.coord")
+    expert = await enter("expert.on")
+    await changes.until(lambda: all(n >= 15 for n in sent(host).values()), what="the host sending")
+    await changes.until(lambda: all(n >= 15 for n in sent(expert).values()), what="the expert sending")
+    assert host.roster["recording"] is False
+
+    await expert.send({"type": "moderate", "action": "record_start"})
+    await changes.until(lambda: bool(expert.errors), what="the expert's refusal")
+    assert expert.errors[-1]["code"] == "not_host"
+
+    await host.send({"type": "moderate", "action": "record_start"})
+    await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
+    notices = [m for m in expert.messages if m["type"] == "notice"]
+    assert notices == [{"type": "notice", "message": "本次会议将被录制"}]
+    assert expert.messages.index(notices[0]) < next(
+        i for i, m in enumerate(expert.messages) if m["type"] == "roster" and m["recording"]
+    )
+    start = {"host": sent(host), "expert": sent(expert)}
+    await changes.until(
+        lambda: (
+            all(n >= start["host"]["camera"] + 3 * FPS for n in [sent(host)["camera"]])
+            and sent(expert)["camera"] >= start["expert"]["camera"] + 3 * FPS
+        ),
+        what="three seconds of frames",
+    )
+    end = {"host": sent(host), "expert": sent(expert)}
+    await host.send({"type": "moderate", "action": "record_stop"})
+    await changes.until(lambda: expert.roster.get("recording") is False, what="recording off")
+
+    data_dir = world.web.test_server.app[SETTINGS].data_dir
+    folder = data_dir / "recordings" / f"session-{world.session_id}" / "part-1"
+    index = json.loads((folder / "index.json").read_text("utf-8"))
+    names = {(f["participant"], f["source"]): f["name"] for f in index["files"]}
+    assert set(names) == {(c.id, s) for c in (host, expert) for s in ("camera", "microphone")}
+    for who, client in (("host", host), ("expert", expert)):
+        for source, kind, rate in (("camera", "video", FPS), ("microphone", "audio", OPUS_PER_SECOND)):
+            path = folder / names[(client.id, source)]
+            assert path.name == f"{client.id}-{source}.mkv"
+            got = probe(path)
+            assert got.codecs == {kind: "vp8" if kind == "video" else "opus"}
+            span = got.ends[kind] - got.times[kind][0]
+            expected = (end[who][source] - start[who][source]) / rate
+            assert abs(span - expected) < 0.5, (path.name, span, expected)
+
+    key = manifest_key(world.web.test_server.app[SECRET])
+    report = verify(folder, key)
+    assert report.ok, report
+    digest = manifest_digest(folder)
+    await world.web.close()
+    audit = await recording_audit(db)
+    assert [(a, actor) for a, actor, _ in audit] == [
+        ("recording.start", "user:1"),
+        ("recording.stop", "user:1"),
+    ]
+    assert audit[1][2] == {"manifest_sha256": digest}
+
+
+async def test_pause_and_resume_keep_one_file_and_stopping_twice_is_refused(
+    enter: Enter, changes: Changes, world: World
+) -> None:
+    host = await enter("gz.coord")
+    await enter("expert.on")  # what the expert receives wakes the waits up
+    await changes.until(lambda: sent(host)["camera"] >= 15, what="the host sending")
+    await host.send({"type": "moderate", "action": "record_pause"})
+    await changes.until(lambda: bool(host.errors), what="pausing nothing refused")
+    assert host.errors[-1]["code"] == "recording_state"
+
+    recorded = 0  # camera frames sent while recording
+    for action, state in (("record_start", True), ("record_pause", False), ("record_resume", True)):
+        await host.send({"type": "moderate", "action": action})
+        await changes.until(lambda s=state: host.roster.get("recording") is s, what=action)  # type: ignore[misc]
+        mark = sent(host)["camera"]
+        await changes.until(lambda m=mark: sent(host)["camera"] >= m + FPS, what="a second of frames")  # type: ignore[misc]
+        if state:
+            recorded += sent(host)["camera"] - mark
+    await host.send({"type": "moderate", "action": "record_stop"})
+    await changes.until(lambda: host.roster.get("recording") is False, what="stopped")
+    await host.send({"type": "moderate", "action": "record_stop"})
+    await changes.until(lambda: len(host.errors) == 2, what="stopping twice refused")
+
+    data_dir = world.web.test_server.app[SETTINGS].data_dir
+    folder = data_dir / "recordings" / f"session-{world.session_id}" / "part-1"
+    files = sorted(p.name for p in folder.glob(f"{host.id}-*.mkv"))
+    assert files == [f"{host.id}-camera.mkv", f"{host.id}-microphone.mkv"]
+    got = probe(folder / f"{host.id}-camera.mkv")
+    times = got.times["video"]
+    assert abs(len(times) - recorded) < FPS / 2  # two recorded seconds in one file...
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert max(gaps) > 0.8  # ...with the paused second absent, on the session's clock
+
+
+async def test_a_room_in_a_media_worker_records_into_the_data_folder(
+    db: Database, clock: FixedClock, tmp_path: Path, clip: EncodedClip, changes: Changes
+) -> None:
+    install_passthrough()
+    settings = room_settings(tmp_path, db, media_workers=1)
+    app = create_app(settings, clock=clock)
+    app[ROOMS] = make_room_host(settings)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    world = await build_world(server, db, clock)
+    clients = []
+    try:
+        for who in ("gz.coord", "expert.on"):
+            http = (await world.staff(who)).session
+            clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
+            await clients[-1].join(name=False)
+        host, expert = clients
+        await host.send({"type": "moderate", "action": "record_start"})
+        await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
+        mark = sent(expert)["camera"]
+        await changes.until(lambda: sent(expert)["camera"] >= mark + FPS, what="a second of frames")
+        await host.send({"type": "moderate", "action": "record_stop"})
+        await changes.until(lambda: expert.roster.get("recording") is False, what="recording off")
+    finally:
+        for client in clients:
+            await client.close()
+        await world.web.close()
+    folder = settings.data_dir / "recordings" / f"session-{world.session_id}" / "part-1"
+    assert verify(folder, manifest_key(settings.secret_key())).ok
+    assert probe(folder / f"{expert.id}-camera.mkv").codecs == {"video": "vp8"}
+    audit = await recording_audit(db)
+    assert audit[-1][2] == {"manifest_sha256": manifest_digest(folder)}

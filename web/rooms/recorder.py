@@ -1,0 +1,178 @@
+"""Recording a room: every forwarded frame, stream-copied into one file per participant and source.
+
+Opt-in: nothing here runs until the host starts recording. The room then sets each feed's ``tap``
+to :meth:`RoomRecorder.tap`, which places the frame on the session clock and queues it in the
+:class:`~recordings.writer.TrackWriter` of its participant and source (camera, microphone and screen
+each in a file of their own), made on first use: ``<folder>/<participant>-<source>.mkv``.
+``tap`` only appends to the writer's queue, so it is safe on the event loop.
+
+Timestamps: frames are placed on the session clock by the server's arrival time of the first frame
+of each track and the RTP timestamps after it (``SessionClock`` without sender reports). Capturing
+RTCP sender reports would need another hook into aiortc's receiver; arrival time keeps each
+track's own timing exact and puts tracks of one sender within the network jitter of each other.
+
+Stop closes the writers in a worker thread, writes ``index.json`` (which file holds which
+participant, name and source) and the signed manifest of the folder, and gives the manifest's
+SHA-256 for the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import av
+
+from recordings.clock import RTP_MODULO, SessionClock
+from recordings.integrity import Part, manifest_digest, write_manifest_async
+from recordings.writer import EncodedFrame, TrackSpec, TrackWriter
+
+if TYPE_CHECKING:
+    from web.rooms.forwarding import Feed
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.json"
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """One file of the recording: whose, which source, which kind of track."""
+
+    name: str
+    participant: str
+    person: str
+    source: str
+    kind: str
+
+
+def next_part(session_folder: Path) -> Path:
+    """The folder of the next part of a session's recording (``part-1``, ``part-2``...)."""
+    taken = {int(p.name[5:]) for p in session_folder.glob("part-*") if p.name[5:].isdigit()}
+    number = 1
+    while number in taken:
+        number += 1
+    return session_folder / f"part-{number}"
+
+
+class RoomRecorder:
+    """The recording of one room while it runs; ``names`` maps a participant id to its name."""
+
+    def __init__(self, folder: Path, session_id: str, key: bytes, *, origin: float | None = None) -> None:
+        self.folder = folder
+        self.session_id = session_id
+        self.started_at = dt.datetime.now(dt.UTC)
+        self.clock = SessionClock(origin if origin is not None else time.time())
+        self.paused = False
+        self.files: dict[tuple[str, str], RecordedFile] = {}
+        self._key = key
+        self._writers: dict[tuple[str, str], TrackWriter] = {}
+        self._names: dict[str, str] = {}
+        self._clock_tracks: dict[Feed, str] = {}  # each feed has its own track on the clock
+
+    def name(self, participant: str, person: str) -> None:
+        """Remember how a participant is called, for the index."""
+        self._names[participant] = person
+
+    def _writer(self, feed: Feed) -> TrackWriter | None:
+        source = feed.source
+        if source is None:
+            return None
+        key = (feed.owner, source)
+        writer = self._writers.get(key)
+        if writer is None:
+            name = f"{feed.owner}-{source}.mkv"
+            track = f"{feed.owner}-{source}"
+            writer = TrackWriter(
+                self.folder / name, [TrackSpec(track, "video" if feed.kind == "video" else "audio")]
+            )
+            writer.start()
+            if self.paused:
+                writer.pause()
+            self._writers[key] = writer
+            self.files[key] = RecordedFile(
+                name, feed.owner, self._names.get(feed.owner, ""), source, feed.kind
+            )
+        return writer
+
+    def tap(self, feed: Feed, packet: av.Packet[Any]) -> None:
+        """A frame the room forwards; queued for its file (never blocks)."""
+        if self.paused or packet.pts is None:
+            return
+        writer = self._writer(feed)
+        if writer is None:
+            return
+        track = next(iter(writer.specs))
+        clocked = self._clock_tracks.get(feed)
+        if clocked is None:
+            # a feed of its own on the clock: a participant who rejoined sends a new RTP timeline
+            clocked = self._clock_tracks[feed] = f"{track}#{len(self._clock_tracks)}"
+            self.clock.add_track(clocked, feed.kind, feed.owner)
+            if feed.kind == "video" and writer.stats.queued:
+                writer.pause()  # the new feed's video starts at its next keyframe
+                writer.resume()
+        try:
+            stamp = self.clock.stamp(clocked, int(packet.pts) % RTP_MODULO, time.time())
+        except ValueError:
+            return
+        writer.write(EncodedFrame(track, bytes(packet), stamp.session_time, bool(packet.is_keyframe)))
+        if feed.kind == "video" and writer.wants_keyframe(track):
+            feed.request_keyframe()
+
+    def pause(self) -> None:
+        """Frames are no longer written; each file stays open."""
+        self.paused = True
+        for writer in self._writers.values():
+            writer.pause()
+
+    def resume(self) -> None:
+        """Frames are written again, into the same files (video from its next keyframe)."""
+        self.paused = False
+        for writer in self._writers.values():
+            writer.resume()
+
+    async def stop(self) -> str:
+        """Close every file (in a worker thread), write the index and the signed manifest; the
+        manifest's SHA-256."""
+        writers = list(self._writers.values())
+
+        def close_all() -> None:
+            for writer in writers:
+                try:
+                    writer.close()
+                except RuntimeError:
+                    log.exception("recording %s: a file failed", self.folder)
+
+        await asyncio.to_thread(close_all)
+        ended = dt.datetime.now(dt.UTC)
+        index = {
+            "session": self.session_id,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": ended.isoformat(),
+            "files": [
+                {
+                    "name": f.name,
+                    "participant": f.participant,
+                    "person": f.person,
+                    "source": f.source,
+                    "kind": f.kind,
+                }
+                for f in self.files.values()
+            ],
+        }
+        await asyncio.to_thread(self._write_index, index)
+        number = int(self.folder.name.removeprefix("part-"))
+        part = Part(number, self.started_at, ended)
+        parts = {f.name: part for f in self.files.values() if (self.folder / f.name).exists()}
+        await write_manifest_async(self.folder, self.session_id, ended, self._key, parts)
+        return await asyncio.to_thread(manifest_digest, self.folder)
+
+    def _write_index(self, index: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / INDEX_NAME).write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", "utf-8")
