@@ -25,7 +25,14 @@ from aiortc.codecs import get_encoder
 from aiortc.codecs.vpx import vp8_depayload
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPacket, RtcpPsfbPacket
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+)
 
 from tests.rooms.synthetic import EncodedClip, encode_clip
 from web.rooms import internals
@@ -34,8 +41,10 @@ from web.rooms.internals import (
     include_loopback_candidates,
     install_passthrough,
     on_keyframe_request,
+    on_sender_report,
     passthrough_installed,
     request_keyframe,
+    rtp_origin,
 )
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
@@ -137,6 +146,41 @@ async def test_a_receiver_sends_a_pli_for_the_publishers_ssrc() -> None:
     [pli] = RtcpPacket.parse(sent[0])
     assert isinstance(pli, RtcpPsfbPacket)
     assert (pli.fmt, pli.media_ssrc) == (RTCP_PSFB_PLI, 1234)
+    await pc.close()
+
+
+async def test_sender_reports_received_by_a_receiver_reach_the_hook() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    reports: list[tuple[int, int, int]] = []
+    on_sender_report(receiver, lambda *report: reports.append(report))
+    on_sender_report(receiver, lambda *report: reports.append(report))  # replaces, not doubles
+    info = RtcpSenderInfo(
+        ntp_timestamp=(3_900_000_000 << 32) | (1 << 31),
+        rtp_timestamp=90_000,
+        packet_count=10,
+        octet_count=1000,
+    )
+    sr = RtcpSrPacket(ssrc=1234, sender_info=info)
+    await receiver._handle_rtcp_packet(sr)
+    assert reports == [(1234, info.ntp_timestamp, 90_000)]
+    stats = await receiver.getStats()
+    assert any(s.type == "remote-outbound-rtp" for s in stats.values())  # aiortc still saw it
+    on_sender_report(receiver, None)
+    await receiver._handle_rtcp_packet(sr)
+    assert len(reports) == 1
+    await pc.close()
+
+
+async def test_the_rtp_origin_of_a_receiver_is_its_first_frames_timestamp() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    assert rtp_origin(receiver) is None
+    mapper = getattr(receiver, "_RTCRtpReceiver__timestamp_mapper")  # noqa: B009
+    assert mapper.map(4_000_000_000) == 0  # what the decoder worker does with each frame
+    assert mapper.map(4_000_090_000) == 90_000
+    assert mapper.map(500) == 500 + (1 << 32) - 4_000_000_000  # after the wrap
+    assert rtp_origin(receiver) == 4_000_000_000
     await pc.close()
 
 

@@ -67,6 +67,11 @@ class Feed:
         self._sends: set[asyncio.Task[None]] = set()
 
     @property
+    def receiver(self) -> RTCRtpReceiver:
+        """The receiver of the publisher's track (its RTCP reaches the recorder from there)."""
+        return self._receiver
+
+    @property
     def published(self) -> bool:
         """Whether the publisher currently offers this feed to the room."""
         return self.source is not None

@@ -13,14 +13,20 @@ point below, so that an upgrade that moves one fails a test instead of a call.
    a flag read on the encoding path (``RTCRtpSender._send_keyframe``). :func:`on_keyframe_request`
    replaces that method on one sender so that the request reaches the room.
 3. The receiver can ask its publisher for a keyframe: ``RTCRtpReceiver._send_rtcp_pli``.
-4. aioice leaves 127.0.0.1 out of its host candidates (``aioice.ice.get_host_addresses``);
+4. RTCP sender reports reach ``RTCRtpReceiver._handle_rtcp_packet`` (called by the DTLS
+   transport on the receiver object); :func:`on_sender_report` wraps it on one receiver so that the
+   recorder gets each report's NTP and RTP times (``RtcpSrPacket.sender_info``). The frames of a
+   track count RTP time from its first frame (the receiver's private ``TimestampMapper``, whose
+   ``_origin`` is the first RTP timestamp): :func:`rtp_origin` reads it, to put a report's RTP
+   time on the frames' count.
+5. aioice leaves 127.0.0.1 out of its host candidates (``aioice.ice.get_host_addresses``);
    :func:`include_loopback_candidates` adds it, for a server and browsers on one machine.
 """
 
 from __future__ import annotations
 
 import fractions
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import aioice.ice
@@ -31,6 +37,7 @@ from aiortc.codecs import get_decoder as aiortc_get_decoder
 from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import AnyRtcpPacket, RtcpSrPacket
 from av.frame import Frame
 
 from web.rooms.codecs import is_vp8_keyframe
@@ -102,6 +109,42 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
 async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     """Send a picture loss indication (PLI) for ``media_ssrc`` to the publisher."""
     await receiver._send_rtcp_pli(media_ssrc)
+
+
+SenderReportCallback = Callable[[int, int, int], None]
+"""Called with an RTCP sender report's SSRC, 64-bit NTP timestamp and 32-bit RTP timestamp."""
+
+
+class _SenderReportHook:
+    """Stands in for one receiver's ``_handle_rtcp_packet``: reports first, then aiortc."""
+
+    def __init__(self, original: Callable[[AnyRtcpPacket], Awaitable[None]]) -> None:
+        self.original = original
+        self.callback: SenderReportCallback | None = None
+
+    async def __call__(self, packet: AnyRtcpPacket) -> None:
+        if self.callback is not None and isinstance(packet, RtcpSrPacket):
+            info = packet.sender_info
+            self.callback(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
+        await self.original(packet)
+
+
+def on_sender_report(receiver: RTCRtpReceiver, callback: SenderReportCallback | None) -> None:
+    """Call ``callback`` for every RTCP sender report ``receiver`` gets (``None``: no longer).
+    The receiver's own handling goes on unchanged; hooking twice replaces the callback."""
+    name = "_handle_rtcp_packet"
+    hook = receiver.__dict__.get(name)
+    if not isinstance(hook, _SenderReportHook):
+        hook = _SenderReportHook(getattr(receiver, name))
+        setattr(receiver, name, hook)
+    hook.callback = callback
+
+
+def rtp_origin(receiver: RTCRtpReceiver) -> int | None:
+    """The RTP timestamp the receiver's frames are counted from (``pts`` 0), once a frame came."""
+    mapper = getattr(receiver, "_RTCRtpReceiver__timestamp_mapper")  # noqa: B009 - a private name
+    origin: int | None = mapper._origin
+    return None if origin is None else origin % (1 << 32)
 
 
 def include_loopback_candidates() -> None:

@@ -6,10 +6,11 @@ to :meth:`RoomRecorder.tap`, which places the frame on the session clock and que
 each in a file of their own), made on first use: ``<folder>/<participant>-<source>.mkv``.
 ``tap`` only appends to the writer's queue, so it is safe on the event loop.
 
-Timestamps: frames are placed on the session clock by the server's arrival time of the first frame
-of each track and the RTP timestamps after it (``SessionClock`` without sender reports). Capturing
-RTCP sender reports would need another hook into aiortc's receiver; arrival time keeps each
-track's own timing exact and puts tracks of one sender within the network jitter of each other.
+Timestamps: each feed is a track of the :class:`~recordings.clock.SessionClock`, placed by the
+server's arrival time of its first frame and its RTP timestamps after it, until the publisher's
+first RTCP sender report for it arrives (``web.rooms.internals.on_sender_report``, hooked on the
+feed's receiver only while recording): from then on the report's NTP time places it, so that the
+camera and the microphone of one person line up (lip sync).
 
 Stop closes the writers in a worker thread, writes ``index.json`` (which file holds which
 participant, name and source) and the signed manifest of the folder, and gives the manifest's
@@ -29,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
-from recordings.clock import RTP_MODULO, SessionClock
+from recordings.clock import RTP_MODULO, SenderReport, SessionClock
 from recordings.integrity import Part, manifest_digest, write_manifest_async
 from recordings.writer import EncodedFrame, TrackSpec, TrackWriter
+from web.rooms.internals import SenderReportCallback, on_sender_report, rtp_origin
 
 if TYPE_CHECKING:
     from web.rooms.forwarding import Feed
@@ -62,7 +64,8 @@ def next_part(session_folder: Path) -> Path:
 
 
 class RoomRecorder:
-    """The recording of one room while it runs; ``names`` maps a participant id to its name."""
+    """The recording of one room into ``folder`` (a part of the session's recording), its
+    manifest signed with ``key``; ``origin`` is the server time of session time 0 (default: now)."""
 
     def __init__(self, folder: Path, session_id: str, key: bytes, *, origin: float | None = None) -> None:
         self.folder = folder
@@ -114,6 +117,7 @@ class RoomRecorder:
             # a feed of its own on the clock: a participant who rejoined sends a new RTP timeline
             clocked = self._clock_tracks[feed] = f"{track}#{len(self._clock_tracks)}"
             self.clock.add_track(clocked, feed.kind, feed.owner)
+            on_sender_report(feed.receiver, self._reporter(feed, clocked))
             if feed.kind == "video" and writer.stats.queued:
                 writer.pause()  # the new feed's video starts at its next keyframe
                 writer.resume()
@@ -124,6 +128,19 @@ class RoomRecorder:
         writer.write(EncodedFrame(track, bytes(packet), stamp.session_time, bool(packet.is_keyframe)))
         if feed.kind == "video" and writer.wants_keyframe(track):
             feed.request_keyframe()
+
+    def _reporter(self, feed: Feed, clocked: str) -> SenderReportCallback:
+        def report(ssrc: int, ntp: int, rtp: int) -> None:
+            origin = rtp_origin(feed.receiver)
+            if origin is None or (feed.media_ssrc is not None and ssrc != feed.media_ssrc):
+                return
+            counted = (rtp - origin) % RTP_MODULO  # on the frames' count (see rtp_origin)
+            try:
+                self.clock.report(SenderReport.from_rtcp(clocked, feed.owner, ntp, counted, time.time()))
+            except ValueError:
+                log.warning("recording %s: a sender report refused", self.folder, exc_info=True)
+
+        return report
 
     def pause(self) -> None:
         """Frames are no longer written; each file stays open."""
@@ -141,6 +158,8 @@ class RoomRecorder:
         """Close every file (in a worker thread), write the index and the signed manifest; the
         manifest's SHA-256."""
         writers = list(self._writers.values())
+        for feed in self._clock_tracks:
+            on_sender_report(feed.receiver, None)
 
         def close_all() -> None:
             for writer in writers:
