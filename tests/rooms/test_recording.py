@@ -204,3 +204,28 @@ async def test_a_room_in_a_media_worker_records_into_the_data_folder(
     assert probe(folder / f"{expert.id}-camera.mkv").codecs == {"video": "vp8"}
     audit = await recording_audit(db)
     assert audit[-1][2] == {"manifest_sha256": manifest_digest(folder)}
+
+
+async def test_a_person_who_rejoins_while_recording_goes_on_in_the_same_file(
+    enter: Enter, changes: Changes, world: World
+) -> None:
+    host = await enter("gz.coord")
+    expert = await enter("expert.on")
+    await host.send({"type": "moderate", "action": "record_start"})
+    await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
+    mark = sent(expert)["camera"]
+    await changes.until(lambda: sent(expert)["camera"] >= mark + FPS, what="a second from the expert")
+    before = sent(expert)["camera"] - mark
+    again = await enter("expert.on")  # the expert's page is reopened: a new RTP timeline
+    await changes.until(lambda: expert.state == "replaced", what="the old connection replaced")
+    assert again.id == expert.id
+    await changes.until(lambda: sent(again).get("camera", 0) >= FPS, what="a second after the rejoin")
+    after = sent(again)["camera"]
+    await host.send({"type": "moderate", "action": "record_stop"})
+    await changes.until(lambda: host.roster.get("recording") is False, what="recording off")
+
+    folder = world.web.test_server.app[SETTINGS].data_dir / "recordings" / f"session-{world.session_id}"
+    got = probe(folder / "part-1" / f"{again.id}-camera.mkv")
+    times = got.times["video"]
+    assert times == sorted(times)
+    assert before + after - FPS / 2 < len(times) <= before + after + FPS / 2
