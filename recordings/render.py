@@ -114,7 +114,8 @@ async def _last_time(path: Path, stream: int) -> float:
 
 async def probe(path: Path, kind: Kind | None = None) -> list[Track]:
     """The video and audio tracks of one Matroska file. ``kind`` names the source of its video;
-    without it a file whose name contains ``screen`` is a screen share, any other video a camera.
+    without it a file whose name ends in ``screen`` (``<participant>-screen.mkv``, as the room
+    writes them) is a screen share, any other video a camera.
     A file ffprobe cannot read is refused with a clear message."""
     code, out, err = await _run(
         [FFPROBE, "-v", "error", "-of", "json", "-show_entries",
@@ -131,7 +132,7 @@ async def probe(path: Path, kind: Kind | None = None) -> list[Track]:
         codec_type = stream.get("codec_type")
         if codec_type not in ("video", "audio"):
             continue
-        video_kind: Kind = kind or ("screen" if "screen" in path.stem.lower() else "camera")
+        video_kind: Kind = kind or ("screen" if path.stem.lower().endswith("screen") else "camera")
         track_kind: Kind = "microphone" if codec_type == "audio" else video_kind
         # Opus starts a few ms before 0 (its pre-skip): a track starts at 0 at the earliest
         start = max(0.0, _float(stream.get("start_time")) or 0.0)
