@@ -165,6 +165,15 @@ async def test_a_moderated_session_in_three_browsers(chromium: Browser, world: W
     await host.wait_for_function(RECEIVING, arg=["video", 2, 10], polling=100)
     assert await host.evaluate("window.rc.person(window.rc.state.you).role") == "host"
 
+    # the host records: everyone is told first, then sees the red indicator until it stops
+    await host.click("#recording-controls button[data-action=record_start]")
+    await guest.wait_for_selector("#room-notice", state="visible")
+    assert await guest.inner_text("#room-notice") == "本次会议将被录制"
+    await guest.wait_for_selector("#recording", state="visible")
+    assert "录制中" in await guest.inner_text("#recording")
+    await host.click("#recording-controls button[data-action=record_stop]")
+    await guest.wait_for_selector("#recording", state="hidden")
+
     # after the session and its grace period, the link no longer opens the room
     world.web.clock.set(local(11, 13))
     late = await guest_context.new_page()
