@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, async_playwright
 
 from remote_check.clock import FixedClock
 from remote_check.settings import Settings
@@ -69,3 +70,17 @@ async def make_rooms_server(db: Database, clock: FixedClock, tmp_path: Path) -> 
 async def rooms_server(make_rooms_server: ServerFactory) -> TestServer:
     """The real app on 127.0.0.1 with the development room routes."""
     return await make_rooms_server()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with fake camera, microphone and screen. A missing browser is an
+    error, never a skip: the browser tests must run."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

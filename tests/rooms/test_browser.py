@@ -7,14 +7,12 @@ statistics show the frames they decoded and the audio packets they received.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from tests.rooms.conftest import CHROMIUM, CHROMIUM_ARGS
 from web.keys import ROOMS
 from web.rooms.host import LocalRoomHost, RoomSummary
 
@@ -22,18 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], ind
 
 MIN_FPS = 25
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def join(browser: Browser, server: TestServer, room: str, name: str) -> tuple[Page, str]:

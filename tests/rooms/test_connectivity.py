@@ -4,13 +4,12 @@ a real round trip through the server's echo peer in headless Chromium."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 from sqlalchemy import func, select, update
 
 from remote_check.accounts.models import Role
@@ -20,7 +19,7 @@ from remote_check.errors import Conflict
 from remote_check.experts.models import Expert
 from scheduler.connectivity import Measured, problems
 from scheduler.models import ConnectivityCheck
-from tests.rooms.conftest import CHROMIUM, CHROMIUM_ARGS, ServerFactory
+from tests.rooms.conftest import ServerFactory
 from tests.scheduling_factories import add_experts, add_project, add_supplier, local
 from tests.web_helpers import Browser as Client
 from tests.web_helpers import WebServer
@@ -201,18 +200,6 @@ async def test_bad_results_and_bad_links_change_nothing(server: WebServer) -> No
 
 
 # --- in a real browser ----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @pytest.mark.browser

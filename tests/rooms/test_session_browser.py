@@ -22,7 +22,6 @@ from tests.rooms.test_browser import (
     MIN_FPS,
     RECEIVING,
     TIMEOUT_MS,
-    chromium,
     counts,
     measure_fps,
     stats,
@@ -31,7 +30,6 @@ from tests.scheduling_factories import local
 from tests.web_helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["chromium"]
 
 JOINED = "() => window.rc && window.rc.state.phase === 'joined'"
 
