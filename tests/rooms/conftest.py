@@ -13,6 +13,7 @@ from playwright.async_api import Browser, async_playwright
 from remote_check.clock import FixedClock
 from remote_check.settings import Settings
 from tests.conftest import Database
+from tests.rooms.session_world import World, build_world
 from web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -84,3 +85,13 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
+    """A session with its people (tests/rooms/session_world.py) on a rooms server with default settings."""
+    built = await build_world(await make_rooms_server(), db, clock)
+    try:
+        yield built
+    finally:
+        await built.web.close()

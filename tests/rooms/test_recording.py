@@ -18,7 +18,7 @@ from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from tests.conftest import Database
 from tests.recordings.media import probe
-from tests.rooms.conftest import ServerFactory, room_settings
+from tests.rooms.conftest import room_settings
 from tests.rooms.session_world import World, build_world
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
 from web.app import create_app
@@ -40,15 +40,6 @@ def clip() -> EncodedClip:
 @pytest.fixture
 def changes() -> Changes:
     return Changes()
-
-
-@pytest.fixture
-async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
-    built = await build_world(await make_rooms_server(), db, clock)
-    try:
-        yield built
-    finally:
-        await built.web.close()
 
 
 @pytest.fixture

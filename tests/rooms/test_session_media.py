@@ -7,10 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from remote_check.clock import FixedClock
 from tests.conftest import Database
-from tests.rooms.conftest import ServerFactory
-from tests.rooms.session_world import World, build_world
+from tests.rooms.session_world import World
 from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
 from tests.rooms.test_session_room import audit_actions
 from web.rooms.internals import install_passthrough
@@ -28,15 +26,6 @@ def clip() -> EncodedClip:
 @pytest.fixture
 def changes() -> Changes:
     return Changes()
-
-
-@pytest.fixture
-async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
-    built = await build_world(await make_rooms_server(), db, clock)
-    try:
-        yield built
-    finally:
-        await built.web.close()
 
 
 @pytest.fixture

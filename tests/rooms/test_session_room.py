@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -21,16 +20,6 @@ from tests.rooms.conftest import ServerFactory
 from tests.rooms.session_world import World, build_world
 from tests.scheduling_factories import add_principal, local
 from web.keys import SECRET
-
-
-@pytest.fixture
-async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedClock) -> AsyncIterator[World]:
-    server = await make_rooms_server()
-    built = await build_world(server, db, clock)
-    try:
-        yield built
-    finally:
-        await built.web.close()
 
 
 async def first(ws: aiohttp.ClientWebSocketResponse, *types: str) -> dict[str, Any]:
