@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.models import User
+from remote_check.campaigns.models import Draw
 from remote_check.experts.models import Expert
 from remote_check.programme.credit_code import generate
 from remote_check.programme.models import (
@@ -159,3 +160,29 @@ async def seat_on_panel(
     session.add(PanelSeat(session_id=check.id, expert_id=expert.id, role=PanelRole.LEAD))
     await session.flush()
     return check
+
+
+async def publish_sample(session: AsyncSession, city_code: str, seed: str, *, now: dt.datetime) -> Draw:
+    """A 2019 campaign in ``city_code`` with one project drawn by ``seed``, published (checklists made)."""
+    from remote_check.audit.service import Actor
+    from remote_check.campaigns import service
+    from remote_check.campaigns.sampling import Target, Thresholds
+
+    campaign = await service.create_campaign(
+        session,
+        service.NewCampaign(city_code, "2019", Decimal("1.00"), dt.date(2020, 6, 30)),
+        actor=Actor.cli(),
+        now=now,
+        created_by=None,
+    )
+    draw = await service.create_draw(
+        session,
+        campaign,
+        target=Target(count=1),
+        seed=seed,
+        thresholds=Thresholds(),
+        actor=Actor.cli(),
+        now=now,
+        created_by=None,
+    )
+    return await service.publish_draw(session, draw.id, actor=Actor.cli(), now=now)

@@ -6,17 +6,13 @@ figure for the same project.
 
 from __future__ import annotations
 
-import datetime as dt
 import html as htmllib
 from decimal import Decimal
 
 from remote_check.accounts.models import Role
-from remote_check.audit.service import Actor
-from remote_check.campaigns import service
-from remote_check.campaigns.sampling import Target, Thresholds
 from remote_check.database import transaction
 from remote_check.programme.pricing import above, below, percent, ratio
-from tests.factories import add_project, add_supplier
+from tests.factories import add_project, add_supplier, publish_sample
 from tests.web_helpers import WebServer
 
 
@@ -47,24 +43,7 @@ async def test_the_api_the_page_the_draw_and_the_checklist_show_the_same_figures
         project = await add_project(
             session, supplier, contract=Decimal("150000.01"), paid=Decimal("135000.00")
         )
-        campaign = await service.create_campaign(
-            session,
-            service.NewCampaign("4419", "2019", Decimal("1.00"), dt.date(2020, 6, 30)),
-            actor=Actor.cli(),
-            now=now,
-            created_by=None,
-        )
-        draw = await service.create_draw(
-            session,
-            campaign,
-            target=Target(count=1),
-            seed="ratios",
-            thresholds=Thresholds(),
-            actor=Actor.cli(),
-            now=now,
-            created_by=None,
-        )
-        await service.publish_draw(session, draw.id, actor=Actor.cli(), now=now)
+        draw = await publish_sample(session, "4419", "ratios", now=now)
     await server.add_user("admin", Role.PROVINCE_ADMIN)
     admin = await server.signed_in("admin")
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
 from remote_check.accounts.models import Role
-from remote_check.audit.service import Actor
-from remote_check.campaigns import service
-from remote_check.campaigns.sampling import Target, Thresholds
 from remote_check.checklist.labels import STANDARD_LABELS, STANDARD_SHORT
 from remote_check.checklist.models import Standard
 from remote_check.database import transaction
-from tests.factories import add_project, add_supplier
+from tests.factories import add_project, add_supplier, publish_sample
 from tests.web_helpers import WebServer
 
 
@@ -26,24 +20,7 @@ async def test_a_sampled_projects_page_heads_its_checklist_with_those_names(serv
     now = server.clock.now()
     async with transaction(server.db.factory) as session:
         project = await add_project(session, await add_supplier(session))
-        campaign = await service.create_campaign(
-            session,
-            service.NewCampaign("4419", "2019", Decimal("1.00"), dt.date(2020, 6, 30)),
-            actor=Actor.cli(),
-            now=now,
-            created_by=None,
-        )
-        draw = await service.create_draw(
-            session,
-            campaign,
-            target=Target(count=1),
-            seed="labels",
-            thresholds=Thresholds(),
-            actor=Actor.cli(),
-            now=now,
-            created_by=None,
-        )
-        await service.publish_draw(session, draw.id, actor=Actor.cli(), now=now)
+        await publish_sample(session, "4419", "labels", now=now)
     await server.add_user("admin", Role.PROVINCE_ADMIN)
     admin = await server.signed_in("admin")
     for lang in ("zh", "en"):
