@@ -14,6 +14,7 @@ from remote_check.clock import FixedClock
 from remote_check.settings import Settings
 from tests.conftest import Database
 from tests.rooms.session_world import World, build_world
+from tests.rooms.synthetic import Changes, EncodedClip, encode_clip
 from web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -95,3 +96,15 @@ async def world(make_rooms_server: ServerFactory, db: Database, clock: FixedCloc
         yield built
     finally:
         await built.web.close()
+
+
+@pytest.fixture(scope="module")
+def clip() -> EncodedClip:
+    """Two seconds of pre-encoded camera and microphone for synthetic clients (a module may override)."""
+    return encode_clip(seconds=2.0)
+
+
+@pytest.fixture
+def changes() -> Changes:
+    """A shared notifier the synthetic clients signal on every frame they receive."""
+    return Changes()

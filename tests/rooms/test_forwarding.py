@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient
 from web.keys import ROOMS
 from web.rooms.host import LocalRoomHost, RoomSummary
 from web.rooms.internals import install_passthrough, request_keyframe
@@ -15,16 +15,6 @@ from web.rooms.internals import install_passthrough, request_keyframe
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # rooms keep no database state
 
 Join = Callable[[str], Awaitable[SyntheticClient]]
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
-@pytest.fixture(scope="module")
-def clip() -> EncodedClip:
-    return encode_clip(seconds=2.0)
 
 
 @pytest.fixture

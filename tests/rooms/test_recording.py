@@ -20,7 +20,7 @@ from tests.conftest import Database
 from tests.recordings.media import probe
 from tests.rooms.conftest import room_settings
 from tests.rooms.session_world import World, build_world
-from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient
 from web.app import create_app
 from web.keys import ROOMS, SECRET, SETTINGS
 from web.rooms.internals import install_passthrough
@@ -30,16 +30,6 @@ pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 Enter = Callable[[str], Awaitable[SyntheticClient]]
 OPUS_PER_SECOND = 50  # 20 ms packets
-
-
-@pytest.fixture(scope="module")
-def clip() -> EncodedClip:
-    return encode_clip(seconds=2.0)
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
 
 
 @pytest.fixture

@@ -9,23 +9,13 @@ import pytest
 
 from tests.conftest import Database
 from tests.rooms.session_world import World
-from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient
 from tests.rooms.test_session_room import audit_actions
 from web.rooms.internals import install_passthrough
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 Enter = Callable[[str], Awaitable[SyntheticClient]]
-
-
-@pytest.fixture(scope="module")
-def clip() -> EncodedClip:
-    return encode_clip(seconds=2.0)
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
 
 
 @pytest.fixture

@@ -33,11 +33,6 @@ def clip() -> EncodedClip:
     return encode_clip(seconds=1.0)
 
 
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
 ServerFactory = Callable[..., Awaitable[TestServer]]
 
 
