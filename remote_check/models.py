@@ -7,6 +7,7 @@ from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
+from recordings.models import ItemMark, RecordingPart, Replay, Still
 from scheduler.models import Booking, CheckSession, Guest, PanelSeat
 
 __all__ = [
@@ -23,10 +24,14 @@ __all__ = [
     "Enterprise",
     "Expert",
     "Guest",
+    "ItemMark",
     "PanelSeat",
     "Product",
+    "RecordingPart",
+    "Replay",
     "ProductModule",
     "Role",
+    "Still",
     "Supplier",
     "User",
     "VoucherProject",

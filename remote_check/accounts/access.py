@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     USER_ADMIN = "user.admin"
     AUDIT_READ = "audit.read"
     EXPERT_READ = "expert.read"
+    RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
 
 
 P = Permission
@@ -34,10 +35,18 @@ _READ = frozenset({P.PROJECT_READ, P.CAMPAIGN_READ, P.SESSION_READ})
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCE_ADMIN: frozenset(Permission),
     Role.CITY_COORDINATOR: _READ
-    | {P.PROJECT_IMPORT, P.CAMPAIGN_WRITE, P.DRAW_WRITE, P.DRAW_EXPORT, P.SESSION_WRITE, P.EXPERT_READ},
+    | {
+        P.PROJECT_IMPORT,
+        P.CAMPAIGN_WRITE,
+        P.DRAW_WRITE,
+        P.DRAW_EXPORT,
+        P.SESSION_WRITE,
+        P.EXPERT_READ,
+        P.RECORDING_READ,
+    },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
-    Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ},
+    Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ},
     Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
 }
 

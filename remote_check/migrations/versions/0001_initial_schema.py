@@ -588,6 +588,128 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_connectivity_checks_session_id"), ["session_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_connectivity_checks_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "item_marks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("start", sa.Float(), nullable=False),
+        sa.Column("end", sa.Float(), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_item_marks_created_by_users")),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["checklist_items.id"],
+            name=op.f("fk_item_marks_item_id_checklist_items"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["check_sessions.id"],
+            name=op.f("fk_item_marks_session_id_check_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_item_marks")),
+    )
+    with op.batch_alter_table("item_marks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_item_marks_item_id"), ["item_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_item_marks_session_id"), ["session_id"], unique=False)
+
+    op.create_table(
+        "recording_parts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("folder", sa.String(length=200), nullable=False),
+        sa.Column("origin_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stopped_at", remote_check.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "recording",
+                "stopped",
+                "interrupted",
+                name="recording_part_state",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("manifest_sha256", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["check_sessions.id"],
+            name=op.f("fk_recording_parts_session_id_check_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recording_parts")),
+        sa.UniqueConstraint("session_id", "number", name=op.f("uq_recording_parts_session_id_number")),
+    )
+    with op.batch_alter_table("recording_parts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recording_parts_session_id"), ["session_id"], unique=False)
+
+    op.create_table(
+        "replays",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "queued",
+                "rendering",
+                "ready",
+                "failed",
+                name="replay_state",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("progress", sa.Float(), nullable=False),
+        sa.Column("parts", sa.Integer(), nullable=False),
+        sa.Column("duration", sa.Float(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("queued_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", remote_check.database.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["check_sessions.id"],
+            name=op.f("fk_replays_session_id_check_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("session_id", name=op.f("pk_replays")),
+    )
+    op.create_table(
+        "stills",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=True),
+        sa.Column("part_number", sa.Integer(), nullable=False),
+        sa.Column("file", sa.String(length=200), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_stills_created_by_users")),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["checklist_items.id"],
+            name=op.f("fk_stills_item_id_checklist_items"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["check_sessions.id"],
+            name=op.f("fk_stills_session_id_check_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stills")),
+    )
+    with op.batch_alter_table("stills", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_stills_session_id"), ["session_id"], unique=False)
+
     _reference_data()
     _guards()
 
@@ -632,6 +754,18 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    for table, indexes in (
+        ("stills", ["ix_stills_session_id"]),
+        ("recording_parts", ["ix_recording_parts_session_id"]),
+        ("item_marks", ["ix_item_marks_session_id", "ix_item_marks_item_id"]),
+    ):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for index in indexes:
+                batch_op.drop_index(batch_op.f(index))
+    op.drop_table("stills")
+    op.drop_table("replays")
+    op.drop_table("recording_parts")
+    op.drop_table("item_marks")
     with op.batch_alter_table("connectivity_checks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connectivity_checks_user_id"))
         batch_op.drop_index(batch_op.f("ix_connectivity_checks_session_id"))
