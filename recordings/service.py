@@ -41,7 +41,9 @@ async def apply_event(
         number = int(event["part"])
         origin = dt.datetime.fromtimestamp(float(event["origin"]), dt.UTC)
         existing = await session.scalar(
-            select(RecordingPart).where(RecordingPart.session_id == session_id, RecordingPart.number == number)
+            select(RecordingPart).where(
+                RecordingPart.session_id == session_id, RecordingPart.number == number
+            )
         )
         if existing is not None:
             raise Conflict(Message("录制分段已存在", "That recording part exists already"))

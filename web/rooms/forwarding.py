@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,7 @@ class Feed:
         self._task = self._loop.create_task(self._pump(), name=f"feed {feed_id}")
         self._pending: asyncio.Handle | None = None
         self._sends: set[asyncio.Task[None]] = set()
+        self._keyframe_waiters: list[asyncio.Future[tuple[av.Packet[Any], float]]] = []
 
     @property
     def receiver(self) -> RTCRtpReceiver:
@@ -87,6 +89,8 @@ class Feed:
                         warned = True
                     continue
                 self.frames += 1
+                if self._keyframe_waiters and item.is_keyframe:
+                    self._hand_keyframe(item)
                 if self.gate is not None and not self.gate():
                     continue
                 if self.tap is not None:
@@ -95,6 +99,25 @@ class Feed:
                     slot.offer(item)
         except MediaStreamError:
             pass
+
+    def _hand_keyframe(self, packet: av.Packet[Any]) -> None:
+        waiters, self._keyframe_waiters = self._keyframe_waiters, []
+        arrived = time.time()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result((packet, arrived))
+
+    async def next_keyframe(self) -> tuple[av.Packet[Any], float]:
+        """The publisher's next keyframe (asked for now) and the server time it arrived. Callers
+        bound the wait (``asyncio.timeout``): a publisher may never answer."""
+        waiter: asyncio.Future[tuple[av.Packet[Any], float]] = self._loop.create_future()
+        self._keyframe_waiters.append(waiter)
+        self.request_keyframe()
+        try:
+            return await waiter
+        finally:
+            if waiter in self._keyframe_waiters:
+                self._keyframe_waiters.remove(waiter)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per throttle interval."""

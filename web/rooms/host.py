@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from remote_check.errors import DomainError, Message
 from web.rooms.config import RoomConfig
 from web.rooms.internals import install_passthrough
 from web.rooms.moderation import RoomRole
 from web.rooms.participant import Sink
 from web.rooms.protocol import OfferMessage, RoomCommand
-from web.rooms.room import Member, Room
+from web.rooms.room import Member, RecordingTime, Room, Still
 
 
 class RoomHost(Protocol):
@@ -40,8 +41,18 @@ class RoomHost(Protocol):
         endpoint records, when there is one: ``{"action": "room.admit", "subject": "guest:3"}``."""
         ...
 
-    async def leave(self, room_id: str, connection: str) -> None:
-        """The connection is gone (a no-op when it already left, was replaced or removed)."""
+    async def leave(self, room_id: str, connection: str) -> dict[str, str] | None:
+        """The connection is gone (a no-op when it already left, was replaced or removed).
+        When it was the last one of a recording room, the recording stops: its event."""
+        ...
+
+    async def recording_time(self, room_id: str) -> RecordingTime:
+        """Now on the room's recording clock (refused when the room is not recording)."""
+        ...
+
+    async def take_still(self, room_id: str) -> Still:
+        """A still of the room's screen share, saved with the recording (refused when nobody
+        shares or the room is not recording)."""
         ...
 
     async def close(self) -> None:
@@ -100,13 +111,28 @@ class LocalRoomHost:
         room, member = found
         return await room.command(member, message)
 
-    async def leave(self, room_id: str, connection: str) -> None:
+    async def leave(self, room_id: str, connection: str) -> dict[str, str] | None:
         """See :meth:`RoomHost.leave`."""
         room = self.rooms.get(room_id)
         if room is None:
-            return
-        await room.leave(connection)
+            return None
+        stopped = await room.leave(connection)
         self._forget_if_empty(room)
+        return stopped
+
+    def _room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise DomainError(Message("会议尚未开始", "The session's call is not on"), 409, "no_call")
+        return room
+
+    async def recording_time(self, room_id: str) -> RecordingTime:
+        """See :meth:`RoomHost.recording_time`."""
+        return self._room(room_id).recording_time()
+
+    async def take_still(self, room_id: str) -> Still:
+        """See :meth:`RoomHost.take_still`."""
+        return await self._room(room_id).take_still()
 
     def _forget_if_empty(self, room: Room) -> None:
         # A room is kept while anyone is connected; moderation state (removed people, mutes)

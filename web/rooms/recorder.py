@@ -23,6 +23,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,16 @@ class RecordedFile:
     kind: str
 
 
+def recording_origin(session_folder: Path) -> float | None:
+    """Session time 0 of a session's recording: the origin its first part wrote in its index, so
+    that every later part (after a stop, or after a crash) is on the same clock; None when none."""
+    try:
+        index = json.loads((session_folder / "part-1" / INDEX_NAME).read_text("utf-8"))
+        return float(index["origin"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def next_part(session_folder: Path) -> Path:
     """The folder of the next part of a session's recording (``part-1``, ``part-2``...)."""
     taken = {int(p.name[5:]) for p in session_folder.glob("part-*") if p.name[5:].isdigit()}
@@ -78,6 +89,21 @@ class RoomRecorder:
         self._writers: dict[tuple[str, str], TrackWriter] = {}
         self._names: dict[str, str] = {}
         self._clock_tracks: dict[Feed, str] = {}  # each feed has its own track on the clock
+        self._index_writes: set[asyncio.Task[None]] = set()
+        self._index_lock = threading.Lock()  # index writes run in threads, one at a time
+
+    @property
+    def number(self) -> int:
+        """The part's number (its folder is ``part-<number>``)."""
+        return int(self.folder.name.removeprefix("part-"))
+
+    def seconds(self, at: float | None = None) -> float:
+        """Server time ``at`` (default: now) on the recording's clock."""
+        return (time.time() if at is None else at) - self.clock.origin
+
+    async def begin(self) -> None:
+        """Make the folder and write the index (with the clock's origin) before any file."""
+        await asyncio.to_thread(self._write_index, self._index())
 
     def name(self, participant: str, person: str) -> None:
         """Remember how a participant is called, for the index."""
@@ -102,6 +128,10 @@ class RoomRecorder:
             self.files[key] = RecordedFile(
                 name, feed.owner, self._names.get(feed.owner, ""), source, feed.kind
             )
+            # the index names every file as soon as it exists: after a crash it is what tells whose it is
+            task = asyncio.get_running_loop().create_task(asyncio.to_thread(self._write_index, self._index()))
+            self._index_writes.add(task)
+            task.add_done_callback(self._index_writes.discard)
         return writer
 
     def tap(self, feed: Feed, packet: av.Packet[Any]) -> None:
@@ -169,11 +199,22 @@ class RoomRecorder:
                     log.exception("recording %s: a file failed", self.folder)
 
         await asyncio.to_thread(close_all)
+        if self._index_writes:
+            await asyncio.gather(*self._index_writes, return_exceptions=True)
         ended = dt.datetime.now(dt.UTC)
-        index = {
+        await asyncio.to_thread(self._write_index, self._index(ended))
+        part = Part(self.number, self.started_at, ended)
+        parts = {f.name: part for f in self.files.values() if (self.folder / f.name).exists()}
+        await write_manifest_async(self.folder, self.session_id, ended, self._key, parts)
+        return await asyncio.to_thread(manifest_digest, self.folder)
+
+    def _index(self, ended: dt.datetime | None = None) -> dict[str, Any]:
+        return {
             "session": self.session_id,
+            "part": self.number,
+            "origin": self.clock.origin,
             "started_at": self.started_at.isoformat(),
-            "ended_at": ended.isoformat(),
+            "ended_at": ended.isoformat() if ended is not None else None,
             "files": [
                 {
                     "name": f.name,
@@ -185,13 +226,10 @@ class RoomRecorder:
                 for f in self.files.values()
             ],
         }
-        await asyncio.to_thread(self._write_index, index)
-        number = int(self.folder.name.removeprefix("part-"))
-        part = Part(number, self.started_at, ended)
-        parts = {f.name: part for f in self.files.values() if (self.folder / f.name).exists()}
-        await write_manifest_async(self.folder, self.session_id, ended, self._key, parts)
-        return await asyncio.to_thread(manifest_digest, self.folder)
 
     def _write_index(self, index: dict[str, Any]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / INDEX_NAME).write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        with self._index_lock:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.folder / f".{INDEX_NAME}.tmp"
+            temporary.write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", "utf-8")
+            temporary.replace(self.folder / INDEX_NAME)  # a crash never leaves half an index

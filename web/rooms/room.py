@@ -9,6 +9,7 @@ path (:meth:`Moderation.forwards_audio`, asked per frame: a dictionary lookup).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from web.rooms.forwarding import Feed
 from web.rooms.moderation import Arrival, Moderation, Person, Recording, RoomRole
 from web.rooms.participant import Participant, Sink
 from web.rooms.protocol import HandMessage, ModerateMessage, OfferMessage, RoomCommand, SelfMuteMessage
-from web.rooms.recorder import RoomRecorder, next_part
+from web.rooms.recorder import RoomRecorder, next_part, recording_origin
 from web.rooms.slots import FeedRef, plan_slots
+from web.rooms.stills import STILL_TIMEOUT, STILLS, save_still
 
 REMOVED = Message("主持人已将您移出本次会议", "The host removed you from this session")
 REPLACED = Message(
@@ -35,6 +37,23 @@ AUDITED = {"admit": "room.admit", "remove": "room.remove", "mute_all": "room.mut
 
 def _refuse(zh: str, en: str, code: str, status: int = 409) -> DomainError:
     return DomainError(Message(zh, en), status, code)
+
+
+@dataclass(frozen=True)
+class RecordingTime:
+    """A moment on a recording's clock: seconds since session time 0, in part ``part``."""
+
+    part: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Still:
+    """A still of the screen share: the JPEG ``file`` (relative to the recordings folder)."""
+
+    part: int
+    file: str
+    seconds: float
 
 
 @dataclass
@@ -180,10 +199,20 @@ class Room:
             for other in self.members.values():
                 if other.participant is not None:
                     other.participant.send(protocol.notice(RECORDED.in_lang(other.lang)))
-            folder = next_part(folder_root / self.id)
-            self.recorder = RoomRecorder(folder, self.id, self.config.recording_key)
+            session_folder = folder_root / self.id
+            origin = await asyncio.to_thread(recording_origin, session_folder)
+            folder = await asyncio.to_thread(next_part, session_folder)
+            started = RoomRecorder(folder, self.id, self.config.recording_key, origin=origin)
+            await started.begin()
+            self.recorder = started
             self._tap_feeds()
-            return {"action": "recording.start", "subject": f"{self.id}/{folder.name}"}
+            return {
+                "action": "recording.start",
+                "subject": f"{self.id}/{folder.name}",
+                "folder": f"{self.id}/{folder.name}",
+                "part": str(started.number),
+                "origin": repr(started.clock.origin),
+            }
         self.moderation.record(member.identity, step)
         recorder = self.recorder
         if recorder is None:  # the state machine and the recorder always go together
@@ -193,17 +222,47 @@ class Room:
         elif step == "resume":
             recorder.resume()
         else:
-            return {"action": "recording.stop", "subject": await self._stop_recording()}
+            return await self._stop_recording()
         return {"action": f"recording.{step}", "subject": f"{self.id}/{recorder.folder.name}"}
 
-    async def _stop_recording(self) -> str:
-        """Untap every feed, finish the files and the manifest; the manifest's SHA-256."""
+    async def _stop_recording(self) -> dict[str, str]:
+        """Untap every feed, finish the files and the manifest; the ``recording.stop`` event."""
         recorder, self.recorder = self.recorder, None
         self.moderation.recording = Recording.OFF
         self._tap_feeds()
         if recorder is None:
-            return ""
-        return await recorder.stop()
+            return {"action": "recording.stop", "subject": ""}
+        digest = await recorder.stop()
+        folder = f"{self.id}/{recorder.folder.name}"
+        return {"action": "recording.stop", "subject": digest, "folder": folder, "manifest_sha256": digest}
+
+    def recording_time(self) -> RecordingTime:
+        """Now on the recording's clock (for an expert's mark); refused unless recording."""
+        recorder = self.recorder
+        if recorder is None or recorder.paused:
+            raise _refuse("当前未在录制", "The session is not being recorded now", "not_recording")
+        return RecordingTime(recorder.number, round(recorder.seconds(), 3))
+
+    async def take_still(self) -> Still:
+        """A still of the shared screen, as evidence: the screen's next keyframe (asked for now),
+        decoded and saved as a JPEG in the part's ``stills`` folder off the event loop."""
+        recorder = self.recorder
+        if recorder is None or recorder.paused:
+            raise _refuse("当前未在录制", "The session is not being recorded now", "not_recording")
+        screens = [f for p in self.participants.values() for f in p.published() if f.source == "screen"]
+        if not screens:
+            raise _refuse("没有人在共享屏幕", "Nobody is sharing a screen", "no_screen")
+        try:
+            async with asyncio.timeout(STILL_TIMEOUT):
+                packet, arrived = await screens[0].next_keyframe()
+        except TimeoutError:
+            raise _refuse(
+                "未能取得屏幕画面，请重试", "No picture of the screen arrived; try again", "no_picture"
+            ) from None
+        seconds = round(recorder.seconds(arrived), 3)
+        name = f"{STILLS}/still-{int(seconds * 1000):09d}-{uuid.uuid4().hex[:6]}.jpg"
+        await asyncio.to_thread(save_still, packet, recorder.folder / name)
+        return Still(recorder.number, f"{self.id}/{recorder.folder.name}/{name}", seconds)
 
     def _tap_feeds(self) -> None:
         recorder = self.recorder
@@ -219,16 +278,19 @@ class Room:
                 return identity
         raise _refuse("此人不在会议中", "That person is not in the session", "not_present", 404)
 
-    async def leave(self, connection: str) -> None:
-        """A connection closed (a no-op when it was replaced or removed already)."""
+    async def leave(self, connection: str) -> dict[str, str] | None:
+        """A connection closed (a no-op when it was replaced or removed already); the
+        ``recording.stop`` event when it was the last one and the room was recording."""
         member = self.members.pop(connection, None)
         if member is None:
-            return
+            return None
         self.moderation.depart(member.identity, connection)
         await self._drop(member)
+        stopped = None
         if not self.members and self.recorder is not None:
-            await self._stop_recording()  # the call is over: the files are finished
+            stopped = await self._stop_recording()  # the call is over: the files are finished
         self._announce()
+        return stopped
 
     async def _drop(self, member: Member) -> None:
         participant, member.participant = member.participant, None

@@ -8,11 +8,13 @@ endpoint, in tasks of their own (never on the media path).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from recordings.service import apply_event
 from remote_check.audit.service import Actor, record
 from scheduler.invitations import InvitationRefused
 from web.context import lang_of
@@ -66,16 +68,22 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
     check = admission.session
     actor: Actor = admission.actor
 
-    async def audit(action: str, subject: str) -> None:
+    async def audit(event: Mapping[str, str]) -> None:
+        action, subject = event["action"], event.get("subject", "")
+        now = app[CLOCK].now()
         async with app[DB]() as session, session.begin():
+            await apply_event(session, check.id, action, event, now=now)  # the recording's parts
+            details: dict[str, str] = {DETAIL_KEYS.get(action, "person"): subject} if subject else {}
+            if action == "recording.start":
+                details["part"] = event["part"]
             await record(
                 session,
                 actor,
                 action,
                 f"session:{check.id}",
-                at=app[CLOCK].now(),
+                at=now,
                 city_code=check.city_code,
-                details={DETAIL_KEYS.get(action, "person"): subject} if subject else None,
+                details=details or None,
             )
 
     return audit

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,8 +33,9 @@ HEARTBEAT = 20.0
 SOCKETS = web.AppKey("room_sockets", set[web.WebSocketResponse])
 """The open signalling sockets, closed on shutdown."""
 
-Audit = Callable[[str, str], Awaitable[None]]
-"""Record ``(action, subject)`` in the audit log: ``("room.admit", "guest:3")``."""
+Audit = Callable[[Mapping[str, str]], Awaitable[None]]
+"""Record an event in the audit log: ``{"action": "room.admit", "subject": "guest:3"}``, with more
+keys for some (a recording's start names its part, folder and clock origin)."""
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,19 @@ class _Audits:
         self.audit = audit
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def __call__(self, action: str, subject: str = "") -> None:
+    def __call__(self, event: Mapping[str, str]) -> None:
         if self.audit is None:
             return
-        task = asyncio.ensure_future(self._record(action, subject))
+        task = asyncio.ensure_future(self._record(event))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _record(self, action: str, subject: str) -> None:
+    async def _record(self, event: Mapping[str, str]) -> None:
         assert self.audit is not None
         try:
-            await self.audit(action, subject)
+            await self.audit(event)
         except Exception:
-            log.exception("audit of %s failed", action)
+            log.exception("audit of %s failed", event.get("action"))
 
     async def settle(self) -> None:
         if self.tasks:
@@ -97,7 +98,7 @@ async def serve(
         except DomainError as exc:
             outbox.put_nowait(protocol.error(exc, lang))
             return None
-        audits("room.join", who.identity)
+        audits({"action": "room.join", "subject": who.identity})
         return joined
 
     try:
@@ -124,7 +125,7 @@ async def serve(
                 else:
                     event = await host.command(room_id, connection, message)
                     if event is not None:
-                        audits(event["action"], event["subject"])
+                        audits(event)
             except DomainError as exc:
                 outbox.put_nowait(protocol.error(exc, lang))
     except Exception:
@@ -133,9 +134,11 @@ async def serve(
         try:
             if connection is not None:
                 if entrant is not None:
-                    audits("room.leave", entrant.identity)
+                    audits({"action": "room.leave", "subject": entrant.identity})
                 # even when the handler is cancelled, the participant leaves the room
-                await asyncio.shield(host.leave(room_id, connection))
+                stopped = await asyncio.shield(host.leave(room_id, connection))
+                if stopped is not None:
+                    audits(stopped)  # the last one left: the recording is finished
         finally:
             outbox.put_nowait(None)
             try:
