@@ -146,6 +146,8 @@ CASES: list[Case] = [
         "/api/experts",
         {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor", "alliance"},
     ),
+    c("Dongguan session's replay", "GET", "/api/sessions/{dg_session}/replay", SEES_DG_PROJECT),
+    c("render the replay again", "POST", "/api/sessions/{dg_session}/replay", DG_WRITERS, body={}),
     c("home page", "GET", "/", EVERYONE, page=True),
     c("projects page", "GET", "/projects", EVERYONE, page=True),
     c("Dongguan project page", "GET", "/projects/{dg_project}", SEES_DG_PROJECT, page=True),

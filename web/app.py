@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,12 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
+from recordings.integrity import manifest_key
+from recordings.jobs import ReplayRenderer
+from recordings.paths import recordings_root
+from recordings.recovery import recover
 from remote_check.accounts.throttle import LoginThrottle
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
@@ -18,9 +24,11 @@ from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
 from web.context import principal_of, template_context
-from web.keys import API, CLOCK, DB, DB_READ, ENGINE, SECRET, SETTINGS
+from web.keys import API, CLOCK, DB, DB_READ, ENGINE, REPLAYS, SECRET, SETTINGS
 from web.routes import API_MODULES, PAGE_MODULES
 from web.signin import THROTTLE
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -33,6 +41,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DB_READ] = make_reader(engine)
     yield
     await engine.dispose()
+
+
+async def _replays(app: web.Application) -> AsyncIterator[None]:
+    # before the rooms take calls: finalise what a killed server left recording, then render
+    settings = app[SETTINGS]
+    try:
+        await recover(app[DB], recordings_root(settings), manifest_key(app[SECRET]), app[CLOCK].now())
+    except SQLAlchemyError:  # a database not migrated yet: nothing can have been recording
+        log.exception("recordings left by a killed server could not be finalised")
+    renderer = ReplayRenderer(app[DB], settings, app[CLOCK])
+    app[REPLAYS] = renderer
+    renderer.start()
+    yield
+    await renderer.close()
 
 
 async def _context_processor(request: web.Request) -> dict[str, Any]:
@@ -57,6 +79,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[THROTTLE] = LoginThrottle()
     app[SECRET] = settings.secret_key()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_replays)
 
     env = aiohttp_jinja2.setup(
         app,

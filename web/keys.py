@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from recordings.jobs import ReplayRenderer
 from remote_check.clock import Clock
 from remote_check.settings import Settings
 from web.api.registry import Api
@@ -18,3 +19,4 @@ DB_READ = web.AppKey("db_read", async_sessionmaker[AsyncSession])  # reads only
 API = web.AppKey("api", Api)
 SECRET = web.AppKey("secret", bytes)
 ROOMS = web.AppKey("rooms", RoomHost)
+REPLAYS = web.AppKey("replays", ReplayRenderer)

@@ -9,7 +9,9 @@ from web.api import audit as audit_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
 from web.api import imports as imports_api
+from web.api import marks as marks_api
 from web.api import projects as projects_api
+from web.api import replays as replays_api
 from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
@@ -17,6 +19,7 @@ from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
+from web.pages import replay as replay_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
 from web.rooms import session_views as room_pages
@@ -28,8 +31,10 @@ API_MODULES: tuple[ModuleType, ...] = (
     audit_api,
     campaigns_api,
     checklist_api,
+    marks_api,
     imports_api,
     sessions_api,
+    replays_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -41,5 +46,6 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     rooms_views,
     room_pages,
     sessions_pages,
+    replay_pages,
     connectivity_pages,
 )

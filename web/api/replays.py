@@ -1,0 +1,91 @@
+"""A session's replay: how its render stands, and rendering it again.
+
+The replay file joins every part of the session's recording (see :mod:`recordings.jobs`). Sessions
+outside the caller's scope are answered as not found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from recordings.models import PartState, Replay
+from recordings.service import parts_of, queue_replay
+from remote_check.accounts.access import Permission
+from remote_check.audit.service import Actor, record
+from remote_check.errors import Conflict, Message
+from remote_check.programme.scoping import session_in_scope
+from web.api.registry import Api, Call
+from web.keys import CLOCK, REPLAYS
+
+api = Api("replays")
+
+REPLAY = r"/api/sessions/{id:\d+}/replay"
+
+
+class ReplayStatusOut(BaseModel):
+    """Where the session's replay stands: ``none`` before anything was queued, then ``queued``,
+    ``rendering`` (with ``progress`` from 0 to 1), ``ready`` or ``failed`` (with ``error``)."""
+
+    session_id: int
+    state: Literal["none", "queued", "rendering", "ready", "failed"]
+    progress: float = Field(ge=0, le=1)
+    parts: int
+    duration: float | None
+    error: str
+    queued_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, session_id: int, replay: Replay | None) -> ReplayStatusOut:
+        """The status of ``replay`` (``None``: never queued)."""
+        if replay is None:
+            return cls(
+                session_id=session_id, state="none", progress=0.0, parts=0, duration=None, error="",
+                queued_at=None, finished_at=None,
+            )  # fmt: skip
+        return cls(
+            session_id=session_id,
+            state=replay.state.value,
+            progress=min(max(replay.progress, 0.0), 1.0),
+            parts=replay.parts,
+            duration=replay.duration,
+            error=replay.error,
+            queued_at=replay.queued_at,
+            finished_at=replay.finished_at,
+        )
+
+
+@api.get(REPLAY, summary="How a session's replay stands (queued, rendering with progress, ready, failed)",
+         permission=Permission.SESSION_READ)  # fmt: skip
+async def replay_status(call: Call) -> ReplayStatusOut:
+    async with call.read() as session:
+        check = await session_in_scope(session, call.user, call.path_int("id"))
+        replay = await session.get(Replay, check.id)
+        return ReplayStatusOut.of(check.id, replay)
+
+
+@api.post(REPLAY, summary="Render a session's replay again (all parts of its recording)",
+          permission=Permission.SESSION_WRITE, status=202)  # fmt: skip
+async def render_again(call: Call) -> ReplayStatusOut:
+    principal = call.user
+    now = call.request.app[CLOCK].now()
+    async with call.transaction() as session:
+        check = await session_in_scope(session, principal, call.path_int("id"), lock=True)
+        parts = await parts_of(session, check.id)
+        if not parts:
+            raise Conflict(Message("本次会议没有录制，无法生成回放", "Nothing was recorded in this session"))
+        if any(p.state == PartState.RECORDING for p in parts):
+            raise Conflict(
+                Message("会议仍在录制，停止录制后将自动生成回放", "The session is still being recorded")
+            )
+        replay = await queue_replay(session, check.id, now=now)
+        await record(
+            session, Actor.of(principal), "replay.queue", f"session:{check.id}", at=now,
+            city_code=check.city_code, details={"parts": str(len(parts))},
+        )  # fmt: skip
+        status = ReplayStatusOut.of(check.id, replay)
+    call.request.app[REPLAYS].wake()  # committed: the renderer sees the row
+    return status
