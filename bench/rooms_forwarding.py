@@ -35,17 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-from aiortc import RTCSessionDescription
 
-from tests.rooms.synthetic import Changes, ClipTrack, EncodedClip, SyntheticClient, load_clip
-from web.rooms.codecs import VIDEO_CLOCK_RATE
-from web.rooms.internals import include_loopback_candidates, install_passthrough, on_keyframe_request
+from tests.rooms.synthetic import SCREEN_FPS, Changes, EncodedClip, ScreenSharer, SyntheticClient, load_clip
+from web.rooms.internals import include_loopback_candidates, install_passthrough
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
-
-
-SCREEN_FPS = 15
 
 
 def make_clip(cache: Path, seconds: int = 10) -> EncodedClip:
@@ -75,51 +70,6 @@ def make_screen_clip(cache: Path, seconds: int = 10) -> list[bytes]:
 
 def _ffmpeg(arguments: list[str]) -> None:
     subprocess.run([FFMPEG, "-v", "error", "-y", *arguments], check=True)  # noqa: S603
-
-
-class ScreenTrack(ClipTrack):
-    """A pre-encoded screen share, sent in real time at :data:`SCREEN_FPS`."""
-
-    def __init__(self, frames: list[bytes], changes: Changes) -> None:
-        super().__init__("video", frames, changes)
-        self.period = 1 / SCREEN_FPS
-        self.ticks = VIDEO_CLOCK_RATE // SCREEN_FPS
-
-
-class ScreenSharer(SyntheticClient):
-    """A synthetic participant that also shares a screen (its first m-line)."""
-
-    def __init__(self, url: str, name: str, clip: EncodedClip, screen: list[bytes], changes: Changes) -> None:
-        super().__init__(url, name, clip, changes=changes)
-        self.screen = ScreenTrack(screen, changes)
-        transceiver = self.pc.addTransceiver(self.screen, direction="sendonly")
-        on_keyframe_request(transceiver.sender, self.screen.keyframe_requested)
-
-    async def negotiate(self) -> None:
-        """As :meth:`SyntheticClient.negotiate`, naming the screen's m-line ``screen``."""
-        async with self._negotiation:
-            assert self._ws is not None
-            await self.pc.setLocalDescription(await self.pc.createOffer())
-            published = {
-                t.mid: (
-                    "screen"
-                    if t.sender.track is self.screen
-                    else "camera"
-                    if t.kind == "video"
-                    else "microphone"
-                )
-                for t in self.pc.getTransceivers()
-                if t.direction == "sendonly" and t.mid is not None
-            }
-            if self.offered_at is None:
-                self.offered_at = time.perf_counter()
-            await self._ws.send_json(
-                {"type": "offer", "sdp": self.pc.localDescription.sdp, "tracks": published}
-            )
-            answer = await self._answers.get()
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
-            self.negotiated = getattr(self, "negotiated", 0) + 1
-            self.changes.notify()
 
 
 def serve(port: int, workers: int | None) -> None:

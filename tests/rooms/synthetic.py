@@ -17,13 +17,20 @@ from typing import Any
 
 import aiohttp
 import av
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from web.rooms.codecs import AUDIO_CLOCK_RATE, VIDEO_CLOCK_RATE, is_vp8_keyframe
 from web.rooms.internals import on_keyframe_request, passthrough_installed
 
 FPS = 30
+SCREEN_FPS = 15
 AUDIO_FRAME = 960  # 20 ms at 48 kHz
 
 
@@ -59,9 +66,13 @@ class EncodedClip:
     audio: list[bytes]
 
 
-def encode_clip(seconds: float = 2.0, width: int = 320, height: int = 240, kbps: int = 400) -> EncodedClip:
-    """Encode FFmpeg's ``testsrc2`` pattern and a sine tone, in this process."""
-    source = av.open(f"testsrc2=size={width}x{height}:rate={FPS}:duration={seconds}", format="lavfi")
+def encode_clip(
+    seconds: float = 2.0, width: int = 320, height: int = 240, kbps: int = 400, pattern: str = "testsrc2"
+) -> EncodedClip:
+    """Encode an FFmpeg test pattern (``testsrc2``; ``color=c=white`` for a plain picture) and a
+    sine tone, in this process."""
+    options = f"size={width}x{height}:rate={FPS}:duration={seconds}"
+    source = av.open(f"{pattern}{':' if '=' in pattern else '='}{options}", format="lavfi")
     vp8 = av.CodecContext.create("libvpx", "w")
     vp8.width, vp8.height, vp8.pix_fmt = width, height, "yuv420p"
     vp8.time_base = fractions.Fraction(1, FPS)
@@ -240,13 +251,17 @@ class SyntheticClient:
                 added = True
         return added
 
+    def source_of(self, transceiver: RTCRtpTransceiver) -> str:
+        """What a sending m-line carries, as the offer names it."""
+        return "camera" if transceiver.kind == "video" else "microphone"
+
     async def negotiate(self) -> None:
         """Offer, wait for the answer, apply it."""
         async with self._negotiation:
             assert self._ws is not None
             await self.pc.setLocalDescription(await self.pc.createOffer())
             published = {
-                t.mid: ("camera" if t.kind == "video" else "microphone")
+                t.mid: self.source_of(t)
                 for t in self.pc.getTransceivers()
                 if t.direction == "sendonly" and t.mid is not None
             }
@@ -336,3 +351,35 @@ class SyntheticClient:
             task.cancel()
         if self._own_session:
             await self._session.close()
+
+
+class ScreenTrack(ClipTrack):
+    """A pre-encoded screen share, sent in real time at :data:`SCREEN_FPS`."""
+
+    def __init__(self, frames: list[bytes], changes: Changes) -> None:
+        super().__init__("video", frames, changes)
+        self.period = 1 / SCREEN_FPS
+        self.ticks = VIDEO_CLOCK_RATE // SCREEN_FPS
+
+
+class ScreenSharer(SyntheticClient):
+    """A synthetic participant that also shares a screen (its first m-line)."""
+
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        clip: EncodedClip,
+        screen: list[bytes],
+        changes: Changes,
+        *,
+        http: aiohttp.ClientSession | None = None,
+    ) -> None:
+        super().__init__(url, name, clip, changes=changes, http=http)
+        self.screen = ScreenTrack(screen, changes)
+        transceiver = self.pc.addTransceiver(self.screen, direction="sendonly")
+        on_keyframe_request(transceiver.sender, self.screen.keyframe_requested)
+
+    def source_of(self, transceiver: RTCRtpTransceiver) -> str:
+        """The screen's m-line is ``screen``."""
+        return "screen" if transceiver.sender.track is self.screen else super().source_of(transceiver)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from recordings.service import apply_event
 from remote_check.audit.service import Actor, record
+from remote_check.checklist.service import may_mark
 from scheduler.invitations import InvitationRefused
 from web.context import lang_of
 from web.keys import CLOCK, DB, SECRET, SETTINGS
@@ -89,7 +90,9 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
     return audit
 
 
-def _page(request: web.Request, admission: Admission, socket: str, back: str) -> web.StreamResponse:
+def _page(
+    request: web.Request, admission: Admission, socket: str, back: str, *, marking: bool = False
+) -> web.StreamResponse:
     lang = lang_of(request)
     entrant = admission.entrant
     zh, en = ROLE_LABELS[entrant.role]
@@ -100,6 +103,7 @@ def _page(request: web.Request, admission: Admission, socket: str, back: str) ->
         "name": entrant.name,
         "role": entrant.role.value,
         "role_label": en if lang == "en" else zh,
+        "marking": marking,  # the checklist beside the video, for the panel's experts
     }
     response = aiohttp_jinja2.render_template("rooms/room.html", request, context)
     response.headers["Cache-Control"] = "no-store"
@@ -119,8 +123,11 @@ def _refused(request: web.Request, refused: InvitationRefused) -> web.StreamResp
 async def staff_room_page(request: web.Request) -> web.StreamResponse:
     """The session's room for a signed-in user (host, expert or observer)."""
     admission = await _staff(request)
-    sid = admission.session.id
-    return _page(request, admission, f"/sessions/{sid}/room/ws", f"/sessions/{sid}")
+    check = admission.session
+    async with request.app[DB]() as session:
+        marking = await may_mark(session, signed_in(request), check.project_id)
+    sid = check.id
+    return _page(request, admission, f"/sessions/{sid}/room/ws", f"/sessions/{sid}", marking=marking)
 
 
 @routes.get(r"/sessions/{session_id:\d+}/room/ws", name="session_room_ws")

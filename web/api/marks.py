@@ -1,0 +1,113 @@
+"""Marks and stills during a recorded call: an expert of the panel says when a checklist item is
+shown, and takes stills of the screen share as evidence.
+
+The time of a mark is read from the room's recording clock by the server at the moment the request
+arrives (``RoomHost.recording_time``), never taken from the browser. The room is asked before the
+transaction opens, so no write lock waits on a media worker.
+"""
+
+from __future__ import annotations
+
+from recordings import marks
+from recordings.schemas import EvidenceOut, MarkIn, MarkOut, StillIn, StillOut
+from remote_check.accounts.access import Permission, Principal
+from remote_check.audit.service import Actor, record
+from remote_check.checklist.service import may_mark
+from remote_check.errors import Forbidden, Message
+from remote_check.programme.scoping import session_in_scope
+from scheduler.models import CheckSession
+from web.api.registry import Api, Call
+from web.keys import CLOCK, ROOMS
+from web.rooms.admission import room_id
+
+api = Api("marks")
+
+NOT_ON_PANEL = Message("只有该项目核查组的专家可以标记", "Only the experts of this project's panel may mark")
+
+
+async def _panel_session(call: Call) -> tuple[Principal, CheckSession]:
+    principal = call.user
+    async with call.read() as session:
+        check = await session_in_scope(session, principal, call.path_int("id"))
+        if not await may_mark(session, principal, check.project_id):
+            raise Forbidden(NOT_ON_PANEL)
+    return principal, check
+
+
+@api.get(
+    "/api/sessions/{id:\\d+}/marks",
+    summary="The marks and stills of a session's recording",
+    permission=Permission.SESSION_READ,
+)
+async def list_marks(call: Call) -> EvidenceOut:
+    async with call.read() as session:
+        check = await session_in_scope(session, call.user, call.path_int("id"))
+        found = await marks.marks_of(session, check.id)
+        stills = await marks.stills_of(session, check.id)
+    return EvidenceOut(
+        session_id=check.id,
+        marks=[MarkOut.of(mark, code) for mark, code in found],
+        stills=[StillOut.of(still, code) for still, code in stills],
+    )
+
+
+@api.post(
+    "/api/sessions/{id:\\d+}/marks",
+    summary="Mark the start or the end of an item being shown, on the recording's clock (panel experts)",
+    permission=Permission.CHECKLIST_WRITE,
+)
+async def mark_item(call: Call, body: MarkIn) -> MarkOut:
+    principal, check = await _panel_session(call)
+    now_on_recording = await call.request.app[ROOMS].recording_time(room_id(check.id))
+    seconds = now_on_recording.seconds
+    async with call.transaction() as session:
+        item = await marks.item_of(session, check.project_id, body.item)
+        now = call.request.app[CLOCK].now()
+        if body.edge == "start":
+            mark = await marks.start_mark(session, check.id, item, seconds, by=principal.user_id, now=now)
+        else:
+            mark = await marks.end_mark(session, check.id, item, seconds)
+        await record(
+            session,
+            Actor.of(principal),
+            f"mark.{body.edge}",
+            f"session:{check.id}",
+            at=now,
+            city_code=check.city_code,
+            details={"item": item.code, "at_ms": round(seconds * 1000), "part": now_on_recording.part},
+        )
+        return MarkOut.of(mark, item.code)
+
+
+@api.post(
+    "/api/sessions/{id:\\d+}/stills",
+    summary="Take a still of the screen share as evidence (panel experts); decoded off the event loop",
+    permission=Permission.CHECKLIST_WRITE,
+)
+async def take_still(call: Call, body: StillIn) -> StillOut:
+    principal, check = await _panel_session(call)
+    async with call.read() as session:
+        item = await marks.item_of(session, check.project_id, body.item) if body.item else None
+    taken = await call.request.app[ROOMS].take_still(room_id(check.id))
+    async with call.transaction() as session:
+        now = call.request.app[CLOCK].now()
+        still = await marks.add_still(
+            session,
+            check.id,
+            item,
+            part=taken.part,
+            file=taken.file,
+            seconds=taken.seconds,
+            by=principal.user_id,
+            now=now,
+        )
+        await record(
+            session,
+            Actor.of(principal),
+            "still.take",
+            f"session:{check.id}",
+            at=now,
+            city_code=check.city_code,
+            details={"item": body.item, "at_ms": round(taken.seconds * 1000), "file": taken.file},
+        )
+        return StillOut.of(still, body.item)
