@@ -19,7 +19,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.checklist.service import may_mark
 from scheduler.invitations import InvitationRefused
 from web.context import lang_of
-from web.keys import CLOCK, DB, SECRET, SETTINGS
+from web.keys import CLOCK, DB, REPLAYS, SECRET, SETTINGS
 from web.pages.common import signed_in
 from web.rooms.admission import Admission, admit_guest, admit_staff, room_id
 from web.rooms.moderation import RoomRole
@@ -86,6 +86,8 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
                 city_code=check.city_code,
                 details=details or None,
             )
+        if action == "recording.stop":
+            app[REPLAYS].wake()  # the stop may have queued the replay's render (now committed)
 
     return audit
 
