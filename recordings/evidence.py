@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recordings.integrity import CHUNK
 from recordings.models import ItemMark, RecordingPart, Replay, Still
+from recordings.paths import CHAPTERS_FILE, REPLAY_FILE, REPLAY_FOLDER, inside, session_folder
 from recordings.report import Range, ReportItem
 from recordings.service import parts_of
 from remote_check.accounts.access import Principal
@@ -224,3 +225,62 @@ def write_package(
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest(), names
+
+
+@dataclass(frozen=True)
+class Disk:
+    """What the replay page needs of the disk: the replay's size (0: none), whether its chapters
+    exist, and each part folder's per-person files."""
+
+    replay_size: int
+    chapters: bool
+    parts: list[tuple[str, list[TrackFile]]]  # (folder name, files)
+
+
+def read_disk(root: Path, session_id: int, folders: list[str]) -> Disk:
+    """The :class:`Disk` of a session's recording (``folders``: its parts, relative to ``root``)."""
+    replay = session_folder(root, session_id) / REPLAY_FOLDER
+    video = replay / REPLAY_FILE
+    parts = []
+    for folder in folders:
+        try:
+            path = inside(root, folder)
+        except ValueError:
+            continue
+        parts.append((path.name, part_tracks(path)))
+    return Disk(video.stat().st_size if video.is_file() else 0, (replay / CHAPTERS_FILE).is_file(), parts)
+
+
+def package_members(root: Path, loaded: Evidence) -> list[tuple[Path, str]]:
+    """The files of the evidence package: the replay folder, every part folder, and any still kept
+    elsewhere, each with its name in the zip (under ``session-<id>/``)."""
+    prefix = session_folder(root, loaded.check.id).name
+    members: list[tuple[Path, str]] = []
+    members += folder_members(session_folder(root, loaded.check.id) / REPLAY_FOLDER, f"{prefix}/replay")
+    for part in loaded.parts:
+        try:
+            members += folder_members(inside(root, part.folder), f"{prefix}/{Path(part.folder).name}")
+        except ValueError:
+            continue
+    for still in loaded.all_stills:
+        try:
+            path = inside(root, still.file)
+        except ValueError:
+            continue
+        if path.is_file() and path not in {p for p, _ in members}:
+            members.append((path, f"{prefix}/stills/{path.name}"))
+    return members
+
+
+def verify_folders(root: Path, loaded: Evidence) -> list[tuple[str, Path]]:
+    """The folders that have a signed manifest to check: every part, then the replay's."""
+    folders = []
+    for part in loaded.parts:
+        try:
+            folders.append((Path(part.folder).name, inside(root, part.folder)))
+        except ValueError:
+            continue
+    replay = session_folder(root, loaded.check.id) / REPLAY_FOLDER
+    if replay.is_dir():
+        folders.append((REPLAY_FOLDER, replay))
+    return folders

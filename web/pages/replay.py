@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +22,7 @@ from aiohttp import web
 
 from recordings import evidence, report
 from recordings.evidence import Evidence, load, report_items
-from recordings.integrity import manifest_key, verify_async
+from recordings.integrity import CHUNK, manifest_key, verify_async
 from recordings.models import PartState, ReplayState
 from recordings.paths import (
     CHAPTERS_FILE,
@@ -103,26 +102,6 @@ def _files_url(session_id: int, relative: str) -> str:
     return f"/sessions/{session_id}/replay/files/{relative}"
 
 
-@dataclass(frozen=True)
-class _Disk:
-    replay_size: int
-    chapters: bool
-    parts: list[tuple[str, list[evidence.TrackFile]]]  # (folder name, files)
-
-
-def _read_disk(root: Path, session_id: int, folders: list[str]) -> _Disk:
-    replay = session_folder(root, session_id) / REPLAY_FOLDER
-    video = replay / REPLAY_FILE
-    parts = []
-    for folder in folders:
-        try:
-            path = inside(root, folder)
-        except ValueError:
-            continue
-        parts.append((path.name, evidence.part_tracks(path)))
-    return _Disk(video.stat().st_size if video.is_file() else 0, (replay / CHAPTERS_FILE).is_file(), parts)
-
-
 def _start(request: web.Request, loaded: Evidence) -> float | None:
     """Where the page opens: ``?t=<seconds>``, or ``?item=<code>`` (its first mark)."""
     raw = request.query.get("t", "").strip()
@@ -141,7 +120,7 @@ def _start(request: web.Request, loaded: Evidence) -> float | None:
     return None
 
 
-def _context(request: web.Request, loaded: Evidence, disk: _Disk) -> dict[str, Any]:
+def _context(request: web.Request, loaded: Evidence, disk: evidence.Disk) -> dict[str, Any]:
     lang = lang_of(request)
     sid = loaded.check.id
     replay = loaded.replay
@@ -251,7 +230,7 @@ async def replay_page(request: web.Request) -> dict[str, Any]:
     await _audited(request, principal, sid, "recording.view", asked)
     async with request.app[DB_READ]() as session:
         loaded = await load(session, principal, sid)
-    disk = await asyncio.to_thread(_read_disk, _root(request), sid, [p.folder for p in loaded.parts])
+    disk = await asyncio.to_thread(evidence.read_disk, _root(request), sid, [p.folder for p in loaded.parts])
     return _context(request, loaded, disk)
 
 
@@ -304,29 +283,6 @@ async def still_file(request: web.Request) -> web.StreamResponse:
     return _private(web.FileResponse(path, headers={"Content-Type": evidence.media_type(path.name)}))
 
 
-def _members(root: Path, loaded: Evidence) -> list[tuple[Path, str]]:
-    prefix = session_folder(root, loaded.check.id).name
-    members: list[tuple[Path, str]] = []
-    members += evidence.folder_members(
-        session_folder(root, loaded.check.id) / REPLAY_FOLDER, f"{prefix}/replay"
-    )
-    for part in loaded.parts:
-        try:
-            members += evidence.folder_members(
-                inside(root, part.folder), f"{prefix}/{Path(part.folder).name}"
-            )
-        except ValueError:
-            continue
-    for still in loaded.all_stills:
-        try:
-            path = inside(root, still.file)
-        except ValueError:
-            continue
-        if path.is_file():
-            members.append((path, f"{prefix}/stills/{path.name}"))
-    return members
-
-
 @routes.get(BASE + "/evidence.zip")
 async def evidence_package(request: web.Request) -> web.StreamResponse:
     """The evidence package: replay, chapters, every part's files, manifests, stills and the
@@ -337,7 +293,7 @@ async def evidence_package(request: web.Request) -> web.StreamResponse:
     async with app[DB_READ]() as session:
         loaded = await load(session, principal, sid)
     root = _root(request)
-    members = await asyncio.to_thread(_members, root, loaded)
+    members = await asyncio.to_thread(evidence.package_members, root, loaded)
     if not members:
         raise Conflict(NO_RECORDING)
     now = app[CLOCK].now()
@@ -362,32 +318,25 @@ async def evidence_package(request: web.Request) -> web.StreamResponse:
             "recording.evidence",
             {"sha256": digest, "files": len(names), "bytes": size},
         )
-        response = web.FileResponse(
-            target,
+        response = web.StreamResponse(
             headers={
                 "Content-Type": "application/zip",
                 "Content-Disposition": f'attachment; filename="session-{sid}-evidence.zip"',
-                "X-Content-SHA256": digest,
-            },
+                "Cache-Control": "private",
+            }
         )
-        _private(response)
+        response.content_length = size
         await response.prepare(request)
+        stream = await asyncio.to_thread(target.open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(stream.read, CHUNK):
+                await response.write(chunk)
+        finally:
+            await asyncio.to_thread(stream.close)
+        await response.write_eof()
         return response
     finally:
         await asyncio.to_thread(target.unlink, missing_ok=True)
-
-
-def _verify_folders(root: Path, loaded: Evidence) -> list[tuple[str, Path]]:
-    folders = []
-    for part in loaded.parts:
-        try:
-            folders.append((Path(part.folder).name, inside(root, part.folder)))
-        except ValueError:
-            continue
-    replay = session_folder(root, loaded.check.id) / REPLAY_FOLDER
-    if replay.is_dir():
-        folders.append((REPLAY_FOLDER, replay))
-    return folders
 
 
 @routes.post(BASE + "/verify")
@@ -400,7 +349,7 @@ async def verify_submit(request: web.Request) -> dict[str, Any]:
     lang = lang_of(request)
     async with request.app[DB_READ]() as session:
         loaded = await load(session, principal, sid)
-    folders = await asyncio.to_thread(_verify_folders, _root(request), loaded)
+    folders = await asyncio.to_thread(evidence.verify_folders, _root(request), loaded)
     if not folders:
         raise Conflict(NO_RECORDING)
     key = manifest_key(request.app[SECRET])
