@@ -1,0 +1,230 @@
+"""The server killed while it records: a real ``remote-check serve`` process records a call of
+synthetic clients, gets SIGKILL (its media workers go with it), and a server started again on the
+same data folder and database finds the part, keeps what was written up to at most 2 s before the
+kill, marks the part and the session interrupted, signs the folder and renders the replay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+from yarl import URL
+
+from recordings.integrity import manifest_digest, manifest_key, verify
+from recordings.models import PartState, RecordingPart, ReplayState
+from recordings.paths import REPLAY_FILE, recordings_root, replay_folder
+from remote_check.clock import FixedClock
+from remote_check.settings import Settings
+from scheduler.models import SessionStatus
+from tests.conftest import Database, running_server
+from tests.recordings.jobs_world import audit_of, codecs_and_duration, part_row, replay_row, session_row
+from tests.recordings.media import probe
+from tests.rooms.session_world import build_world
+from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
+from web.keys import REPLAYS, SECRET, SETTINGS
+from web.rooms.internals import install_passthrough
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORD = 3.0  # seconds recorded before the kill
+SURVIVES = 2.0  # what the kill may cost at most
+
+
+@dataclass
+class Process:
+    """A ``remote-check serve`` process on 127.0.0.1: what ``build_world`` needs of a server."""
+
+    process: asyncio.subprocess.Process
+    port: int
+    app: dict[Any, Any]
+    output: list[str]
+
+    def make_url(self, path: str) -> URL:
+        return URL(f"http://127.0.0.1:{self.port}{path}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _drain(process: asyncio.subprocess.Process, into: list[str], serving: asyncio.Future[None]) -> None:
+    assert process.stdout is not None
+    async for line in process.stdout:
+        into.append(line.decode(errors="replace"))
+        if "serving on" in into[-1] and not serving.done():
+            serving.set_result(None)
+    if not serving.done():
+        serving.set_exception(AssertionError("the server stopped before serving:\n" + "".join(into)))
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings, db: Database) -> AsyncIterator[Process]:
+    """``python -m remote_check serve`` over ``db`` and the data folder of ``settings``."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RC_DATA_DIR": str(settings.data_dir),
+        "RC_DATABASE_URL": db.url,
+        "RC_ROOMS_LOOPBACK_CANDIDATES": "true",
+        "RC_MEDIA_WORKERS": str(settings.media_workers),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "remote_check", "serve", "--host", "127.0.0.1", "--port", str(port),
+        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output: list[str] = []
+    serving: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    reader = asyncio.create_task(_drain(process, output, serving))
+    try:
+        async with asyncio.timeout(60):
+            await serving
+        yield Process(process, port, {SECRET: settings.secret_key(), SETTINGS: settings}, output)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+        await reader
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+async def exited(pid: int, seconds: float) -> bool:
+    """Whether process ``pid`` (not ours to wait for) is gone within ``seconds``: its pidfd
+    becomes readable when it exits."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    loop = asyncio.get_running_loop()
+    gone: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not gone.done():
+            gone.set_result(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        async with asyncio.timeout(seconds):
+            await gone
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+def sent(client: SyntheticClient) -> int:
+    return client.tracks["camera"]._count if "camera" in client.tracks else 0
+
+
+@pytest.fixture(scope="module")
+def clip() -> EncodedClip:
+    return encode_clip(seconds=2.0)
+
+
+async def part_of(db: Database, session_id: int) -> RecordingPart | None:
+    async with db.factory() as session:
+        found: RecordingPart | None = await session.scalar(
+            select(RecordingPart).where(RecordingPart.session_id == session_id)
+        )
+        return found
+
+
+@pytest.mark.parametrize(
+    ("db", "media_workers"),
+    [("sqlite", 0), ("postgresql", 1)],  # the room in the server process, and in a media worker
+    indirect=["db"],
+)
+async def test_a_killed_server_leaves_a_recording_that_the_next_start_finalises(
+    db: Database, clock: FixedClock, tmp_path: Path, clip: EncodedClip, media_workers: int
+) -> None:
+    install_passthrough()
+    settings = Settings(data_dir=tmp_path / "data", database_url=db.url, media_workers=media_workers)
+    settings.secret_key()  # made once, before the server reads it
+    changes = Changes()
+    clients: list[SyntheticClient] = []
+    async with serve(settings, db) as server:
+        world = await build_world(cast(TestServer, server), db, clock)
+        try:
+            for who in ("gz.coord", "expert.on"):
+                http = (await world.staff(who)).session
+                clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
+                await clients[-1].join(name=False)
+            host, expert = clients
+            await host.send({"type": "moderate", "action": "record_start"})
+            await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
+            while await part_of(db, world.session_id) is None:  # the start reaches the database
+                seen = sent(expert)
+                await changes.until(lambda s=seen: sent(expert) > s, what="a frame")  # type: ignore[misc]
+            mark = sent(expert)
+            await changes.until(lambda: sent(expert) >= mark + RECORD * FPS, what="seconds of frames")
+            workers = children(server.process.pid) if media_workers else []
+            assert len(workers) == media_workers, workers
+
+            killed_at = time.time()
+            server.process.send_signal(signal.SIGKILL)
+            assert await server.process.wait() == -signal.SIGKILL
+            for pid in workers:
+                assert await exited(pid, 15.0), f"media worker {pid} outlived the killed server"
+        finally:
+            for client in clients:
+                await client.close()
+            await world.web.close()
+
+    part = await part_of(db, world.session_id)
+    assert part is not None
+    assert part.state == PartState.RECORDING  # nobody could say otherwise: the server died
+    folder = recordings_root(settings) / part.folder
+    cut = killed_at - part.origin_at.timestamp()  # the kill on the session clock
+    for client in clients:
+        for source, kind in (("camera", "video"), ("microphone", "audio")):
+            found = probe(folder / f"{client.id}-{source}.mkv")
+            assert found.ends[kind] >= cut - SURVIVES, (client.name, source, found.ends[kind], cut)
+            assert found.ends[kind] <= cut + 0.5
+
+    async with running_server(db, clock, tmp_path) as restarted:  # same data folder and database
+        app = restarted.test_server.app
+        part = await part_row(db.factory, world.session_id, part.number)
+        assert part.state == PartState.INTERRUPTED
+        assert part.manifest_sha256 == manifest_digest(folder)
+        assert verify(folder, manifest_key(app[SECRET])).ok
+        assert (await session_row(db.factory, world.session_id)).status == SessionStatus.INTERRUPTED
+        assert [e.action for e in await audit_of(db.factory, "recording.")] == [
+            "recording.start",
+            "recording.interrupted",
+        ]
+        await app[REPLAYS].idle()
+        replay = await replay_row(db.factory, world.session_id)
+        assert replay is not None
+        assert replay.state == ReplayState.READY, replay.error
+        codecs, duration = codecs_and_duration(
+            replay_folder(recordings_root(settings), world.session_id) / REPLAY_FILE
+        )
+        assert codecs == {"video": "h264", "audio": "aac"}
+        assert duration == pytest.approx(replay.duration, abs=0.5)
+        assert duration >= cut - SURVIVES
