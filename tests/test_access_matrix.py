@@ -83,6 +83,7 @@ SEES_DG_PROJECT = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
 SEES_FS_CLUSTER = {"admin", "fs_coord", "auditor", "alliance"}
 SEES_DG_CITY = {"admin", "dg_coord", "auditor", "dg_auditor"}  # a city's plans: not alliance staff
 DG_WRITERS = {"admin", "dg_coord"}
+REPLAYS = {"admin", "dg_coord", "auditor", "dg_auditor"}  # recording.read and the Dongguan session
 PLANNERS = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # who sees campaigns and samples
 
 CASES: list[Case] = [
@@ -156,6 +157,18 @@ CASES: list[Case] = [
     c("Dongguan draw page", "GET", "/draws/{dg_draw}", SEES_DG_CITY, page=True),
     c("sessions page", "GET", "/sessions", EVERYONE, page=True),
     c("Dongguan session page", "GET", "/sessions/{dg_session}", SEES_DG_PROJECT, page=True),
+    # The replay (recording.read, then the session's scope); without a recording the package and
+    # the verification answer 409, past the door.
+    c("Dongguan replay page", "GET", "/sessions/{dg_session}/replay", REPLAYS, page=True),
+    c("Dongguan evidence package", "GET", "/sessions/{dg_session}/replay/evidence.zip", REPLAYS, page=True),
+    c(
+        "verify the Dongguan recording",
+        "POST",
+        "/sessions/{dg_session}/replay/verify",
+        REPLAYS,
+        body={},
+        page=True,
+    ),
     c("booking page", "GET", "/sessions/new", {"admin", "dg_coord", "fs_coord", "alliance"}, page=True),
     c("audit page", "GET", "/audit", {"admin", "auditor", "dg_auditor"}, page=True),
     c("users page", "GET", "/users", {"admin"}, page=True),
