@@ -25,6 +25,7 @@ from scheduler.models import CheckSession
 from tests.conftest import Database
 from tests.rooms.session_world import World
 from tests.rooms.synthetic import Changes, EncodedClip, ScreenSharer, SyntheticClient, encode_clip
+from tests.web_helpers import Browser
 from web.keys import SECRET, SETTINGS
 from web.rooms.internals import install_passthrough
 
@@ -75,7 +76,10 @@ async def call(
 
 
 async def post(world: World, who: str, path: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
-    browser = await world.staff(who)
+    return await send(await world.staff(who), path, body)
+
+
+async def send(browser: Browser, path: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
     response = await browser.post(path, json=body, headers={"Accept-Language": "zh-CN"})
     return response.status, await response.json()
 
@@ -117,9 +121,10 @@ async def test_a_mark_made_when_an_item_is_shown_lands_there_in_the_replay(
     await record(call, changes, True)
     shown_at = call.expert.screen._count + 8
     await changes.until(lambda: call.expert.screen._count >= shown_at, what="half a second of the pattern")
+    expert = await world.staff("expert.on")  # signed in beforehand: the mark follows the switch at once
     # the enterprise shows the item (the screen turns white) and the expert marks it at once
     call.expert.screen.frames, call.expert.screen._index = screens[1], 0
-    status, started = await post(world, "expert.on", marks, {"item": item, "edge": "start"})
+    status, started = await send(expert, marks, {"item": item, "edge": "start"})
     assert status == 200, started
     status, again = await post(world, "expert.on", marks, {"item": item, "edge": "start"})
     assert status == 409, again

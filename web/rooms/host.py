@@ -50,6 +50,11 @@ class RoomHost(Protocol):
         """Now on the room's recording clock (refused when the room is not recording)."""
         ...
 
+    async def continue_recording(self, room_id: str) -> dict[str, str] | None:
+        """Record again after a server failure cut the recording (a new part on the same clock);
+        the ``recording.start`` event, or None when the room records already or is gone."""
+        ...
+
     async def take_still(self, room_id: str) -> Still:
         """A still of the room's screen share, saved with the recording (refused when nobody
         shares or the room is not recording)."""
@@ -129,6 +134,11 @@ class LocalRoomHost:
     async def recording_time(self, room_id: str) -> RecordingTime:
         """See :meth:`RoomHost.recording_time`."""
         return self._room(room_id).recording_time()
+
+    async def continue_recording(self, room_id: str) -> dict[str, str] | None:
+        """See :meth:`RoomHost.continue_recording`."""
+        room = self.rooms.get(room_id)
+        return await room.continue_recording() if room is not None else None
 
     async def take_still(self, room_id: str) -> Still:
         """See :meth:`RoomHost.take_still`."""

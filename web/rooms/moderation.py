@@ -203,6 +203,14 @@ class Moderation:
         self.recording = after
         return after
 
+    def continue_recording(self) -> bool:
+        """The recording was cut by a server failure and the call goes on: recording starts again
+        (no host needed); False when it is on already."""
+        if self.recording != Recording.OFF:
+            return False
+        self.recording = Recording.ON
+        return True
+
     def raise_hand(self, identity: str, up: bool = True) -> Person:
         person = self._person(identity)
         person.hand_up = up

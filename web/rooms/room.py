@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from remote_check.errors import DomainError, Message
@@ -196,23 +197,7 @@ class Room:
             raise _refuse("此会议室不能录制", "This room cannot be recorded", "no_recording")
         if step == "start":
             self.moderation.record(member.identity, step)  # refuses a non-host before anything is said
-            for other in self.members.values():
-                if other.participant is not None:
-                    other.participant.send(protocol.notice(RECORDED.in_lang(other.lang)))
-            session_folder = folder_root / self.id
-            origin = await asyncio.to_thread(recording_origin, session_folder)
-            folder = await asyncio.to_thread(next_part, session_folder)
-            started = RoomRecorder(folder, self.id, self.config.recording_key, origin=origin)
-            await started.begin()
-            self.recorder = started
-            self._tap_feeds()
-            return {
-                "action": "recording.start",
-                "subject": f"{self.id}/{folder.name}",
-                "folder": f"{self.id}/{folder.name}",
-                "part": str(started.number),
-                "origin": repr(started.clock.origin),
-            }
+            return await self._begin_recording(folder_root)
         self.moderation.record(member.identity, step)
         recorder = self.recorder
         if recorder is None:  # the state machine and the recorder always go together
@@ -224,6 +209,35 @@ class Room:
         else:
             return await self._stop_recording()
         return {"action": f"recording.{step}", "subject": f"{self.id}/{recorder.folder.name}"}
+
+    async def continue_recording(self) -> dict[str, str] | None:
+        """After a server failure cut the recording, the call goes on: record again, in a new part on
+        the same clock (everyone is told first); the start event, or None when already recording."""
+        folder_root = self.config.recordings_dir
+        if folder_root is None or not self.moderation.continue_recording():
+            return None
+        event = await self._begin_recording(folder_root)
+        self._announce()
+        return event
+
+    async def _begin_recording(self, folder_root: Path) -> dict[str, str]:
+        for other in self.members.values():
+            if other.participant is not None:
+                other.participant.send(protocol.notice(RECORDED.in_lang(other.lang)))
+        session_folder = folder_root / self.id
+        origin = await asyncio.to_thread(recording_origin, session_folder)
+        folder = await asyncio.to_thread(next_part, session_folder)
+        started = RoomRecorder(folder, self.id, self.config.recording_key, origin=origin)
+        await started.begin()
+        self.recorder = started
+        self._tap_feeds()
+        return {
+            "action": "recording.start",
+            "subject": f"{self.id}/{folder.name}",
+            "folder": f"{self.id}/{folder.name}",
+            "part": str(started.number),
+            "origin": repr(started.clock.origin),
+        }
 
     async def _stop_recording(self) -> dict[str, str]:
         """Untap every feed, finish the files and the manifest; the ``recording.stop`` event."""

@@ -14,16 +14,17 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from recordings.service import apply_event
+from recordings.models import PartState
+from recordings.service import apply_event, parts_of
 from remote_check.audit.service import Actor, record
 from remote_check.checklist.service import may_mark
 from scheduler.invitations import InvitationRefused
 from web.context import lang_of
-from web.keys import CLOCK, DB, REPLAYS, SECRET, SETTINGS
+from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
 from web.pages.common import signed_in
 from web.rooms.admission import Admission, admit_guest, admit_staff, room_id
 from web.rooms.moderation import RoomRole
-from web.rooms.signalling import Audit, same_origin, serve
+from web.rooms.signalling import Audit, Joined, same_origin, serve
 
 routes = web.RouteTableDef()
 
@@ -92,6 +93,20 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
     return audit
 
 
+def _continuer(app: web.Application, session_id: int) -> Joined:
+    """After a join: when the server failed while recording (the last part is interrupted), the
+    call goes on and so does the recording, in a new part."""
+
+    async def continue_if_cut() -> Mapping[str, str] | None:
+        async with app[DB_READ]() as session:
+            parts = await parts_of(session, session_id)
+        if not parts or parts[-1].state != PartState.INTERRUPTED:
+            return None
+        return await app[ROOMS].continue_recording(room_id(session_id))
+
+    return continue_if_cut
+
+
 def _page(
     request: web.Request, admission: Admission, socket: str, back: str, *, marking: bool = False
 ) -> web.StreamResponse:
@@ -138,7 +153,9 @@ async def staff_room_socket(request: web.Request) -> web.WebSocketResponse:
     same_origin(request)
     admission = await _staff(request)
     audit = _auditor(request.app, admission)
-    return await serve(request, room_id(admission.session.id), lang_of(request), admission.entrant, audit)
+    sid = admission.session.id
+    joined = _continuer(request.app, sid)
+    return await serve(request, room_id(sid), lang_of(request), admission.entrant, audit, joined)
 
 
 @routes.get(f"/join/{TOKEN}/room", name="guest_room")
@@ -159,4 +176,6 @@ async def guest_room_socket(request: web.Request) -> web.WebSocketResponse:
     same_origin(request)
     admission = await _guest(request)
     audit = _auditor(request.app, admission)
-    return await serve(request, room_id(admission.session.id), lang_of(request), admission.entrant, audit)
+    sid = admission.session.id
+    joined = _continuer(request.app, sid)
+    return await serve(request, room_id(sid), lang_of(request), admission.entrant, audit, joined)

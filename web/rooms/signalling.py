@@ -78,8 +78,17 @@ class _Audits:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+Joined = Callable[[], Awaitable[Mapping[str, str] | None]]
+"""Called after each join; an event it returns is audited (a recording continued after a failure)."""
+
+
 async def serve(
-    request: web.Request, room_id: str, lang: str, entrant: Entrant | None, audit: Audit | None = None
+    request: web.Request,
+    room_id: str,
+    lang: str,
+    entrant: Entrant | None,
+    audit: Audit | None = None,
+    joined: Joined | None = None,
 ) -> web.WebSocketResponse:
     """Run one browser's signalling socket until it leaves, is removed or replaced."""
     host = request.app[ROOMS]
@@ -94,12 +103,20 @@ async def serve(
 
     async def enter(who: Entrant) -> str | None:
         try:
-            joined = await host.join(room_id, who.identity, who.name, who.role.value, lang, outbox.put_nowait)
+            made = await host.join(room_id, who.identity, who.name, who.role.value, lang, outbox.put_nowait)
         except DomainError as exc:
             outbox.put_nowait(protocol.error(exc, lang))
             return None
         audits({"action": "room.join", "subject": who.identity})
-        return joined
+        if joined is not None:
+            try:
+                event = await joined()
+            except DomainError:
+                log.exception("room %s: after the join of %s", room_id, who.identity)
+                event = None
+            if event is not None:
+                audits(event)
+        return made
 
     try:
         if entrant is not None:
