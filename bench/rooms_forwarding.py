@@ -36,6 +36,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bench.light_receivers import LightReceivers
 from tests.rooms.synthetic import SCREEN_FPS, Changes, EncodedClip, ScreenSharer, SyntheticClient, load_clip
 from web.rooms.internals import include_loopback_candidates, install_passthrough
 
@@ -43,19 +44,41 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
 
 
-def make_clip(cache: Path, seconds: int = 10) -> EncodedClip:
-    """Encode the clip with ffmpeg once (camera-like size and rate: 640x480, 30 fps, 800 kbps)."""
+@dataclass(frozen=True)
+class Camera:
+    """What each synthetic camera sends: ``640x360@25:600`` (width x height @ fps : kbps)."""
+
+    width: int
+    height: int
+    fps: int
+    kbps: int
+
+    @classmethod
+    def parse(cls, text: str) -> Camera:
+        size, _, rest = text.partition("@")
+        fps, _, kbps = rest.partition(":")
+        width, _, height = size.partition("x")
+        return cls(int(width), int(height), int(fps), int(kbps))
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height} {self.fps} fps {self.kbps} kbps"
+
+
+def make_clip(cache: Path, camera: Camera, seconds: int = 10) -> EncodedClip:
+    """Encode the camera clip (``testsrc2``, camera-like motion) and an Opus tone with ffmpeg once."""
     cache.mkdir(parents=True, exist_ok=True)
-    video, audio = cache / "clip-640x480.ivf", cache / "tone.ogg"
+    name = f"clip-{camera.width}x{camera.height}-{camera.fps}-{camera.kbps}k.ivf"
+    video, audio = cache / name, cache / "tone.ogg"
     source = ["-f", "lavfi", "-i"]
     if not video.exists():
-        pattern = f"testsrc2=size=640x480:rate=30:duration={seconds}"
-        vp8 = ["-c:v", "libvpx", "-b:v", "800k", "-g", "300", "-deadline", "realtime", "-cpu-used", "8"]
+        pattern = f"testsrc2=size={camera.width}x{camera.height}:rate={camera.fps}:duration={seconds}"
+        bitrate = f"{camera.kbps}k"
+        vp8 = ["-c:v", "libvpx", "-b:v", bitrate, "-g", "300", "-deadline", "realtime", "-cpu-used", "8"]
         _ffmpeg([*source, pattern, *vp8, str(video)])
     if not audio.exists():
         tone = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
         _ffmpeg([*source, tone, "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", str(audio)])
-    return load_clip(str(video), str(audio))
+    return load_clip(str(video), str(audio), camera.fps)
 
 
 def make_screen_clip(cache: Path, seconds: int = 10) -> list[bytes]:
@@ -139,9 +162,10 @@ async def run_rooms(
     screen: list[bytes] | None,
     server_pid: int,
     seconds: float,
+    light: LightReceivers | None,
 ) -> Result:
     """Join ``rooms`` rooms of ``size`` clients, wait until everyone receives everyone, then measure."""
-    changes = Changes()
+    changes = light.changes if light is not None else Changes()
     groups: list[list[SyntheticClient]] = []
     for r in range(rooms):
         url = f"{base}/rooms/bench-{size}-{r}/ws"
@@ -153,6 +177,8 @@ async def run_rooms(
         others = [SyntheticClient(url, f"client-{i}", clip, changes=changes) for i in range(1, size)]
         groups.append([first, *others])
     clients = [c for group in groups for c in group]
+    if light is not None:
+        light.clients = clients
     try:
         for client in clients:
             await client.join()
@@ -220,14 +246,43 @@ async def run_rooms(
             await client.close()
 
 
-async def bench(
-    sizes: list[int], seconds: float, cache: Path, port: int, *, rooms: int, screen: bool, workers: int | None
-) -> list[Result]:
+@dataclass(frozen=True)
+class Options:
+    """How to run: cameras (``large_camera`` in rooms of more than ``LARGE_ROOM`` people, as the
+    room page does), light receivers, the server pinned to core 0 and the clients to core 1."""
+
+    camera: Camera
+    large_camera: Camera
+    rooms: int
+    screen: bool
+    workers: int | None
+    light: bool
+    pin: bool
+
+
+LARGE_ROOM = 6  # web/static/rooms/session.js: cameras get smaller above this many people
+
+
+def pin(pid: int, core: int) -> None:
+    """Every thread of a process (and its children's) on one core."""
+    for process in process_tree(pid):
+        for task in Path(f"/proc/{process}/task").iterdir():
+            os.sched_setaffinity(int(task.name), {core})
+
+
+async def bench(sizes: list[int], seconds: float, cache: Path, port: int, options: Options) -> list[Result]:
     """Start the server process, run each room size in turn, stop the server."""
     install_passthrough()
     include_loopback_candidates()
-    clip = make_clip(cache)
-    screen_clip = make_screen_clip(cache) if screen else None
+    clips = {
+        size: make_clip(cache, options.large_camera if size > LARGE_ROOM else options.camera)
+        for size in sizes
+    }
+    screen_clip = make_screen_clip(cache) if options.screen else None
+    light = LightReceivers(Changes()) if options.light else None
+    if light is not None:
+        light.install()
+    workers, rooms = options.workers, options.rooms
     command = [sys.executable, "-m", "bench.rooms_forwarding", "--serve", str(port)]
     if workers is not None:
         command += ["--workers", str(workers)]
@@ -238,20 +293,25 @@ async def bench(
         assert server.stdout is not None
         line = await asyncio.wait_for(server.stdout.readline(), 30)
         assert line.strip() == b"ready", line
+        if options.pin:
+            pin(server.pid, 0)
+            pin(os.getpid(), 1)
         idle_before, wall = cpu_seconds(server.pid), time.perf_counter()
         await asyncio.sleep(2)
         idle = (cpu_seconds(server.pid) - idle_before) / (time.perf_counter() - wall)
-        frames = f"{len(clip.video)} video, {len(clip.audio)} audio frames"
         where = "in the server process" if workers is None else f"in {workers} media worker processes"
+        print(f"server idle: {idle:.1%} of one core; rooms {where}; log in {cache / 'server.log'}")
         print(
-            f"server idle: {idle:.1%} of one core; rooms {where}; clip of {frames};"
-            f" log in {cache / 'server.log'}"
+            f"cameras: {options.camera} (rooms of more than {LARGE_ROOM}: {options.large_camera});"
+            f" screen: 1280x720 {SCREEN_FPS} fps 1500 kbps; Opus 32 kbps 20 ms;"
+            f" receivers: {'light (count only)' if light else 'full aiortc'};"
+            f" {'server on core 0, clients on core 1' if options.pin else 'not pinned'}"
         )
         print(HEADER, flush=True)
         results = []
         for size in sizes:
             result = await run_rooms(
-                f"http://127.0.0.1:{port}", size, rooms, clip, screen_clip, server.pid, seconds
+                f"http://127.0.0.1:{port}", size, rooms, clips[size], screen_clip, server.pid, seconds, light
             )
             results.append(result)
             print(report_line(result), flush=True)
@@ -289,6 +349,14 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=1, help="rooms of each size at once")
     parser.add_argument("--screen", action="store_true", help="the first of each room shares a screen")
     parser.add_argument("--workers", type=int, help="run the rooms in this many media worker processes")
+    parser.add_argument("--camera", type=Camera.parse, default=Camera(640, 360, 30, 600), help="WxH@fps:kbps")
+    parser.add_argument(
+        "--large-camera", type=Camera.parse, default=Camera(320, 180, 30, 250), help="cameras in large rooms"
+    )
+    parser.add_argument("--full-receivers", action="store_true", help="clients receive through aiortc fully")
+    parser.add_argument(
+        "--pin", action="store_true", help="server (and workers) on core 0, clients on core 1"
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rc-bench-clips")
     parser.add_argument("--port", type=int, default=18090)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -298,9 +366,16 @@ def main() -> None:
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     sizes = [int(n) for n in args.sizes.split(",")]
-    run = bench(
-        sizes, args.seconds, args.cache, args.port, rooms=args.rooms, screen=args.screen, workers=args.workers
+    options = Options(
+        args.camera,
+        args.large_camera,
+        args.rooms,
+        args.screen,
+        args.workers,
+        not args.full_receivers,
+        args.pin,
     )
+    run = bench(sizes, args.seconds, args.cache, args.port, options)
     asyncio.run(run)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

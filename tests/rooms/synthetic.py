@@ -64,6 +64,7 @@ class EncodedClip:
 
     video: list[bytes]
     audio: list[bytes]
+    fps: int = FPS  # the video's frame rate
 
 
 def encode_clip(
@@ -102,26 +103,28 @@ def encode_clip(
     return EncodedClip(video, audio)
 
 
-def load_clip(video_path: str, audio_path: str) -> EncodedClip:
+def load_clip(video_path: str, audio_path: str, fps: int = FPS) -> EncodedClip:
     """Read encoded frames from files (an IVF or WebM of VP8, an Ogg or WebM of Opus)."""
     with av.open(video_path) as container:
         video = [bytes(p) for p in container.demux(video=0) if p.size]
     with av.open(audio_path) as container:
         audio = [bytes(p) for p in container.demux(audio=0) if p.size]
-    return EncodedClip(video, audio)
+    return EncodedClip(video, audio, fps)
 
 
 class ClipTrack(MediaStreamTrack):
     """Sends a clip's encoded frames in real time, looping; a keyframe request restarts the
     video at its first frame (a keyframe)."""
 
-    def __init__(self, kind: str, frames: list[bytes], changes: Changes | None = None) -> None:
+    def __init__(
+        self, kind: str, frames: list[bytes], changes: Changes | None = None, fps: int = FPS
+    ) -> None:
         super().__init__()
         self.kind = kind
         self.changes = changes or Changes()
         self.frames = frames
-        self.period = 1 / FPS if kind == "video" else AUDIO_FRAME / AUDIO_CLOCK_RATE
-        self.ticks = VIDEO_CLOCK_RATE // FPS if kind == "video" else AUDIO_FRAME
+        self.period = 1 / fps if kind == "video" else AUDIO_FRAME / AUDIO_CLOCK_RATE
+        self.ticks = VIDEO_CLOCK_RATE // fps if kind == "video" else AUDIO_FRAME
         self.time_base = fractions.Fraction(1, VIDEO_CLOCK_RATE if kind == "video" else AUDIO_CLOCK_RATE)
         self.keyframes_requested = 0
         self._index = 0
@@ -235,7 +238,8 @@ class SyntheticClient:
     async def _start(self, joined: dict[str, Any]) -> None:
         if self._publish:
             for kind, source in (("audio", "microphone"), ("video", "camera")):
-                track = ClipTrack(kind, self.clip.video if kind == "video" else self.clip.audio, self.changes)
+                frames = self.clip.video if kind == "video" else self.clip.audio
+                track = ClipTrack(kind, frames, self.changes, self.clip.fps)
                 transceiver = self.pc.addTransceiver(track, direction="sendonly")
                 on_keyframe_request(transceiver.sender, track.keyframe_requested)
                 self.tracks[source] = track
@@ -357,9 +361,7 @@ class ScreenTrack(ClipTrack):
     """A pre-encoded screen share, sent in real time at :data:`SCREEN_FPS`."""
 
     def __init__(self, frames: list[bytes], changes: Changes) -> None:
-        super().__init__("video", frames, changes)
-        self.period = 1 / SCREEN_FPS
-        self.ticks = VIDEO_CLOCK_RATE // SCREEN_FPS
+        super().__init__("video", frames, changes, SCREEN_FPS)
 
 
 class ScreenSharer(SyntheticClient):

@@ -119,6 +119,14 @@ async def test_a_moderated_session_in_three_browsers(chromium: Browser, world: W
             polling=100,
         )
         assert await page.locator("#stage video").count() == 1
+    # cameras are capped (640x360, 30 fps, 600 kbps in a room this size); the screen keeps its sharpness
+    sender = "window.rc.client.publications.find(p => p.source === {!r} && p.active).transceiver.sender"
+    await guest.wait_for_function(
+        f"() => {sender.format('camera')}.getParameters().encodings[0].maxBitrate === 600000"
+    )
+    screen = await guest.evaluate(f"{sender.format('screen')}.getParameters()")
+    assert screen["encodings"][0]["maxBitrate"] == 2_500_000
+    assert screen["degradationPreference"] == "maintain-resolution"
 
     # mute all: the server stops forwarding the others' audio; the host still speaks
     await host.click("#mute-all")

@@ -121,6 +121,22 @@ class RoomClient {
     try { transceiver.setCodecPreferences(codecs); } catch (error) { console.warn("codec preferences", error); }
   }
 
+  /* Limit what a published source sends (bitrate, frame rate, down-scaling; see CAMERA_PROFILES in
+     session.js); the browser's encoder follows without renegotiation. */
+  async limit(source, encoding, degradation) {
+    const publication = this.publications.find((p) => p.source === source && p.active);
+    if (!publication) return false;
+    const sender = publication.transceiver.sender;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings || !parameters.encodings.length) return false;
+    parameters.encodings[0] = { ...parameters.encodings[0], ...encoding };
+    if (degradation) parameters.degradationPreference = degradation;
+    try { await sender.setParameters(parameters); return true; } catch (error) {
+      console.warn("sender parameters", error);
+      return false;
+    }
+  }
+
   addPublication(track, source) {
     const transceiver = this.pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
     this.preferCodecs(transceiver, track.kind);
@@ -211,6 +227,8 @@ class RoomClient {
         this.addPublication(track, "screen");
       }
       await this.negotiate();
+      // the screen is the evidence: keep its resolution, give it the bitrate
+      await this.limit("screen", { maxBitrate: 2500000, maxFramerate: 15 }, "maintain-resolution");
     });
   }
 

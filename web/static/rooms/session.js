@@ -18,6 +18,14 @@
   const $ = (id) => document.getElementById(id);
   const state = { phase: "connecting", roster: null, you: null, micOn: true, camOn: true, hand: false,
     sharing: false, error: null, rejoins: 0 };
+  /* Cameras show who speaks; the screen share is the evidence and keeps the bandwidth. Above
+     LARGE_ROOM people each camera is sent at half size (bench/rooms_forwarding.py measures both). */
+  const LARGE_ROOM = 6;
+  const CAMERA_PROFILES = {
+    normal: { maxBitrate: 600000, maxFramerate: 30, scaleResolutionDownBy: 1 },  // 640x360 at 30 fps
+    large: { maxBitrate: 250000, maxFramerate: 30, scaleResolutionDownBy: 2 },   // 320x180 at 30 fps
+  };
+  let cameraProfile = null;
   const tiles = {};       // mid -> {figure, media}
   const levels = {};      // mid -> {analyser, data}
   let stream = null;
@@ -117,8 +125,20 @@
     return b;
   }
 
+  async function fitCamera(roster, tries = 20) {
+    const present = roster.people.filter((p) => p.admitted !== false && p.connected !== false).length;
+    const wanted = present > LARGE_ROOM ? "large" : "normal";
+    if (!client || wanted === cameraProfile || roster !== state.roster) return;
+    if (await client.limit("camera", CAMERA_PROFILES[wanted])) {
+      cameraProfile = wanted;
+    } else if (tries > 0) {  // not negotiated yet: the sender has no encodings to limit
+      setTimeout(() => fitCamera(roster, tries - 1), 500);
+    }
+  }
+
   function renderRoster(roster) {
     state.roster = roster;
+    fitCamera(roster);
     state.you = roster.you;
     const me = person(roster.you);
     renderRecording(roster);
@@ -289,6 +309,7 @@
       for (const k of Object.keys(tiles)) delete tiles[k];
       for (const k of Object.keys(levels)) delete levels[k];
       which.abandon();
+      cameraProfile = null;  // a new connection: its camera is limited again
       state.rejoins += 1;
       await connect();
     } finally { recovering = false; }
