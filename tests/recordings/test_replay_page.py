@@ -196,3 +196,14 @@ async def test_the_verify_form_posts_with_its_csrf_token(replay_world: ReplayWor
     browser.csrf = ""  # as a browser's form does: the token in the body only
     assert (await browser.post(w.url("/verify"), data={"csrf_token": "wrong"})).status == 403
     assert (await browser.post(w.url("/verify"), data={"csrf_token": token.group(1)})).status == 200
+
+
+async def test_the_session_page_links_to_the_replay_for_those_who_may_replay(replay_world: ReplayWorld) -> None:
+    w = replay_world
+    link = f'href="/sessions/{w.session_id}/replay" id="replay-link"'
+    auditor = await w.web.signed_in("auditor")
+    assert link in await (await auditor.get(f"/sessions/{w.session_id}")).text()
+    expert = await w.web.signed_in("expert")
+    page = await expert.get(f"/sessions/{w.session_id}")
+    assert page.status == 200
+    assert link not in await page.text()

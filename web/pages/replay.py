@@ -19,11 +19,12 @@ from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy import select
 
 from recordings import evidence, report
 from recordings.evidence import Evidence, load, report_items
 from recordings.integrity import CHUNK, manifest_key, verify_async
-from recordings.models import PartState, ReplayState
+from recordings.models import PartState, ReplayState, Still
 from recordings.paths import (
     CHAPTERS_FILE,
     REPLAY_FILE,
@@ -269,8 +270,8 @@ async def still_file(request: web.Request) -> web.StreamResponse:
     principal = signed_in(request, Permission.RECORDING_READ)
     sid, still_id = _session_id(request), int(request.match_info["still_id"])
     async with request.app[DB_READ]() as session:
-        loaded = await load(session, principal, sid)
-    still = next((s for s in loaded.all_stills if s.id == still_id), None)
+        check = await session_in_scope(session, principal, sid)
+        still = await session.scalar(select(Still).where(Still.id == still_id, Still.session_id == check.id))
     if still is None:
         raise NotFound("截图", "Still")
     try:
