@@ -7,7 +7,9 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page
 
+from recordings.models import Replay, ReplayState
 from remote_check.checklist.models import Standard
+from remote_check.database import transaction
 from tests.recordings.replay_world import ReplayWorld, build_replay_world, replay_media
 from tests.rooms.conftest import chromium
 from tests.web_helpers import PASSWORD, WebServer
@@ -72,3 +74,31 @@ async def test_a_link_opens_at_its_time_and_each_person_can_be_played(
         'section[data-part="1"] video.track', "(v) => [v.videoWidth, v.videoHeight]"
     )
     assert size == [320, 180]
+
+
+async def _replay_stands(w: ReplayWorld, state: ReplayState, progress: float) -> None:
+    async with transaction(w.web.db.factory) as session:
+        replay = await session.get(Replay, w.session_id)
+        assert replay is not None
+        replay.state = state
+        replay.progress = progress
+
+
+async def test_the_page_follows_the_render_and_shows_the_replay_when_ready(
+    chromium: Browser, sqlite_server: WebServer, replay_media: Path
+) -> None:
+    w = await build_replay_world(sqlite_server, replay_media)
+    await _replay_stands(w, ReplayState.RENDERING, 0.25)
+    page = await chromium.new_page()
+    base = str(w.web.test_server.make_url(""))
+    login = await page.request.post(f"{base}/api/login", data={"username": "auditor", "password": PASSWORD})
+    assert login.ok
+    await page.goto(f"{base}{w.url()}")
+    assert await page.text_content("#replay-state") == "回放生成中"
+    assert await page.text_content("#replay-percent") == "25%"
+    assert await page.query_selector("video#replay") is None
+    await _replay_stands(w, ReplayState.RENDERING, 0.6)
+    await page.wait_for_function("() => document.getElementById('replay-percent').textContent === '60%'")
+    await _replay_stands(w, ReplayState.READY, 1.0)
+    await page.wait_for_selector("video#replay", timeout=10_000)  # the page reloaded with the video
+    await page.wait_for_function("() => window.rc.poll().readyState >= 1", polling=50)
