@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from recordings.integrity import manifest_digest, manifest_key, verify
+from recordings.models import PartState, RecordingPart, Replay
 from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
@@ -210,3 +211,45 @@ async def test_a_person_who_rejoins_while_recording_goes_on_in_the_same_file(
     times = got.times["video"]
     assert times == sorted(times)
     assert before + after - FPS / 2 < len(times) <= before + after + FPS / 2
+
+
+async def test_a_second_part_shares_the_clock_and_the_last_leave_finishes_the_recording(
+    enter: Enter, changes: Changes, world: World, db: Database
+) -> None:
+    host = await enter("gz.coord")
+    expert = await enter("expert.on")
+    await changes.until(lambda: sent(host)["camera"] >= 15, what="the host sending")
+    for step in ("record_start", "record_stop", "record_start"):  # part 1, then part 2 left running
+        await host.send({"type": "moderate", "action": step})
+        on = step == "record_start"
+        await changes.until(lambda on=on: expert.roster.get("recording") is on, what=step)  # type: ignore[misc]
+        mark = sent(host)["camera"]
+        await changes.until(lambda m=mark: sent(host)["camera"] >= m + FPS // 2, what="frames")  # type: ignore[misc]
+    await expert.close()
+    await host.close()  # the last one leaves while recording: the recording is finished
+    await world.web.close()
+
+    parts = sorted(world_parts(world))
+    assert [p.name for p in parts] == ["part-1", "part-2"]
+    origins = {json.loads((p / "index.json").read_text("utf-8"))["origin"] for p in parts}
+    assert len(origins) == 1  # one session clock for every part
+    key = manifest_key(world.web.test_server.app[SECRET])
+    assert all(verify(p, key).ok for p in parts)
+    audit = await recording_audit(db)
+    assert [a for a, _, _ in audit] == [
+        "recording.start",
+        "recording.stop",
+        "recording.start",
+        "recording.stop",
+    ]
+    async with transaction(db.factory) as session:
+        rows = (await session.scalars(select(RecordingPart).order_by(RecordingPart.number))).all()
+        replay = await session.get(Replay, world.session_id)
+    assert [(r.number, r.state) for r in rows] == [(1, PartState.STOPPED), (2, PartState.STOPPED)]
+    assert rows[1].manifest_sha256 == manifest_digest(parts[1])
+    assert replay is not None  # queued for rendering when the call ended
+
+
+def world_parts(world: World) -> list[Path]:
+    data_dir = world.web.test_server.app[SETTINGS].data_dir
+    return list((data_dir / "recordings" / f"session-{world.session_id}").glob("part-*"))
