@@ -43,3 +43,12 @@ def inside(root: Path, relative: str) -> Path:
     if not path.is_relative_to(root.resolve()):
         raise ValueError(f"{relative!r} is outside the recordings folder")
     return path
+
+
+def recording_folders(root: Path, session_id: int) -> list[Path]:
+    """The folders of a session's recording on disk that carry a manifest: its parts in order,
+    then its replay (blocking: call in a thread from async code)."""
+    folder = session_folder(root, session_id)
+    parts = sorted((p for p in folder.glob("part-*") if p.name[5:].isdigit()), key=lambda p: int(p.name[5:]))
+    replay = folder / REPLAY_FOLDER
+    return [*parts, *([replay] if replay.is_dir() else [])]
