@@ -82,8 +82,12 @@ def keyframes(path: Path) -> list[float]:
     return sorted(times)
 
 
-async def _place_marks(web: WebServer, session_id: int, seconds: int, keys: list[float]) -> list[str]:
-    """Mark every item once at a moment spread over the replay, half a GOP away from keyframes."""
+async def _place_marks(
+    web: WebServer, session_id: int, seconds: int, keys: list[float], on_keyframe: bool
+) -> list[str]:
+    """Mark every item once at a moment spread over the replay: 60 % of the way from a keyframe to
+    the next (the decoder has most of a GOP to go through), or on the keyframe itself (what a
+    render that forced a keyframe at each mark's start would give)."""
     async with transaction(web.db.factory) as session:
         marks = list(await session.scalars(select(ItemMark).where(ItemMark.session_id == session_id)))
         created_by = marks[0].created_by
@@ -94,7 +98,7 @@ async def _place_marks(web: WebServer, session_id: int, seconds: int, keys: list
             start = 10 + n * step
             before = max((k for k in keys if k <= start), default=0.0)
             after = min((k for k in keys if k > start), default=float(seconds))
-            start = round(before + (after - before) * 0.6, 2)  # the slow case: far from the keyframe
+            start = before if on_keyframe else round(before + (after - before) * 0.6, 2)
             session.add(
                 ItemMark(
                     session_id=session_id,
@@ -111,7 +115,15 @@ async def _place_marks(web: WebServer, session_id: int, seconds: int, keys: list
         return [item.code for item in items]
 
 
-async def run(minutes: float, clicks: int, gop: int, cache: Path) -> dict[str, Any]:
+async def run(
+    minutes: float,
+    clicks: int,
+    gop: int,
+    cache: Path,
+    *,
+    on_keyframe: bool = False,
+    screenshot: Path | None = None,
+) -> dict[str, Any]:
     """Set everything up, click, and return the figures."""
     seconds = round(minutes * 60)
     replay = await asyncio.to_thread(make_replay, cache, seconds, gop)
@@ -132,17 +144,17 @@ async def run(minutes: float, clicks: int, gop: int, cache: Path) -> dict[str, A
             world = await build_replay_world(web, media)
             target = replay_folder(world.root, world.session_id) / REPLAY_FILE
             await asyncio.to_thread(shutil.copy, replay, target)
-            codes = await _place_marks(web, world.session_id, seconds, keys)
+            codes = await _place_marks(web, world.session_id, seconds, keys, on_keyframe)
             order = [codes[n % len(codes)] for n in range(clicks)]
             random.Random(4).shuffle(order)
-            timings = await _click(str(server.make_url("")), world.url(), order)
+            timings = await _click(str(server.make_url("")), world.url(), order, screenshot)
         finally:
             await server.close()
             await engine.dispose()
     return {"seconds": seconds, "gop": gop, "keyframes": len(keys), "bytes": replay.stat().st_size, **timings}
 
 
-async def _click(base: str, path: str, order: list[str]) -> dict[str, Any]:
+async def _click(base: str, path: str, order: list[str], screenshot: Path | None) -> dict[str, Any]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -164,6 +176,8 @@ async def _click(base: str, path: str, order: list[str]) -> dict[str, Any]:
                 seeked.append((seek["seekedAt"] or seek["frameAt"]) - seek["clickedAt"])
                 errors.append(abs(seek["frameTime"] - seek["target"]))
                 await page.evaluate("() => document.getElementById('replay').pause()")
+            if screenshot is not None:
+                await page.screenshot(path=str(screenshot), full_page=True)
         finally:
             await browser.close()
     return {"shown": shown, "seeked": seeked, "errors": errors}
@@ -176,13 +190,25 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--gop", type=int, default=0, help="keyframe every N frames (0: x264's default)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rc-bench-replay")
+    parser.add_argument("--on-keyframe", action="store_true", help="place each mark on a keyframe")
+    parser.add_argument("--screenshot", type=Path, default=None, help="save the page as a PNG at the end")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.minutes, args.clicks, args.gop, args.cache))
+    figures = asyncio.run(
+        run(
+            args.minutes,
+            args.clicks,
+            args.gop,
+            args.cache,
+            on_keyframe=args.on_keyframe,
+            screenshot=args.screenshot,
+        )
+    )
     shown = figures["shown"]
     gop = f"every {args.gop} frames" if args.gop else "x264 default (render.py sets none)"
+    where = "on a keyframe" if args.on_keyframe else "60 % into a GOP"
     print(
         f"replay: {figures['seconds']} s 1600x720 {FPS} fps H.264 veryfast, keyframes {gop}: "
-        f"{figures['keyframes']} keyframes, {figures['bytes'] / 1e6:.0f} MB"
+        f"{figures['keyframes']} keyframes, {figures['bytes'] / 1e6:.0f} MB; marks {where}"
     )
     print(
         f"click to first frame shown, {len(shown)} clicks on 127.0.0.1: "

@@ -186,7 +186,7 @@ def _context(request: web.Request, loaded: Evidence, disk: evidence.Disk) -> dic
                 "type": t.media_type,
                 "url": _files_url(sid, f"{name}/{t.name}"),
                 "present": t.size > 0,
-                "size_mb": f"{t.size / 1e6:.1f}",
+                "size": f"{t.size / 1e6:.1f} MB" if t.size >= 100_000 else f"{t.size / 1e3:.0f} KB",
             }
             for t in parts_by_folder.get(name, [])
         ]
