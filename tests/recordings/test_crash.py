@@ -205,7 +205,7 @@ async def test_a_killed_server_leaves_a_recording_that_the_next_start_finalises(
         for source, kind in (("camera", "video"), ("microphone", "audio")):
             found = probe(folder / f"{client.id}-{source}.mkv")
             assert found.ends[kind] >= cut - SURVIVES, (client.name, source, found.ends[kind], cut)
-            assert found.ends[kind] <= cut + 0.5
+            assert found.ends[kind] <= cut + 1.0  # and nothing from after it (the clock is right)
 
     async with running_server(db, clock, tmp_path) as restarted:  # same data folder and database
         app = restarted.test_server.app
