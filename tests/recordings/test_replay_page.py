@@ -94,6 +94,8 @@ async def test_media_are_served_with_range_requests(replay_world: ReplayWorld) -
     assert camera.status == 200
     assert camera.headers["Content-Type"] == "video/webm"
     assert await camera.read() == (w.folder / "part-1" / "alice-camera.mkv").read_bytes()
+    bad = await browser.get(w.url(f"/files/replay/{REPLAY_FILE}"), headers={"Range": "bytes=z-1"})
+    assert bad.status == 416
     voice = await browser.get(w.url("/files/part-1/alice-microphone.mkv"), headers={"Range": "bytes=0-"})
     assert voice.status == 206
     assert voice.headers["Content-Type"] == "audio/webm"

@@ -250,9 +250,12 @@ async def recording_file(request: web.Request) -> web.StreamResponse:
     folder = session_folder(_root(request), sid)
     try:
         path = inside(folder, relative)
-        first = request.http_range.start in (None, 0)
     except ValueError:
         raise NotFound("录像文件", "Recording file") from None
+    try:
+        first = request.http_range.start in (None, 0)
+    except ValueError:  # a malformed Range: FileResponse answers 416, the attempt is audited
+        first = True
     if path.suffix.lower() not in evidence.MEDIA_TYPES or not await asyncio.to_thread(path.is_file):
         await _in_scope(request, principal, sid)  # out of scope stays 404 like absent: no hint
         raise NotFound("录像文件", "Recording file")
