@@ -1,12 +1,14 @@
 """The server killed while it records: a real ``remote-check serve`` process records a call of
 synthetic clients, gets SIGKILL (its media workers go with it), and a server started again on the
 same data folder and database finds the part, keeps what was written up to at most 2 s before the
-kill, marks the part and the session interrupted, signs the folder and renders the replay."""
+kill, marks the part and the session interrupted, signs the folder and renders the replay; when the
+people join again the recording goes on in a second part, joined with the first in the replay."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 import socket
@@ -33,6 +35,7 @@ from tests.recordings.jobs_world import audit_of, codecs_and_duration, part_row,
 from tests.recordings.media import probe
 from tests.rooms.session_world import build_world
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.web_helpers import WebServer
 from web.keys import REPLAYS, SECRET, SETTINGS
 from web.rooms.internals import install_passthrough
 
@@ -219,15 +222,63 @@ async def test_a_killed_server_leaves_a_recording_that_the_next_start_finalises(
             "recording.interrupted",
         ]
     # Stopped (its render, if begun, is cancelled): the replay is rendered by the next start, in this
-    # process so that the test can wait for the renderer without polling.
-    async with running_server(db, clock, tmp_path) as restarted:
-        await restarted.test_server.app[REPLAYS].idle()
+    # process so that the test can wait for the renderer without polling; the call then goes on.
+    rooms = {"rooms_loopback_candidates": True, "media_workers": 0}
+    async with running_server(db, clock, tmp_path, **rooms) as restarted:
+        renderer = restarted.test_server.app[REPLAYS]
+        await renderer.idle()
         replay = await replay_row(db.factory, world.session_id)
         assert replay is not None
-        assert replay.state == ReplayState.READY, replay.error
-        codecs, duration = codecs_and_duration(
-            replay_folder(recordings_root(settings), world.session_id) / REPLAY_FILE
-        )
+        assert (replay.state, replay.parts) == (ReplayState.READY, 1), replay.error
+        replay_file = replay_folder(recordings_root(settings), world.session_id) / REPLAY_FILE
+        codecs, duration = codecs_and_duration(replay_file)
         assert codecs == {"video": "h264", "audio": "aac"}
         assert duration == pytest.approx(replay.duration, abs=0.5)
         assert duration >= cut - SURVIVES
+
+        await _call_goes_on(restarted, world.session_id, clip, changes, db)
+        renderer.wake()  # (the stop wakes it too, maybe a moment after its row is seen)
+        await renderer.idle()
+        replay = await replay_row(db.factory, world.session_id)
+        assert replay is not None
+        assert (replay.state, replay.parts) == (ReplayState.READY, 2), replay.error
+        second = await part_row(db.factory, world.session_id, 2)
+        assert second.state == PartState.STOPPED
+        # one clock for the whole recording
+        assert abs(second.origin_at - part.origin_at) < dt.timedelta(milliseconds=1)
+        _, joined = codecs_and_duration(
+            replay_folder(recordings_root(settings), world.session_id) / REPLAY_FILE
+        )
+        assert joined == pytest.approx(replay.duration, abs=0.5)
+        assert joined >= cut + 1.0  # the part after the restart comes after the kill on the timeline
+
+
+async def _call_goes_on(
+    server: WebServer, session_id: int, clip: EncodedClip, changes: Changes, db: Database
+) -> None:
+    """The host and the expert join again: the recording goes on in a new part by itself; a second
+    later the host stops it, which queues the replay of both parts."""
+    clients = []
+    try:
+        for who in ("gz.coord", "expert.on"):
+            http = (await server.signed_in(who)).session
+            url = str(server.test_server.make_url(f"/sessions/{session_id}/room/ws"))
+            clients.append(SyntheticClient(url, who, clip, changes=changes, http=http))
+            await clients[-1].join(name=False)
+        host, expert = clients
+        await changes.until(lambda: expert.roster.get("recording") is True, what="the recording going on")
+        mark = sent(expert)
+        await changes.until(lambda: sent(expert) >= mark + FPS, what="a second of frames")
+        await host.send({"type": "moderate", "action": "record_stop"})
+        await changes.until(lambda: expert.roster.get("recording") is False, what="recording off")
+        while not await _requeued(db, session_id):  # the stop reaches the database
+            seen = sent(expert)
+            await changes.until(lambda s=seen: sent(expert) > s, what="a frame")  # type: ignore[misc]
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def _requeued(db: Database, session_id: int) -> bool:
+    replay = await replay_row(db.factory, session_id)
+    return replay is not None and (replay.state != ReplayState.READY or replay.parts == 2)
