@@ -17,6 +17,7 @@ from recordings.paths import CHAPTERS_FILE, REPLAY_FILE, recordings_root, replay
 from recordings.service import queue_replay
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
+from remote_check.settings import Settings
 from tests.conftest import Database, running_server
 from tests.recordings.jobs_world import (
     RecordedSession,
@@ -183,3 +184,19 @@ async def test_a_replay_queued_again_while_it_renders_is_rendered_again(app_serv
     replay = await replay_row(factory, recorded.session_id)
     assert replay is not None
     assert replay.state == ReplayState.READY
+
+
+async def test_a_render_cut_by_a_stop_of_the_server_is_done_at_the_next_start(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    recorded = await add_session(db.factory, clock.now())
+    folder = await add_part(db.factory, recorded, 1, PartState.STOPPED, clock.now())
+    async with transaction(db.factory) as session:
+        replay = await queue_replay(session, recorded.session_id, now=clock.now())
+        replay.state = ReplayState.RENDERING  # where the server was when it stopped
+        replay.progress = 0.4
+    make_clip(recordings_root(Settings(data_dir=tmp_path / "data")) / folder, "alice", 0.0, 1.0)
+    async with running_server(db, clock, tmp_path) as server:
+        await server.test_server.app[REPLAYS].idle()  # no wake-up: the start scans the queue
+        code, body = await status(server, recorded.session_id)
+    assert (code, body["state"], body["progress"]) == (200, "ready", 1.0)
