@@ -200,7 +200,7 @@ async def test_the_verify_form_posts_with_its_csrf_token(replay_world: ReplayWor
     assert (await browser.post(w.url("/verify"), data={"csrf_token": token.group(1)})).status == 200
 
 
-async def test_the_session_page_links_to_the_replay_for_those_who_may_replay(replay_world: ReplayWorld) -> None:
+async def test_the_session_page_links_to_the_replay_for_who_may_replay(replay_world: ReplayWorld) -> None:
     w = replay_world
     link = f'href="/sessions/{w.session_id}/replay" id="replay-link"'
     auditor = await w.web.signed_in("auditor")
