@@ -6,12 +6,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from recordings.evidence import media_type
+from recordings.evidence import media_type, part_tracks
 from recordings.report import (
     CSV_HEADERS,
     Range,
@@ -150,3 +152,22 @@ def test_times_on_the_recording_and_media_types() -> None:
     assert media_type("replay.mp4") == "video/mp4"
     assert media_type("replay.vtt").startswith("text/vtt")
     assert media_type("secret.key") == "application/octet-stream"
+
+
+def test_a_part_without_an_index_is_read_from_its_file_names(tmp_path: Path) -> None:
+    for name in ("u7-microphone.mkv", "u7-camera.mkv", "guest-3-screen.mkv"):
+        (tmp_path / name).write_bytes(b"x" * 10)
+    (tmp_path / "manifest.json").write_text("{}")
+    tracks = part_tracks(tmp_path)  # a crash left no index.json
+    assert [(t.participant, t.source, t.kind, t.size) for t in tracks] == [
+        ("guest-3", "screen", "video", 10),
+        ("u7", "camera", "video", 10),
+        ("u7", "microphone", "audio", 10),
+    ]
+    assert [t.media_type for t in tracks] == ["video/webm", "video/webm", "audio/webm"]
+    (tmp_path / "index.json").write_text(
+        json.dumps(
+            {"files": [{"name": "../../etc/passwd", "participant": "x", "source": "camera", "kind": "video"}]}
+        )
+    )
+    assert [(t.name, t.size) for t in part_tracks(tmp_path)] == [("passwd", 0)]  # a name, never a path
