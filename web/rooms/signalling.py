@@ -108,21 +108,25 @@ async def serve(
             outbox.put_nowait(protocol.error(exc, lang))
             return None
         audits({"action": "room.join", "subject": who.identity})
-        if joined is not None:
-            try:
-                event = await joined()
-            except DomainError:
-                log.exception("room %s: after the join of %s", room_id, who.identity)
-                event = None
-            if event is not None:
-                audits(event)
         return made
+
+    async def after_join(who: Entrant) -> None:
+        if joined is None:
+            return
+        try:
+            event = await joined()
+        except Exception:  # the call goes on without what follows a join
+            log.exception("room %s: after the join of %s", room_id, who.identity)
+            return
+        if event is not None:
+            audits(event)
 
     try:
         if entrant is not None:
             connection = await enter(entrant)
             if connection is None:
                 return ws
+            await after_join(entrant)
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 break
