@@ -1,16 +1,18 @@
 """Benchmark: time from a click on a checklist item in the replay page to the first frame shown.
 
-Run ``.venv/bin/python -m bench.replay_seek [--minutes 10] [--clicks 20] [--gop 0]``. Makes (once,
-cached in ``--cache``) a replay like :mod:`recordings.render` writes: 1600x720 25 fps H.264
-(``veryfast``, CRF 23, ``yuv420p``) with AAC, ``+faststart``; ``--gop 0`` keeps x264's default
-keyframe interval as render.py does (no ``-g``: up to 250 frames, 10 s), ``--gop N`` forces one
-every N frames. The picture is ``testsrc2`` (moving everywhere: a worst case for decoding). Then
-starts the real app on 127.0.0.1 over a SQLite file with a recorded session
-(tests/recordings/replay_world.py), marks every checklist item at a moment spread over the
-replay (never on a keyframe), signs in as an auditor in headless Chromium and clicks the items in
-turn. Each click is timed by the page itself (web/static/recordings/replay.js): from the click
-event's timestamp to the expected display time of the first frame at the new place
-(``requestVideoFrameCallback``). Prints the median and the maximum; target (issue 4): under 300 ms.
+Run ``.venv/bin/python -m bench.replay_seek [--minutes 10] [--clicks 20] [--gop 50] [--between-keyframes]``.
+Makes (once, cached in ``--cache``) a replay like :mod:`recordings.render` writes: 1600x720 25 fps
+H.264 (``veryfast``, CRF 23, ``yuv420p``) with AAC, ``+faststart``, a keyframe at least every
+``--gop`` frames (render.py: every 2 s, 50 frames; ``--gop 0`` leaves x264's default of up to 10 s).
+render.py also forces a keyframe at each mark's start, so by default every mark is placed on a
+keyframe; ``--between-keyframes`` places them 60 % of the way to the next one instead (what a
+``?t=`` link or a mark without a forced keyframe costs). The picture is ``testsrc2`` (moving
+everywhere: a worst case for decoding). Then starts the real app on 127.0.0.1 over a SQLite file with
+a recorded session (tests/recordings/replay_world.py), signs in as an auditor in headless Chromium
+and clicks the items in turn. Each click is timed by the page itself
+(web/static/recordings/replay.js): from the click event's timestamp to the expected display time of
+the first frame at the new place (``requestVideoFrameCallback``). Prints the median and the
+maximum; target (issue 4): under 300 ms.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ from sqlalchemy import delete, select
 
 from recordings.models import ItemMark, Replay
 from recordings.paths import REPLAY_FILE, replay_folder
-from recordings.render import FFMPEG, FPS
+from recordings.render import FFMPEG, FPS, KEYFRAME_SECONDS
 from remote_check.checklist.models import ChecklistItem
 from remote_check.clock import SystemClock
 from remote_check.database import make_engine, make_sessionmaker, transaction
 from remote_check.migrate import upgrade
 from remote_check.settings import Settings
 from tests.conftest import Database
+from tests.recordings.media import keyframes
 from tests.recordings.replay_world import build_replay_world, make_media
 from tests.rooms.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web_helpers import PASSWORD, WebServer
@@ -65,21 +68,6 @@ def make_replay(cache: Path, seconds: int, gop: int) -> Path:
     subprocess.run(argv, check=True)  # noqa: S603 - fixed arguments
     partial.rename(path)
     return path
-
-
-def keyframes(path: Path) -> list[float]:
-    """The keyframe times of the file's video."""
-    out = subprocess.run(  # noqa: S603 - fixed arguments
-        ["/usr/bin/ffprobe", "-v", "error", "-select_streams", "v:0",
-         "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    times = []
-    for line in out.splitlines():
-        pts, _, flags = line.partition(",")
-        if flags.startswith("K") and pts:
-            times.append(float(pts))
-    return sorted(times)
 
 
 async def _place_marks(
@@ -188,9 +176,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clicks", type=int, default=20)
-    parser.add_argument("--gop", type=int, default=0, help="keyframe every N frames (0: x264's default)")
+    parser.add_argument(
+        "--gop", type=int, default=KEYFRAME_SECONDS * FPS, help="keyframe every N frames (0: x264's default)"
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rc-bench-replay")
-    parser.add_argument("--on-keyframe", action="store_true", help="place each mark on a keyframe")
+    parser.add_argument(
+        "--between-keyframes", action="store_true", help="marks 60%% into a GOP, not on forced keyframes"
+    )
     parser.add_argument("--screenshot", type=Path, default=None, help="save the page as a PNG at the end")
     args = parser.parse_args()
     figures = asyncio.run(
@@ -199,13 +191,15 @@ def main() -> None:
             args.clicks,
             args.gop,
             args.cache,
-            on_keyframe=args.on_keyframe,
+            on_keyframe=not args.between_keyframes,
             screenshot=args.screenshot,
         )
     )
     shown = figures["shown"]
-    gop = f"every {args.gop} frames" if args.gop else "x264 default (render.py sets none)"
-    where = "on a keyframe" if args.on_keyframe else "60 % into a GOP"
+    gop = f"every {args.gop} frames" if args.gop else "x264 default (up to 250 frames)"
+    where = (
+        "60 % into a GOP" if args.between_keyframes else "on keyframes (render.py forces one at each mark)"
+    )
     print(
         f"replay: {figures['seconds']} s 1600x720 {FPS} fps H.264 veryfast, keyframes {gop}: "
         f"{figures['keyframes']} keyframes, {figures['bytes'] / 1e6:.0f} MB; marks {where}"

@@ -103,3 +103,18 @@ def probe(path: Path) -> Probe:
         times[kind].append(pts)
         ends[kind] = max(ends.get(kind, 0.0), pts + float(packet.get("duration_time", 0.0)))
     return Probe(codecs, extradata, ends, times)
+
+
+def keyframes(path: Path) -> list[float]:
+    """The keyframe times of the file's video."""
+    out = subprocess.run(  # noqa: S603 - fixed arguments
+        [FFPROBE, "-v", "error", "-select_streams", "v:0",
+         "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    times = []
+    for line in out.splitlines():
+        pts, _, flags = line.partition(",")
+        if flags.startswith("K") and pts:
+            times.append(float(pts))
+    return sorted(times)

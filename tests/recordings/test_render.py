@@ -3,7 +3,9 @@ starting later than others on the session clock, rendered and probed."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import struct
 import subprocess
 from pathlib import Path
@@ -14,6 +16,7 @@ from recordings.chapters import Mark, ffmetadata
 from recordings.layout import plan, slots
 from recordings.render import FFMPEG, FFPROBE, discover, render, render_part, render_parts
 from remote_check.errors import DomainError
+from tests.recordings.media import keyframes
 
 MARKS = [Mark("A.1", "数据备份 backup", 0.5, 2.0), Mark("B.2", "访问控制", 2.5, 4.0)]
 
@@ -130,6 +133,15 @@ def test_each_camera_appears_at_its_offset(rendered: tuple[Path, list[float]]) -
     assert _brightness(output, 2.0, second) > 40
     assert _brightness(output, 0.2, "1280:720:0:0") < 5
     assert _brightness(output, 2.0, "1280:720:0:0") > 40
+
+
+def test_a_keyframe_at_each_mark_and_at_least_every_two_seconds(rendered: tuple[Path, list[float]]) -> None:
+    """A click on an item shows its first frame at once: no long run of frames to decode first."""
+    times = keyframes(rendered[0])
+    for mark in MARKS:  # the frame on screen at the mark's time (25 fps) is a keyframe
+        shown = math.floor(mark.start * 25) / 25
+        assert any(abs(t - shown) < 0.005 for t in times), (mark, times)
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 2.0 + 1e-6
 
 
 def test_progress_increases_to_one(rendered: tuple[Path, list[float]]) -> None:
