@@ -1,5 +1,6 @@
 """Every table of the project, imported in one place for Alembic and for tests."""
 
+from recordings.models import ItemMark, RecordingPart, Replay, Still
 from remote_check.accounts.models import Role, User, WebSession
 from remote_check.audit.models import AuditEntry, AuditHead
 from remote_check.campaigns.models import Campaign, Draw, DrawEntry
@@ -7,7 +8,6 @@ from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
-from recordings.models import ItemMark, RecordingPart, Replay, Still
 from scheduler.models import Booking, CheckSession, Guest, PanelSeat
 
 __all__ = [
@@ -27,9 +27,9 @@ __all__ = [
     "ItemMark",
     "PanelSeat",
     "Product",
+    "ProductModule",
     "RecordingPart",
     "Replay",
-    "ProductModule",
     "Role",
     "Still",
     "Supplier",
