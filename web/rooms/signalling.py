@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from remote_check.errors import DomainError, Forbidden, Message, invalid
 from web.keys import ROOMS
@@ -30,8 +30,36 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 256 * 1024
 HEARTBEAT = 20.0
 
-SOCKETS = web.AppKey("room_sockets", set[web.WebSocketResponse])
+
+class OpenSockets:
+    """The open signalling sockets. A shutdown closes them and waits until their handlers are done
+    (each has left its room: the last one out finishes a recording and reports it)."""
+
+    def __init__(self) -> None:
+        self.sockets: set[web.WebSocketResponse] = set()
+        self._none = asyncio.Event()
+        self._none.set()
+
+    def add(self, ws: web.WebSocketResponse) -> None:
+        self.sockets.add(ws)
+        self._none.clear()
+
+    def discard(self, ws: web.WebSocketResponse) -> None:
+        self.sockets.discard(ws)
+        if not self.sockets:
+            self._none.set()
+
+    async def close_all(self) -> None:
+        """Close every socket and wait for their handlers (bound the wait with ``asyncio.timeout``)."""
+        for ws in list(self.sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        await self._none.wait()
+
+
+SOCKETS = web.AppKey("room_sockets", OpenSockets)
 """The open signalling sockets, closed on shutdown."""
+PENDING_AUDITS = web.AppKey("room_audits", set[asyncio.Task[None]])
+"""Audit entries still being written, awaited before the database closes."""
 
 Audit = Callable[[Mapping[str, str]], Awaitable[None]]
 """Record an event in the audit log: ``{"action": "room.admit", "subject": "guest:3"}``, with more
@@ -55,16 +83,18 @@ def same_origin(request: web.Request) -> None:
 
 
 class _Audits:
-    def __init__(self, audit: Audit | None) -> None:
+    def __init__(self, audit: Audit | None, pending: set[asyncio.Task[None]]) -> None:
         self.audit = audit
         self.tasks: set[asyncio.Task[None]] = set()
+        self.pending = pending  # the app's: a shutdown waits for them
 
     def __call__(self, event: Mapping[str, str]) -> None:
         if self.audit is None:
             return
         task = asyncio.ensure_future(self._record(event))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        for tasks in (self.tasks, self.pending):
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
     async def _record(self, event: Mapping[str, str]) -> None:
         assert self.audit is not None
@@ -98,7 +128,7 @@ async def serve(
     sockets.add(ws)
     outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
     writer = asyncio.create_task(_write(ws, outbox))
-    audits = _Audits(audit)
+    audits = _Audits(audit, request.app[PENDING_AUDITS])
     connection: str | None = None
 
     async def enter(who: Entrant) -> str | None:

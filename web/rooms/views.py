@@ -8,19 +8,25 @@ They exist only when the setting ``rooms_dev_routes`` is true (tests, local tria
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp_jinja2
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from remote_check.errors import NotFound
 from web.context import lang_of
 from web.keys import ROOMS, SETTINGS
 from web.rooms.internals import include_loopback_candidates
-from web.rooms.signalling import SOCKETS, same_origin, serve
+from web.rooms.signalling import PENDING_AUDITS, SOCKETS, OpenSockets, same_origin, serve
 from web.rooms.workers import make_room_host
 
 routes = web.RouteTableDef()
+
+SOCKETS_CLOSE_SECONDS = 10.0
+log = logging.getLogger(__name__)
 
 ROOM = r"{room_id:[A-Za-z0-9_-]{1,64}}"
 
@@ -31,17 +37,29 @@ def setup(app: web.Application) -> None:
     if settings.rooms_loopback_candidates:
         include_loopback_candidates()
     app[ROOMS] = make_room_host(settings)
-    app[SOCKETS] = set()
+    app[SOCKETS] = OpenSockets()
+    app[PENDING_AUDITS] = set()
+    app.cleanup_ctx.append(_finish_audits)  # added after the database's: it ends before the database closes
 
     async def close_rooms(app: web.Application) -> None:
-        # End the calls first, then the sockets: open sockets would hold the shutdown until
-        # its timeout, and their handlers may be cancelled before they have left their rooms.
+        # Close the sockets and let their handlers leave their rooms (so the events of a call's end,
+        # such as a recording's stop, are reported); then end whatever calls are left.
+        try:
+            async with asyncio.timeout(SOCKETS_CLOSE_SECONDS):
+                await app[SOCKETS].close_all()
+        except TimeoutError:
+            log.warning("room sockets still open after %s s; ending their calls", SOCKETS_CLOSE_SECONDS)
         await app[ROOMS].close()
-        sockets: set[web.WebSocketResponse] = app[SOCKETS]
-        for ws in list(sockets):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     app.on_shutdown.append(close_rooms)
+
+
+async def _finish_audits(app: web.Application) -> AsyncIterator[None]:
+    yield
+    # a call's last events (a leave, a recording's stop) are written before the database closes
+    pending = app[PENDING_AUDITS]
+    while pending:
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _dev_only(request: web.Request) -> None:
