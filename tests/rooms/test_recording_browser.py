@@ -5,14 +5,18 @@ time, and the replay is rendered after the call."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import av
 import pytest
 from playwright.async_api import Browser
 from sqlalchemy import select
 
+from recordings.layout import plan
 from recordings.models import ItemMark, Still
 from remote_check.campaigns.sampling import Thresholds
 from remote_check.checklist.models import ChecklistItem, ItemResult
@@ -26,12 +30,41 @@ from tests.recordings.media import probe
 from tests.rooms.conftest import ServerFactory
 from tests.rooms.session_world import World, build_world
 from tests.rooms.test_browser import GREW, RECEIVING, counts, stats
+from tests.rooms.test_marks import mean_luma
 from tests.rooms.test_session_browser import open_room, person
 from web.keys import SETTINGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
 RENDER_MS = 120_000
+
+MARK_WHEN_THE_SCREEN_APPEARS = """code => {
+    const hook = () => {
+        const video = document.querySelector('#stage video');
+        if (!video) return false;
+        video.requestVideoFrameCallback(() => window.rcChecklist.mark(code, 'start'));
+        return true;
+    };
+    if (!hook()) {
+        const watch = new MutationObserver(() => { if (hook()) watch.disconnect(); });
+        watch.observe(document.getElementById('stage'), { childList: true, subtree: true });
+    }
+}"""
+
+
+def screen_appears(replay: Path) -> float:
+    """When the screen's box of the replay (black until the share starts) first shows a picture."""
+    with av.open(str(replay)) as container:
+        stream = container.streams.video[0]
+        box = plan(3, screen=True).screen
+        assert box is not None
+        assert (stream.width, stream.height) == (1600, 720)
+        for frame in container.decode(stream):
+            # the box is pure black (0) until then; Chromium's fake screen is dark at times, never black
+            if mean_luma(frame, box.x + 40, box.y + 40, box.width - 80, box.height - 80) > 1:
+                assert frame.time is not None
+                return float(frame.time)
+    raise AssertionError("the screen share never appears in the replay")
 
 
 @pytest.fixture
@@ -61,12 +94,6 @@ async def test_a_recorded_session_from_the_call_to_the_replay(
     await host.wait_for_function("() => document.querySelectorAll('#waiting-list li').length === 1")
     await host.click("#waiting-list button[data-action=admit]")
     await guest.wait_for_function("() => window.rc.state.phase === 'joined'")
-    await guest.click("#share")
-    await expert.wait_for_function(
-        "() => (window.rc.poll() || {slots: []}).slots"
-        ".some(s => s.source === 'screen' && s.framesDecoded > 5)",
-        polling=100,
-    )
     await expert.wait_for_function(RECEIVING, arg=["video", 2, 10], polling=100)
 
     # the checklist beside the video, grouped by the three standards; the host has none
@@ -86,7 +113,9 @@ async def test_a_recorded_session_from_the_call_to_the_replay(
     await expert.wait_for_selector("#recording", state="visible")
     frames = counts(await stats(expert), "video")
     await expert.wait_for_function(GREW, arg=["video", frames, 25], polling=100)
-    await item.get_by_role("button", name="开始").click()
+    # the enterprise starts showing its screen; the expert marks the item the moment it appears
+    await expert.evaluate(MARK_WHEN_THE_SCREEN_APPEARS, code)
+    await guest.click("#share")
     await expert.wait_for_function("() => window.rcChecklist.poll().marks.length === 1", polling=100)
     await item.get_by_role("button", name="截图").click()
     await expert.wait_for_function("() => window.rcChecklist.poll().stills.length === 1", polling=100)
@@ -141,12 +170,15 @@ async def test_a_recorded_session_from_the_call_to_the_replay(
     replay = probe(part.parent / "replay" / "replay.mp4")
     assert replay.codecs == {"video": "h264", "audio": "aac"}
     assert abs(replay.ends["video"] - recorded) < 1.0, (replay.ends, recorded)
+    shown = await asyncio.to_thread(screen_appears, part.parent / "replay" / "replay.mp4")
 
     async with transaction(db.factory) as session:
         marks = (await session.scalars(select(ItemMark))).all()
         stills = (await session.scalars(select(Still))).all()
         saved = await session.scalar(select(ChecklistItem).where(ChecklistItem.code == code))
     assert len(marks) == 1
+    print(f"the screen appears at {shown:.3f} s in the replay; the expert's mark says {marks[0].start:.3f} s")
+    assert abs(marks[0].start - shown) <= 0.2  # the server's stamp lands where the replay shows the moment
     assert marks[0].end is not None
     assert 0 < marks[0].start < marks[0].end < recorded
     assert len(stills) == 1
