@@ -32,6 +32,7 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
+    RtpPacket,
 )
 
 from tests.rooms.synthetic import EncodedClip, encode_clip
@@ -45,6 +46,7 @@ from web.rooms.internals import (
     passthrough_installed,
     request_keyframe,
     rtp_origin,
+    skip_lost_head,
 )
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
@@ -194,3 +196,35 @@ async def test_loopback_becomes_a_host_candidate() -> None:
         assert any(c.host == "127.0.0.1" and c.type == "host" for c in connection.local_candidates)
     finally:
         await connection.close()
+
+
+async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer")  # noqa: B009 - a private name
+
+    def packet(sequence: int, timestamp: int) -> RtpPacket:
+        made = RtpPacket(payload_type=96, sequence_number=sequence, timestamp=timestamp, payload=b"x")
+        made._data = b"x"  # type: ignore[attr-defined]  # the depacketized payload, as the receiver sets it
+        return made
+
+    nacks = getattr(receiver, "_RTCRtpReceiver__nack_generator")  # noqa: B009 - a private name
+
+    def arrive(sequence: int, timestamp: int) -> tuple[bool, Any]:
+        made = packet(sequence, timestamp)
+        nacks.add(made)  # as the receiver does with every packet, before the jitter buffer
+        return buffer.add(made)  # type: ignore[no-any-return]
+
+    assert arrive(100, 0) == (False, None)
+    assert arrive(101, 3000)[1] is not None  # frame 0 complete once the next one starts
+    assert skip_lost_head(receiver, None) == (0, None)  # nothing waits
+    assert arrive(103, 9000)[1] is None  # 102 (timestamp 6000) lost: everything waits
+    assert arrive(104, 12000)[1] is None
+    first = skip_lost_head(receiver, None)
+    assert first == (0, 102)  # noticed, not skipped yet: a retransmission may still come
+    assert skip_lost_head(receiver, 101) == (0, 102)  # another hole than last time: wait again
+    assert skip_lost_head(receiver, first[1]) == (2, None)  # still missing: given up, with frame 3000
+    _, frame = arrive(105, 15000)
+    assert frame is not None
+    assert frame.timestamp == 9000  # frames flow again from the next one present
+    await pc.close()

@@ -20,11 +20,14 @@ from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from web.rooms.codecs import FRAME_TICKS
-from web.rooms.internals import request_keyframe
+from web.rooms.internals import request_keyframe, skip_lost_head
 from web.rooms.keyframes import KeyframeThrottle
 from web.rooms.timeline import Timeline
 
 log = logging.getLogger(__name__)
+
+LOSS_CHECK_SECONDS = 0.25
+"""How often a video feed checks for a packet lost for good (one that missed two checks is skipped)."""
 
 KEYFRAME_INTERVAL = 0.5
 QUEUE_FRAMES = {"video": 60, "audio": 100}
@@ -65,6 +68,10 @@ class Feed:
         self._clock = clock or self._loop.time
         self._task = self._loop.create_task(self._pump(), name=f"feed {feed_id}")
         self._pending: asyncio.Handle | None = None
+        self._stalled_at: int | None = None
+        self._watch: asyncio.TimerHandle | None = (
+            self._loop.call_later(LOSS_CHECK_SECONDS, self._check_losses) if kind == "video" else None
+        )
         self._sends: set[asyncio.Task[None]] = set()
         self._keyframe_waiters: list[asyncio.Future[tuple[av.Packet[Any], float]]] = []
 
@@ -148,12 +155,23 @@ class Feed:
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 
+    def _check_losses(self) -> None:
+        """A packet lost for good stops the feed in aiortc's jitter buffer: give it up and ask the
+        publisher for a keyframe (the frames after the hole may be incomplete)."""
+        skipped, self._stalled_at = skip_lost_head(self._receiver, self._stalled_at)
+        if skipped:
+            log.info("feed %s: %d packet(s) lost for good, skipped", self.id, skipped)
+            self.request_keyframe()
+        self._watch = self._loop.call_later(LOSS_CHECK_SECONDS, self._check_losses)
+
     def stop(self) -> None:
         """Stop forwarding: every subscribed slot becomes free."""
         for slot in tuple(self.subscribers):
             slot.attach(None)
         if self._pending is not None:
             self._pending.cancel()
+        if self._watch is not None:
+            self._watch.cancel()
         self._task.cancel()
 
 

@@ -111,6 +111,35 @@ async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     await receiver._send_rtcp_pli(media_ssrc)
 
 
+def skip_lost_head(receiver: RTCRtpReceiver, stalled_at: int | None) -> tuple[int, int | None]:
+    """Free a video receiver whose jitter buffer waits for a packet that never came.
+
+    aiortc emits frames in order and asks once (NACK) for a missing packet; when the retransmission
+    is lost too, every later frame waits until the buffer overflows (512 packets: seconds for a
+    camera of one packet per frame). Called periodically with what the previous call returned (the
+    sequence number of the first hole that has packets behind it): when the same packet is still
+    missing, everything up to the next packet present is given up. Returns the number of packets
+    dropped and the hole now waited for (None: nothing waits)."""
+    buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer")  # noqa: B009 - a private name
+    newest = getattr(receiver, "_RTCRtpReceiver__nack_generator").max_seq  # noqa: B009
+    origin: int | None = buffer._origin
+    if origin is None or newest is None:
+        return 0, None
+    packets = buffer._packets
+    capacity: int = buffer.capacity
+    held = min((newest - origin) % (1 << 16) + 1, capacity)  # from the head to the newest packet
+    slots = [packets[(origin + n) % capacity] is not None for n in range(held)]
+    hole = slots.index(False) if False in slots else None
+    if hole is None:  # no hole before the newest packet: nothing waits
+        return 0, None
+    behind = next(n for n in range(hole + 1, held) if slots[n])  # the newest packet is there
+    missing = (origin + hole) % (1 << 16)
+    if stalled_at != missing:
+        return 0, missing
+    buffer.remove(behind)
+    return behind, None
+
+
 SenderReportCallback = Callable[[int, int, int], None]
 """Called with an RTCP sender report's SSRC, 64-bit NTP timestamp and 32-bit RTP timestamp."""
 
