@@ -136,7 +136,7 @@ class ReplayRenderer:
             await render(
                 tracks, output, duration=duration, marks=chapters(marks, duration), progress=progress
             )
-            if not (work / CHAPTERS_FILE).exists():
+            if not await asyncio.to_thread((work / CHAPTERS_FILE).exists):
                 await asyncio.to_thread((work / CHAPTERS_FILE).write_text, webvtt([]), "utf-8")
             await self._finish(session_id, queued_at, work, len(folders), duration)
         except _Superseded:
