@@ -14,8 +14,9 @@ from remote_check.clock import FixedClock
 from remote_check.settings import Settings
 from tests.conftest import Database
 from tests.rooms.session_world import World, build_world
-from tests.rooms.synthetic import Changes, EncodedClip, encode_clip
+from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
 from web.app import create_app
+from web.rooms.internals import install_passthrough
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -108,3 +109,27 @@ def clip() -> EncodedClip:
 def changes() -> Changes:
     """A shared notifier the synthetic clients signal on every frame they receive."""
     return Changes()
+
+
+Enter = Callable[[str], Awaitable[SyntheticClient]]
+
+
+@pytest.fixture
+async def enter(world: World, clip: EncodedClip, changes: Changes) -> AsyncIterator[Enter]:
+    """A synthetic participant: a staff user name, or a guest kind (``guest:enterprise``)."""
+    install_passthrough()
+    clients: list[SyntheticClient] = []
+
+    async def make(who: str) -> SyntheticClient:
+        if who.startswith("guest:"):
+            client = SyntheticClient(world.guest_ws(world.tokens[who[6:]]), who, clip, changes=changes)
+        else:
+            http = (await world.staff(who)).session
+            client = SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http)
+        clients.append(client)
+        await client.join(name=False)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from tests.conftest import Database
 from tests.recordings.media import probe
-from tests.rooms.conftest import room_settings
+from tests.rooms.conftest import Enter, room_settings
 from tests.rooms.session_world import World, build_world
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient
 from web.app import create_app
@@ -29,25 +28,7 @@ from web.rooms.workers import make_room_host
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
-Enter = Callable[[str], Awaitable[SyntheticClient]]
 OPUS_PER_SECOND = 50  # 20 ms packets
-
-
-@pytest.fixture
-async def enter(world: World, clip: EncodedClip, changes: Changes) -> AsyncIterator[Enter]:
-    install_passthrough()
-    clients: list[SyntheticClient] = []
-
-    async def make(who: str) -> SyntheticClient:
-        http = (await world.staff(who)).session
-        client = SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http)
-        clients.append(client)
-        await client.join(name=False)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 def sent(client: SyntheticClient) -> dict[str, int]:

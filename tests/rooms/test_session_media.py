@@ -3,40 +3,15 @@ a waiting guest receives nothing, a muted microphone is not forwarded, a removed
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-
 import pytest
 
 from tests.conftest import Database
+from tests.rooms.conftest import Enter
 from tests.rooms.session_world import World
-from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient
+from tests.rooms.synthetic import Changes, SyntheticClient
 from tests.rooms.test_session_room import audit_actions
-from web.rooms.internals import install_passthrough
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-
-Enter = Callable[[str], Awaitable[SyntheticClient]]
-
-
-@pytest.fixture
-async def enter(world: World, clip: EncodedClip, changes: Changes) -> AsyncIterator[Enter]:
-    """A synthetic participant: a staff user name, or a guest kind (``guest:enterprise``)."""
-    install_passthrough()
-    clients: list[SyntheticClient] = []
-
-    async def make(who: str) -> SyntheticClient:
-        if who.startswith("guest:"):
-            client = SyntheticClient(world.guest_ws(world.tokens[who[6:]]), who, clip, changes=changes)
-        else:
-            http = (await world.staff(who)).session
-            client = SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http)
-        clients.append(client)
-        await client.join(name=False)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 def frames(client: SyntheticClient, other: SyntheticClient, kind: str) -> int:
