@@ -190,7 +190,7 @@ async def view_link(
     return guest, check
 
 
-async def open_invitation(
+async def valid_link(
     session: AsyncSession,
     token: str,
     secret: bytes,
@@ -198,11 +198,9 @@ async def open_invitation(
     now: dt.datetime,
     grace_hours: int,
     session_id: int | None = None,
-) -> Opened:
-    """Check a link as its holder opens it and record the visit; refusals say exactly why.
-
-    The link expires ``grace_hours`` after the session's end as it stands now (it follows moves).
-    """
+) -> tuple[Invitation, Guest, CheckSession]:
+    """The guest and session of a link that still opens; :class:`InvitationRefused` saying why
+    not: altered, foreign, revoked, cancelled, expired (``grace_hours`` after the session's end)."""
     invitation = verify(token, secret, session_id=session_id)
     guest = await session.get(Guest, invitation.guest_id)
     check_guest(
@@ -217,6 +215,25 @@ async def open_invitation(
     if check.status == SessionStatus.CANCELLED:
         raise InvitationRefused(Refusal.CANCELLED)
     check_expiry(check.ends_at, grace_hours, now=now)
+    return invitation, guest, check
+
+
+async def open_invitation(
+    session: AsyncSession,
+    token: str,
+    secret: bytes,
+    *,
+    now: dt.datetime,
+    grace_hours: int,
+    session_id: int | None = None,
+) -> Opened:
+    """Check a link as its holder opens it and record the visit; refusals say exactly why.
+
+    The link expires ``grace_hours`` after the session's end as it stands now (it follows moves).
+    """
+    invitation, guest, check = await valid_link(
+        session, token, secret, now=now, grace_hours=grace_hours, session_id=session_id
+    )
     project = await session.get(VoucherProject, check.project_id)
     assert project is not None
     enterprise = await session.get(Enterprise, project.enterprise_id)

@@ -20,7 +20,8 @@ from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
 from remote_check.errors import Forbidden, Message
 from remote_check.programme.scoping import session_in_scope
-from scheduler.invitations import InvitationRefused, Refusal, check_expiry, check_guest, verify
+from scheduler.guests import valid_link
+from scheduler.invitations import InvitationRefused, Refusal
 from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat, SessionStatus
 from web.rooms.moderation import RoomRole
 from web.rooms.signalling import Entrant
@@ -89,18 +90,6 @@ async def admit_guest(
 ) -> Admission:
     """A guest's place in the room by their link; refused (:class:`InvitationRefused`) as the
     landing page refuses it: altered, foreign, revoked, expired, cancelled."""
-    invitation = verify(token, secret)
-    guest = await session.get(Guest, invitation.guest_id)
-    check_guest(
-        invitation,
-        guest_session_id=guest.session_id if guest else None,
-        nonce=guest.link_nonce if guest else None,
-        revoked=guest.revoked if guest else True,
-    )
-    assert guest is not None
-    check = await session.get(CheckSession, guest.session_id)
-    assert check is not None
-    _not_cancelled(check)
-    check_expiry(check.ends_at, grace_hours, now=now)
+    _, guest, check = await valid_link(session, token, secret, now=now, grace_hours=grace_hours)
     entrant = Entrant(f"guest:{guest.id}", guest_name(guest), GUEST_ROLES[guest.kind])
     return Admission(entrant, check, Actor(f"guest:{guest.id}", check.city_code))
