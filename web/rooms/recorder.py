@@ -187,6 +187,7 @@ class RoomRecorder:
     async def stop(self) -> str:
         """Close every file (in a worker thread), write the index and the signed manifest; the
         manifest's SHA-256."""
+        ended = dt.datetime.now(dt.UTC)  # the recording ends now; closing the files comes after
         writers = list(self._writers.values())
         for feed in self._clock_tracks:
             on_sender_report(feed.receiver, None)
@@ -201,10 +202,11 @@ class RoomRecorder:
         await asyncio.to_thread(close_all)
         if self._index_writes:
             await asyncio.gather(*self._index_writes, return_exceptions=True)
-        ended = dt.datetime.now(dt.UTC)
         await asyncio.to_thread(self._write_index, self._index(ended))
         part = Part(self.number, self.started_at, ended)
-        parts = {f.name: part for f in self.files.values() if (self.folder / f.name).exists()}
+        names = [f.name for f in self.files.values()]
+        written = await asyncio.to_thread(lambda: [n for n in names if (self.folder / n).exists()])
+        parts = dict.fromkeys(written, part)
         await write_manifest_async(self.folder, self.session_id, ended, self._key, parts)
         return await asyncio.to_thread(manifest_digest, self.folder)
 
