@@ -45,6 +45,7 @@ from web.rooms.internals import (
     on_sender_report,
     passthrough_installed,
     request_keyframe,
+    restart_agent,
     rtp_origin,
     skip_lost_head,
 )
@@ -228,3 +229,54 @@ async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
     assert frame is not None
     assert frame.timestamp == 9000  # frames flow again from the next one present
     await pc.close()
+
+
+async def connected(server: aioice.Connection, browser: aioice.Connection) -> None:
+    """ICE between a controlled server agent and a controlling browser agent, both gathered."""
+    browser.remote_username, browser.remote_password = server.local_username, server.local_password
+    for candidate in server.local_candidates:
+        await browser.add_remote_candidate(candidate)
+    await browser.add_remote_candidate(None)
+    for candidate in browser.local_candidates:
+        await server.add_remote_candidate(candidate)
+    await server.add_remote_candidate(None)
+
+
+async def test_a_controlled_agent_restarts_in_place_onto_a_new_path() -> None:
+    include_loopback_candidates()
+    server = aioice.Connection(ice_controlling=False, use_ipv6=False)
+    browser = aioice.Connection(ice_controlling=True, use_ipv6=False)
+    await asyncio.gather(server.gather_candidates(), browser.gather_candidates())
+    server.remote_username, server.remote_password = browser.local_username, browser.local_password
+    await connected(server, browser)
+    await asyncio.gather(server.connect(), browser.connect())
+    await server.send(b"before")
+    assert await browser.recv() == b"before"
+
+    # the browser's path is gone; it comes back on new sockets with new credentials
+    await browser.close()
+    restarted = aioice.Connection(ice_controlling=True, use_ipv6=False)
+    await restarted.gather_candidates()
+    old_credentials = (server.local_username, server.local_password)
+    restart_agent(server, restarted.local_username, restarted.local_password)
+    assert (server.local_username, server.local_password) != old_credentials
+    await connected(server, restarted)
+    await restarted.connect()  # the server's checks are all triggered by the browser's
+
+    new_addresses = {(c.host, c.port) for c in restarted.local_candidates}
+    # the browser's nominating check reached the server before its answer: the server's own
+    # triggered check on that pair has succeeded, or finishes now
+    await asyncio.gather(*(pair.task for pair in server._check_list if pair.task is not None))
+    assert server._nominated[1].remote_addr in new_addresses
+    await server.send(b"after")
+    assert await asyncio.wait_for(restarted.recv(), 5) == b"after"
+    await restarted.send(b"back")
+    assert await asyncio.wait_for(server.recv(), 5) == b"back"
+    await asyncio.gather(server.close(), restarted.close())
+
+
+async def test_a_closed_agent_is_not_restarted() -> None:
+    connection = aioice.Connection(ice_controlling=False, use_ipv6=False)
+    await connection.close()
+    with pytest.raises(ConnectionError):
+        restart_agent(connection, "abcd", "a" * 22)

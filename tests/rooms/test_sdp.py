@@ -8,7 +8,7 @@ import pytest
 
 from remote_check.errors import DomainError
 from web.rooms.offers import read_offer
-from web.rooms.sdp import add_bitrate_hints, media_sections
+from web.rooms.sdp import add_bitrate_hints, ice_credentials, media_sections
 
 # An offer of headless Chromium 156 (camera, microphone, one receiving video m-line), made by
 # the room page's code with VP8 and Opus preferred.
@@ -100,3 +100,10 @@ def test_malformed_sdp_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         read_offer("v=0\r\nm=video nine UDP/TLS/RTP/SAVPF 96\r\n", {})
     assert refused.value.message.en == "Malformed SDP"
+
+
+def test_ice_credentials_are_read_from_the_offer() -> None:
+    assert ice_credentials(CHROME_OFFER) == ("YV+m", "q+cq7DZRutXt/SVzD10FGYKI")
+    restarted = CHROME_OFFER.replace("a=ice-ufrag:YV+m", "a=ice-ufrag:Zq1w")
+    assert ice_credentials(restarted) == ("Zq1w", "q+cq7DZRutXt/SVzD10FGYKI")
+    assert ice_credentials("v=0\r\na=ice-ufrag:abcd\r\n") is None, "no password, no credentials"

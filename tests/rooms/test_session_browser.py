@@ -69,6 +69,25 @@ def audio_packets(snapshot: dict[str, Any]) -> dict[str, int]:
     return {s["participant"]: s["packetsReceived"] for s in snapshot["slots"] if s["kind"] == "audio"}
 
 
+# The browser's selected ICE path: the local port of its nominated candidate pair.
+ICE_PATH = """async () => {
+    const pc = window.rc.client.pc;
+    const report = await pc.getStats();
+    let pair = null;
+    report.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = report.get(r.selectedCandidatePairId); });
+    return {
+        ufrag: /a=ice-ufrag:(\\S+)/.exec(pc.remoteDescription.sdp)[1],
+        port: pair ? report.get(pair.localCandidateId).port : null,
+    };
+}"""
+PATH_MOVED = f"async (port) => ({ICE_PATH})().then((now) => now.port !== null && now.port !== port)"
+
+
+async def ice_path(page: Page) -> dict[str, Any]:
+    path: dict[str, Any] = await page.evaluate(ICE_PATH)
+    return path
+
+
 async def my_id(page: Page) -> str:
     you: str = await page.evaluate("window.rc.state.you")
     return you
@@ -162,6 +181,20 @@ async def test_a_moderated_session_in_three_browsers(chromium: Browser, world: W
     assert back_in < 5
     assert await my_id(expert) == ids["expert"]
     assert await expert.evaluate("window.rc.person(window.rc.state.you).muted") is True
+
+    # the guest's page restarts ICE (as on a lost network path): new credentials, a new path on
+    # new sockets, the same connection; everyone's media keeps flowing and nobody rejoins
+    path_before = await ice_path(guest)
+    before = counts(await stats(guest), "video")
+    await guest.evaluate("window.rc.recover()")
+    await guest.wait_for_function(PATH_MOVED, arg=path_before["port"], polling=100)
+    assert (await ice_path(guest))["ufrag"] != path_before["ufrag"], (
+        "the server answered with new credentials"
+    )
+    await guest.wait_for_function(GREW, arg=["video", before, 60], polling=100)
+    await host.wait_for_function(GREW, arg=["video", counts(await stats(host), "video"), 60], polling=100)
+    assert await guest.evaluate("window.rc.state.rejoins") == 0
+    assert await my_id(guest) == ids["guest"]
 
     # the host's signalling socket drops: the page rejoins by itself, still the host
     await host.evaluate("window.rc.client.ws.close()")

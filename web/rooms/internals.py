@@ -21,6 +21,14 @@ point below, so that an upgrade that moves one fails a test instead of a call.
    time on the frames' count.
 5. aioice leaves 127.0.0.1 out of its host candidates (``aioice.ice.get_host_addresses``);
    :func:`include_loopback_candidates` adds it, for a server and browsers on one machine.
+6. aiortc has no ICE restart: a restarted offer (new ``ice-ufrag``/``ice-pwd``) is applied without
+   touching the ICE agent, whose checks then fail on the old credentials. :func:`restart_ice`
+   restarts the ``aioice.Connection`` under a peer connection in place (the server is the
+   controlled agent): fresh local credentials, the offer's remote ones, the remote candidates and
+   check list forgotten (``_remote_candidates``, ``_check_list``, ``_nominating``, the gatherer's and
+   the connection's ``_remote_candidates_end``). Its checks are then all triggered by the
+   browser's, and the pair the browser nominates becomes ``_nominated``; until then media goes
+   out on the old pair, so the DTLS and SRTP sessions above carry on untouched.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from typing import cast
 import aioice.ice
 import aiortc
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aioice.utils import random_string
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
 from aiortc.codecs import get_decoder as aiortc_get_decoder
 from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
@@ -190,3 +199,43 @@ def include_loopback_candidates() -> None:
 
     with_loopback.includes_loopback = True  # type: ignore[attr-defined]
     aioice.ice.get_host_addresses = with_loopback
+
+
+def ice_connections(pc: RTCPeerConnection) -> list[aioice.Connection]:
+    """The ICE agents under a peer connection: one per transport (one when bundled)."""
+    found: list[aioice.Connection] = []
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.sender.transport.transport._connection
+        if connection not in found:
+            found.append(connection)
+    return found
+
+
+def restart_ice(pc: RTCPeerConnection, remote_username: str, remote_password: str) -> None:
+    """Restart the ICE agents of ``pc`` for a restarted offer, before it is applied.
+
+    The answer then carries new local credentials (RFC 8445 section 9), the browser's checks
+    on the new ones are answered and nominate the new pair. Raises ``ConnectionError`` if an
+    agent is closed already (its consent expired): only a new connection helps then.
+    """
+    for connection in ice_connections(pc):
+        restart_agent(connection, remote_username, remote_password)
+    for transceiver in pc.getTransceivers():
+        transceiver.sender.transport.transport.iceGatherer._remote_candidates_end = False
+
+
+def restart_agent(connection: aioice.Connection, remote_username: str, remote_password: str) -> None:
+    """Restart one controlled ICE agent in place (see point 6 above)."""
+    if connection._closed or connection._closing:
+        raise ConnectionError("ICE connection closed")
+    for pair in connection._check_list:
+        if pair.task is not None:
+            pair.task.cancel()
+    connection._check_list = []
+    connection._nominating = set()
+    connection._remote_candidates = []
+    connection._remote_candidates_end = False
+    connection._local_username = random_string(4)
+    connection._local_password = random_string(22)
+    connection.remote_username = remote_username
+    connection.remote_password = remote_password

@@ -13,10 +13,10 @@ from remote_check.errors import invalid
 from web.rooms import protocol
 from web.rooms.config import RoomConfig
 from web.rooms.forwarding import Feed, SlotTrack
-from web.rooms.internals import on_keyframe_request
+from web.rooms.internals import on_keyframe_request, restart_ice
 from web.rooms.offers import read_offer
 from web.rooms.protocol import OfferMessage
-from web.rooms.sdp import MediaSection, add_bitrate_hints
+from web.rooms.sdp import MediaSection, add_bitrate_hints, ice_credentials
 from web.rooms.slots import SlotState
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class Participant:
         """Apply the browser's offer and send the answer."""
         sections = read_offer(offer.sdp, offer.tracks)
         async with self._negotiating:
+            self._restart_ice_if_asked(offer.sdp)
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
             except Exception as exc:
@@ -91,6 +92,23 @@ class Participant:
                 self.pc.localDescription.sdp, self.config.start_bitrate_kbps, self.config.min_bitrate_kbps
             )
         self.send(protocol.answer(sdp))
+
+    def _restart_ice_if_asked(self, sdp: str) -> None:
+        """An offer with new ICE credentials restarts ICE on the same connection: the call,
+        its tracks and its encryption go on, only the network path is found again."""
+        current = self.pc.remoteDescription
+        offered = ice_credentials(sdp)
+        if current is None or offered is None or offered == ice_credentials(current.sdp):
+            return
+        try:
+            restart_ice(self.pc, *offered)
+        except ConnectionError as exc:
+            raise invalid(
+                "连接已断开，无法重启，请重新加入",
+                "The connection is closed and cannot be restarted; rejoin",
+                field="sdp",
+            ) from exc
+        log.info("participant %s: ICE restart", self.id)
 
     def _apply(self, transceiver: RTCRtpTransceiver, section: MediaSection, source: str | None) -> None:
         mid = section.mid

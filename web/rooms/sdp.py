@@ -109,6 +109,18 @@ def _read_attribute(section: MediaSection, line: str) -> None:
             section.ssrcs.append(ssrc)
 
 
+def ice_credentials(sdp: str) -> tuple[str, str] | None:
+    """The ICE username fragment and password of ``sdp`` (the first given, session or media
+    level; a bundled offer gives the same on every m-line), or None without both."""
+    ufrag = password = None
+    for line in _lines(sdp):
+        if ufrag is None and line.startswith("a=ice-ufrag:"):
+            ufrag = line[12:].strip()
+        elif password is None and line.startswith("a=ice-pwd:"):
+            password = line[10:].strip()
+    return None if ufrag is None or password is None else (ufrag, password)
+
+
 def add_bitrate_hints(
     sdp: str, start_kbps: int = START_BITRATE_KBPS, min_kbps: int = MIN_BITRATE_KBPS, codec: str = "VP8"
 ) -> str:

@@ -187,7 +187,9 @@ async def serve(
                 if entrant is not None:
                     audits({"action": "room.leave", "subject": entrant.identity})
                 # even when the handler is cancelled, the participant leaves the room
-                stopped = await asyncio.shield(host.leave(room_id, connection))
+                leaving = asyncio.ensure_future(host.leave(room_id, connection))
+                leaving.add_done_callback(_retrieve)  # its failure after a cancellation is logged
+                stopped = await asyncio.shield(leaving)
                 if stopped is not None:
                     audits(stopped)  # the last one left: the recording is finished
         finally:
@@ -200,6 +202,11 @@ async def serve(
                 sockets.discard(ws)
                 await asyncio.shield(audits.settle())
     return ws
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.info("leaving a room failed: %s", exc)
 
 
 async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:

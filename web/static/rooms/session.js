@@ -290,7 +290,8 @@
     });
   }
 
-  /* ICE restart first; if the connection is not back within 4 s (or the socket is gone), rejoin. */
+  /* ICE restart first (the server restarts its ICE agent in place: same call, new path); if the
+     connection is not back within 4 s (or the socket is gone), rejoin. */
   let recovering = false;
   async function recover(which, socketGone = false) {
     if (recovering || which !== client || !["joined"].includes(state.phase) && !socketGone) return;
@@ -380,6 +381,7 @@
     shareScreen: () => client.shareScreen(),
     stopScreen: () => client.stopScreen(),
     leave: () => $("leave").onclick(),
+    recover: () => recover(client),
     person,
   };
   start();
