@@ -74,7 +74,9 @@ ICE_PATH = """async () => {
     const pc = window.rc.client.pc;
     const report = await pc.getStats();
     let pair = null;
-    report.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = report.get(r.selectedCandidatePairId); });
+    report.forEach((r) => {
+        if (r.type === 'transport' && r.selectedCandidatePairId) pair = report.get(r.selectedCandidatePairId);
+    });
     return {
         ufrag: /a=ice-ufrag:(\\S+)/.exec(pc.remoteDescription.sdp)[1],
         port: pair ? report.get(pair.localCandidateId).port : null,
