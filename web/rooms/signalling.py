@@ -33,12 +33,14 @@ HEARTBEAT = 20.0
 
 class OpenSockets:
     """The open signalling sockets. A shutdown closes them and waits until their handlers are done
-    (each has left its room: the last one out finishes a recording and reports it)."""
+    and each has left its room (the last one out finishes a recording and reports it), even a
+    handler cancelled while leaving."""
 
     def __init__(self) -> None:
         self.sockets: set[web.WebSocketResponse] = set()
         self._none = asyncio.Event()
         self._none.set()
+        self._leaving: set[asyncio.Future[Any]] = set()
 
     def add(self, ws: web.WebSocketResponse) -> None:
         self.sockets.add(ws)
@@ -49,11 +51,24 @@ class OpenSockets:
         if not self.sockets:
             self._none.set()
 
+    def hold(self, leaving: asyncio.Future[Any]) -> None:
+        """A handler's leave, awaited by :meth:`close_all` (its failure is logged, not lost)."""
+        self._leaving.add(leaving)
+        leaving.add_done_callback(self._left)
+
+    def _left(self, leaving: asyncio.Future[Any]) -> None:
+        self._leaving.discard(leaving)
+        if not leaving.cancelled() and (exc := leaving.exception()) is not None:
+            log.info("leaving a room failed: %s", exc)
+
     async def close_all(self) -> None:
-        """Close every socket and wait for their handlers (bound the wait with ``asyncio.timeout``)."""
+        """Close every socket and wait for their handlers and leaves (bound the wait with
+        ``asyncio.timeout``)."""
         for ws in list(self.sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
         await self._none.wait()
+        while self._leaving:
+            await asyncio.gather(*self._leaving, return_exceptions=True)
 
 
 SOCKETS = web.AppKey("room_sockets", OpenSockets)
@@ -188,7 +203,7 @@ async def serve(
                     audits({"action": "room.leave", "subject": entrant.identity})
                 # even when the handler is cancelled, the participant leaves the room
                 leaving = asyncio.ensure_future(host.leave(room_id, connection))
-                leaving.add_done_callback(_retrieve)  # its failure after a cancellation is logged
+                sockets.hold(leaving)
                 stopped = await asyncio.shield(leaving)
                 if stopped is not None:
                     audits(stopped)  # the last one left: the recording is finished
@@ -202,11 +217,6 @@ async def serve(
                 sockets.discard(ws)
                 await asyncio.shield(audits.settle())
     return ws
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.info("leaving a room failed: %s", exc)
 
 
 async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
