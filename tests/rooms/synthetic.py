@@ -236,6 +236,12 @@ class SyntheticClient:
         await self._ws.send_json(message)
 
     async def _start(self, joined: dict[str, Any]) -> None:
+        async with self._negotiation:
+            self._add_publications()
+            self._add_slots(joined["slots"])
+            await self._negotiate()
+
+    def _add_publications(self) -> None:
         if self._publish:
             for kind, source in (("audio", "microphone"), ("video", "camera")):
                 frames = self.clip.video if kind == "video" else self.clip.audio
@@ -243,8 +249,6 @@ class SyntheticClient:
                 transceiver = self.pc.addTransceiver(track, direction="sendonly")
                 on_keyframe_request(transceiver.sender, track.keyframe_requested)
                 self.tracks[source] = track
-        self._add_slots(joined["slots"])
-        await self.negotiate()
 
     def _add_slots(self, wanted: dict[str, int]) -> bool:
         added = False
@@ -259,25 +263,34 @@ class SyntheticClient:
         """What a sending m-line carries, as the offer names it."""
         return "camera" if transceiver.kind == "video" else "microphone"
 
+    async def _more_slots(self, wanted: dict[str, int]) -> None:
+        # Slots are added between negotiations: a transceiver added while an offer is out has
+        # no m-line in its answer.
+        async with self._negotiation:
+            if not self._add_slots(wanted):
+                return
+            await self._negotiate()
+
     async def negotiate(self) -> None:
         """Offer, wait for the answer, apply it."""
         async with self._negotiation:
-            assert self._ws is not None
-            await self.pc.setLocalDescription(await self.pc.createOffer())
-            published = {
-                t.mid: self.source_of(t)
-                for t in self.pc.getTransceivers()
-                if t.direction == "sendonly" and t.mid is not None
-            }
-            if self.offered_at is None:
-                self.offered_at = time.perf_counter()
-            await self._ws.send_json(
-                {"type": "offer", "sdp": self.pc.localDescription.sdp, "tracks": published}
-            )
-            answer = await self._answers.get()
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
-            self.negotiated += 1
-            self.changes.notify()
+            await self._negotiate()
+
+    async def _negotiate(self) -> None:
+        assert self._ws is not None
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        published = {
+            t.mid: self.source_of(t)
+            for t in self.pc.getTransceivers()
+            if t.direction == "sendonly" and t.mid is not None
+        }
+        if self.offered_at is None:
+            self.offered_at = time.perf_counter()
+        await self._ws.send_json({"type": "offer", "sdp": self.pc.localDescription.sdp, "tracks": published})
+        answer = await self._answers.get()
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+        self.negotiated += 1
+        self.changes.notify()
 
     async def _read(self) -> None:
         assert self._ws is not None
@@ -299,8 +312,7 @@ class SyntheticClient:
             elif kind == "slot":
                 self.slot_info[data["mid"]] = data
             elif kind == "slots":
-                if self._add_slots(data):
-                    self._spawn(self.negotiate())
+                self._spawn(self._more_slots(data))
             elif kind == "error":
                 self.errors.append(data)
                 if self.state == "new":
