@@ -43,15 +43,27 @@ def test_a_feed_is_never_placed_twice() -> None:
     assert plan_slots(slots, [FeedRef("a:1", "video")]) == SlotPlan(free=("3",))
 
 
-def test_requests_within_the_interval_merge_into_one_sent_at_its_end() -> None:
-    throttle = KeyframeThrottle(interval=0.5)
+def test_requests_wait_for_the_keyframe_asked_for_then_merge_into_one() -> None:
+    throttle = KeyframeThrottle(interval=0.5, gap=0.2)
     assert throttle.request(10.0) == 0.0
-    assert throttle.request(10.1) == pytest.approx(0.4)
+    assert throttle.request(10.1) == pytest.approx(0.4), (
+        "the keyframe is on its way: asked again only if lost"
+    )
     assert throttle.request(10.2) is None, "already scheduled"
     throttle.fired(10.5)
     assert throttle.request(10.6) == pytest.approx(0.4)
     throttle.fired(11.0)
     assert throttle.request(12.0) == 0.0
+
+
+def test_once_the_keyframe_came_the_next_request_waits_only_the_gap() -> None:
+    throttle = KeyframeThrottle(interval=0.5, gap=0.2)
+    assert throttle.request(10.0) == 0.0
+    assert throttle.keyframe_arrived() is False, "nothing was scheduled"
+    assert throttle.request(10.1) == pytest.approx(0.1)
+    assert throttle.keyframe_arrived() is True, "a keyframe came first: the scheduled request is not needed"
+    assert throttle.request(10.25) == 0.0
+    assert throttle.request(10.3) == pytest.approx(0.45), "that one is not answered yet"
 
 
 def test_a_slot_timeline_continues_across_sources() -> None:

@@ -96,8 +96,8 @@ class Feed:
                         warned = True
                     continue
                 self.frames += 1
-                if self._keyframe_waiters and item.is_keyframe:
-                    self._hand_keyframe(item)
+                if item.is_keyframe:
+                    self._keyframe_arrived(item)
                 if self.gate is not None and not self.gate():
                     continue
                 if self.tap is not None:
@@ -107,7 +107,12 @@ class Feed:
         except MediaStreamError:
             pass
 
-    def _hand_keyframe(self, packet: av.Packet[Any]) -> None:
+    def _keyframe_arrived(self, packet: av.Packet[Any]) -> None:
+        if self._throttle.keyframe_arrived() and self._pending is not None:
+            self._pending.cancel()  # this keyframe serves the requests that waited
+            self._pending = None
+        if not self._keyframe_waiters:
+            return
         waiters, self._keyframe_waiters = self._keyframe_waiters, []
         arrived = time.time()
         for waiter in waiters:

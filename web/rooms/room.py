@@ -24,7 +24,7 @@ from web.rooms.moderation import Arrival, Moderation, Person, Recording, RoomRol
 from web.rooms.participant import Participant, Sink
 from web.rooms.protocol import HandMessage, ModerateMessage, OfferMessage, RoomCommand, SelfMuteMessage
 from web.rooms.recorder import RoomRecorder, next_part, recording_origin
-from web.rooms.slots import FeedRef, plan_slots
+from web.rooms.slots import FeedRef, plan_slots, slots_to_ask
 from web.rooms.stills import STILL_TIMEOUT, STILLS, save_still
 
 REMOVED = Message("主持人已将您移出本次会议", "The host removed you from this session")
@@ -115,12 +115,21 @@ class Room:
         if self.recorder is not None:
             participant.send(protocol.notice(RECORDED.in_lang(member.lang)))
         needed = Counter(feed.kind for feed in self._feeds_for(participant.id))
-        participant.asked = dict(needed)
+        participant.asked = slots_to_ask(
+            {"audio": needed["audio"], "video": needed["video"]}, self._most_slots()
+        )
         member.participant = participant
         self.participants[participant.id] = participant
         participant.send(
-            protocol.joined(participant.id, self.id, self.config.browser_ice_servers(), dict(needed))
+            protocol.joined(
+                participant.id, self.id, self.config.browser_ice_servers(), dict(participant.asked)
+            )
         )
+
+    def _most_slots(self) -> dict[str, int]:
+        """The most a participant can receive: the others' microphones, cameras and one screen."""
+        others = self.moderation.capacity - 1
+        return {"audio": others, "video": others + 1}
 
     def member(self, connection: str) -> Member | None:
         """The member of a connection, if it is still in the room."""
@@ -347,7 +356,8 @@ class Room:
         needed = {kind: have[kind] + lacking.get(kind, 0) for kind in ("audio", "video")}
         if all(needed[kind] <= participant.asked.get(kind, 0) for kind in needed):
             return
-        participant.asked = {kind: max(needed[kind], participant.asked.get(kind, 0)) for kind in needed}
+        asked = slots_to_ask(needed, self._most_slots())
+        participant.asked = {kind: max(asked[kind], participant.asked.get(kind, 0)) for kind in asked}
         participant.send(protocol.slots(participant.asked["audio"], participant.asked["video"]))
 
     def people(self) -> list[dict[str, Any]]:

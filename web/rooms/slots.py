@@ -3,14 +3,30 @@
 A slot is one receiving m-line a subscriber's browser offered (``recvonly``). Slots are kept
 and reused: when a feed ends its slot becomes free, and a new feed takes a free slot of its
 kind without a new negotiation. Only when there are not enough slots does the subscriber have
-to add some and offer again.
+to add some and offer again; it is then asked for a few more than it lacks (:func:`slots_to_ask`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+SLOT_BLOCK = 4
+"""Receiving slots are asked for in blocks of this many per kind. When people join one after
+another, each of the others would otherwise renegotiate for every one of them, and a renegotiation
+is costly for the server (aiortc parses and writes the whole SDP of every m-line each time): in a
+12-person room filling up within seconds, these negotiations held up everyone's first frames."""
+
+
+def slots_to_ask(needed: Mapping[str, int], most: Mapping[str, int]) -> dict[str, int]:
+    """The slots per kind to ask a subscriber for: what it needs, rounded up to a block, but no
+    more than the room can ever send it (``most``)."""
+    asked = {}
+    for kind, count in needed.items():
+        rounded = -(-count // SLOT_BLOCK) * SLOT_BLOCK
+        asked[kind] = max(count, min(rounded, most.get(kind, count)))
+    return asked
 
 
 @dataclass(frozen=True)
