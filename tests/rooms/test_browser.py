@@ -125,7 +125,8 @@ async def test_screen_share_late_joiner_and_leaving(rooms_server: TestServer, ch
     assert (screen["frameWidth"], screen["frameHeight"]) == (1920, 1080)
 
     mlines = (await alice.evaluate(MLINES), await bob.evaluate(MLINES))
-    assert mlines[0]["sendonly"] == 3 and mlines[1]["sendonly"] == 2
+    assert mlines[0]["sendonly"] == 3, "Alice sends camera, microphone and screen"
+    assert mlines[1]["sendonly"] == 2
     await alice.evaluate("window.rc.stopScreen()")
     await bob.wait_for_function("() => !window.rc.poll().slots.some(x => x.source === 'screen')", polling=100)
     await alice.evaluate("window.rc.shareScreen()")
