@@ -43,27 +43,29 @@ def test_a_feed_is_never_placed_twice() -> None:
     assert plan_slots(slots, [FeedRef("a:1", "video")]) == SlotPlan(free=("3",))
 
 
-def test_requests_wait_for_the_keyframe_asked_for_then_merge_into_one() -> None:
-    throttle = KeyframeThrottle(interval=0.5, gap=0.2)
+def test_requests_wait_for_the_keyframe_asked_for_which_is_asked_for_again_if_it_does_not_come() -> None:
+    throttle = KeyframeThrottle(interval=0.5, gap=0.35)
     assert throttle.request(10.0) == 0.0
-    assert throttle.request(10.1) == pytest.approx(0.4), (
-        "the keyframe is on its way: asked again only if lost"
-    )
-    assert throttle.request(10.2) is None, "already scheduled"
-    throttle.fired(10.5)
-    assert throttle.request(10.6) == pytest.approx(0.4)
-    throttle.fired(11.0)
-    assert throttle.request(12.0) == 0.0
+    assert throttle.request(10.1) is None, "the keyframe asked for serves this one too"
+    assert throttle.resend(10.5) is True, "not answered: asked again"
+    assert [throttle.resend(10.5 + 0.5 * n) for n in range(1, 5)] == [True, True, True, False], "a few times"
+    assert throttle.request(14.0) == 0.0, "a new subscriber asks anew"
+    assert throttle.keyframe_arrived() is False, "nothing was scheduled"
+    assert throttle.resend(14.5) is False, "answered"
 
 
 def test_once_the_keyframe_came_the_next_request_waits_only_the_gap() -> None:
-    throttle = KeyframeThrottle(interval=0.5, gap=0.2)
+    throttle = KeyframeThrottle(interval=0.5, gap=0.35)
     assert throttle.request(10.0) == 0.0
-    assert throttle.keyframe_arrived() is False, "nothing was scheduled"
-    assert throttle.request(10.1) == pytest.approx(0.1)
+    throttle.keyframe_arrived()
+    assert throttle.request(10.1) == pytest.approx(0.25)
+    assert throttle.request(10.2) is None, "already scheduled"
     assert throttle.keyframe_arrived() is True, "a keyframe came first: the scheduled request is not needed"
-    assert throttle.request(10.25) == 0.0
-    assert throttle.request(10.3) == pytest.approx(0.45), "that one is not answered yet"
+    assert throttle.request(10.4) == 0.0
+    throttle.keyframe_arrived()
+    assert throttle.request(10.5) == pytest.approx(0.25)
+    throttle.fired(10.75)
+    assert throttle.request(10.8) is None, "that one is not answered yet"
 
 
 def test_a_slot_timeline_continues_across_sources() -> None:

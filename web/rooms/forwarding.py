@@ -67,7 +67,8 @@ class Feed:
         self._loop = asyncio.get_running_loop()
         self._clock = clock or self._loop.time
         self._task = self._loop.create_task(self._pump(), name=f"feed {feed_id}")
-        self._pending: asyncio.Handle | None = None
+        self._pending: asyncio.Handle | None = None  # a merged request, sent when the gap has passed
+        self._resend: asyncio.TimerHandle | None = None  # a request is sent again if not answered
         self._stalled_at: int | None = None
         self._watch: asyncio.TimerHandle | None = (
             self._loop.call_later(LOSS_CHECK_SECONDS, self._check_losses) if kind == "video" else None
@@ -111,6 +112,9 @@ class Feed:
         if self._throttle.keyframe_arrived() and self._pending is not None:
             self._pending.cancel()  # this keyframe serves the requests that waited
             self._pending = None
+        if self._resend is not None:
+            self._resend.cancel()
+            self._resend = None
         if not self._keyframe_waiters:
             return
         waiters, self._keyframe_waiters = self._keyframe_waiters, []
@@ -139,14 +143,25 @@ class Feed:
         if delay is None:
             return
         if delay <= 0:
-            self._send_pli()
+            self._ask()
         else:
             self._pending = self._loop.call_later(delay, self._fire)
 
     def _fire(self) -> None:
         self._pending = None
         self._throttle.fired(self._clock())
+        self._ask()
+
+    def _ask(self) -> None:
         self._send_pli()
+        if self._resend is not None:
+            self._resend.cancel()
+        self._resend = self._loop.call_later(self._throttle.interval, self._unanswered)
+
+    def _unanswered(self) -> None:
+        self._resend = None
+        if self._throttle.resend(self._clock()):
+            self._ask()
 
     def _send_pli(self) -> None:
         ssrc = self.media_ssrc
@@ -173,8 +188,9 @@ class Feed:
         """Stop forwarding: every subscribed slot becomes free."""
         for slot in tuple(self.subscribers):
             slot.attach(None)
-        if self._pending is not None:
-            self._pending.cancel()
+        for handle in (self._pending, self._resend):
+            if handle is not None:
+                handle.cancel()
         if self._watch is not None:
             self._watch.cancel()
         self._task.cancel()
