@@ -9,9 +9,9 @@ import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -57,10 +57,19 @@ class Settings(BaseSettings):
     turn_urls: list[str] = Field(default_factory=list)
     turn_username: str = ""
     turn_password: str = ""
+    # "relay": browsers send media only through the TURN server (for networks that allow nothing
+    # else); "all": any path that works, TURN only as the last resort.
+    ice_transport_policy: Literal["all", "relay"] = "all"
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "remote-check@localhost"
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+
+    @model_validator(mode="after")
+    def _relay_needs_turn(self) -> Settings:
+        if self.ice_transport_policy == "relay" and not self.turn_urls:
+            raise ValueError("ice_transport_policy = relay needs turn_urls (a TURN server)")
+        return self
 
     @field_validator("data_dir")
     @classmethod

@@ -137,7 +137,8 @@ async def test_the_browser_is_given_the_configured_ice_servers(
         turn_password="secret",
     )
     joined = await exchange(await connect(http, server), {"type": "join", "name": "A"})
-    assert joined["ice_servers"] == [
+    assert joined["rtc"]["iceTransportPolicy"] == "all"
+    assert joined["rtc"]["iceServers"] == [
         {"urls": ["stun:stun.example.cn:3478"]},
         {
             "urls": ["turn:turn.example.cn:3478?transport=udp", "turns:turn.example.cn:5349"],

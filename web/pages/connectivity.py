@@ -107,7 +107,7 @@ def _page(request: web.Request, base: str, who: str, when: str) -> dict[str, Any
         "who": who,
         "when": when,
         "base": base,
-        "ice_servers": json.dumps(config.browser_ice_servers()),
+        "rtc": json.dumps(config.browser_configuration()),
     }
 
 

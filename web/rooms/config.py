@@ -22,6 +22,11 @@ class IceServer:
     username: str = ""
     credential: str = ""
 
+    @property
+    def is_turn(self) -> bool:
+        """A TURN server (``turn:`` / ``turns:`` URLs), not a STUN server."""
+        return any(url.startswith(("turn:", "turns:")) for url in self.urls)
+
 
 @dataclass(frozen=True)
 class RoomConfig:
@@ -29,6 +34,7 @@ class RoomConfig:
 
     max_participants: int = 12
     ice_servers: tuple[IceServer, ...] = ()
+    ice_transport_policy: str = "all"
     start_bitrate_kbps: int = START_BITRATE_KBPS
     min_bitrate_kbps: int = MIN_BITRATE_KBPS
     keyframe_interval: float = KEYFRAME_INTERVAL
@@ -48,28 +54,33 @@ class RoomConfig:
         return cls(
             max_participants=settings.max_room_size,
             ice_servers=tuple(servers),
+            ice_transport_policy=settings.ice_transport_policy,
             recordings_dir=settings.data_dir / "recordings",
             recording_key=manifest_key(settings.secret_key()),
         )
 
     def rtc_configuration(self) -> RTCConfiguration:
         """aiortc's configuration: every m-line on one transport (aiortc issue 1414: with the
-        default bundle policy the sender of a second video m-line never starts)."""
+        default bundle policy the sender of a second video m-line never starts). The server uses
+        the STUN servers only (to learn its public address behind a NAT): the TURN server is
+        for browsers that cannot reach the server directly, and an allocation per participant
+        on the server's side would only slow every join down."""
         return RTCConfiguration(
-            iceServers=[
-                RTCIceServer(urls=list(s.urls), username=s.username or None, credential=s.credential or None)
-                for s in self.ice_servers
-            ],
+            iceServers=[RTCIceServer(urls=list(s.urls)) for s in self.ice_servers if not s.is_turn],
             bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
         )
 
-    def browser_ice_servers(self) -> list[dict[str, Any]]:
-        """The ``iceServers`` of the browser's ``RTCPeerConnection``."""
-        out: list[dict[str, Any]] = []
+    def browser_configuration(self) -> dict[str, Any]:
+        """The browser's ``RTCPeerConnection`` configuration: ICE servers, transport policy, bundle."""
+        servers: list[dict[str, Any]] = []
         for server in self.ice_servers:
             entry: dict[str, Any] = {"urls": list(server.urls)}
             if server.username:
                 entry["username"] = server.username
                 entry["credential"] = server.credential
-            out.append(entry)
-        return out
+            servers.append(entry)
+        return {
+            "iceServers": servers,
+            "iceTransportPolicy": self.ice_transport_policy,
+            "bundlePolicy": "max-bundle",
+        }

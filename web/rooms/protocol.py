@@ -20,7 +20,8 @@ m-line not named there is not forwarded.
 
 Server to browser::
 
-    {"type": "joined", "id": "...", "room": "...", "ice_servers": [...], "slots": {"audio": 1, "video": 1}}
+    {"type": "joined", "id": "...", "room": "...", "rtc": {"iceServers": [...], "iceTransportPolicy": "all",
+     "bundlePolicy": "max-bundle"}, "slots": {"audio": 1, "video": 1}}
     {"type": "participants", "participants": [{"id": "...", "name": "..."}]}
     {"type": "answer", "sdp": "..."}
     {"type": "slots", "audio": 2, "video": 3}   # have at least this many receiving m-lines, then offer
@@ -148,15 +149,14 @@ def participant_info(participant_id: str, name: str) -> dict[str, str]:
     return {"id": participant_id, "name": name}
 
 
-def joined(
-    participant_id: str, room_id: str, ice_servers: list[dict[str, Any]], slots: dict[str, int]
-) -> dict[str, Any]:
-    """The server accepted the join: who you are, how to reach the server, what to receive."""
+def joined(participant_id: str, room_id: str, rtc: dict[str, Any], slots: dict[str, int]) -> dict[str, Any]:
+    """The server accepted the join: who you are, how to reach the server (the browser's
+    ``RTCPeerConnection`` configuration), what to receive."""
     return {
         "type": "joined",
         "id": participant_id,
         "room": room_id,
-        "ice_servers": ice_servers,
+        "rtc": rtc,
         "slots": {"audio": slots.get("audio", 0), "video": slots.get("video", 0)},
     }
 

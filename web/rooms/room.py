@@ -122,7 +122,7 @@ class Room:
         self.participants[participant.id] = participant
         participant.send(
             protocol.joined(
-                participant.id, self.id, self.config.browser_ice_servers(), dict(participant.asked)
+                participant.id, self.id, self.config.browser_configuration(), dict(participant.asked)
             )
         )
 

@@ -7,7 +7,7 @@
 (() => {
   const root = document.getElementById("check");
   const base = root.dataset.base;
-  const iceServers = JSON.parse(root.dataset.ice);
+  const rtc = JSON.parse(root.dataset.rtc);  // iceServers, iceTransportPolicy, bundlePolicy
   const texts = {};
   document.getElementById("texts").content.querySelectorAll("[data-key]")
     .forEach((el) => { texts[el.dataset.key] = el.textContent; });
@@ -104,7 +104,7 @@
   }
 
   async function roundTrip(tracks) {
-    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    const pc = new RTCPeerConnection(rtc);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}${base}/ws`);
     try {

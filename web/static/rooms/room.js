@@ -40,7 +40,7 @@ class RoomClient {
     if (this.named) this.send({ type: "join", name });
     const welcome = await joined;
     this.id = welcome.id;
-    this.pc = new RTCPeerConnection({ iceServers: welcome.ice_servers, bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection(welcome.rtc);
     this.pc.ontrack = (event) => this.onTrack(event);
     this.pc.onconnectionstatechange = () => this.status(this.pc.connectionState);
     for (const track of stream.getTracks()) {
