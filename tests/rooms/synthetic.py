@@ -209,6 +209,7 @@ class SyntheticClient:
         self._publish = True
         self._joined: dict[str, Any] = {}
         self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self.changes.notify)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -264,9 +265,13 @@ class SyntheticClient:
         return "camera" if transceiver.kind == "video" else "microphone"
 
     async def _more_slots(self, wanted: dict[str, int]) -> None:
-        # Slots are added between negotiations: a transceiver added while an offer is out has
-        # no m-line in its answer.
+        # Slots are added between negotiations (a transceiver added while an offer is out has no
+        # m-line in its answer), and once connected: aiortc's task that connects after the first
+        # answer walks the transceivers as it goes, and fails on one it finds in no answer yet.
         async with self._negotiation:
+            await self.changes.until(
+                lambda: self.pc.connectionState not in ("new", "connecting"), what="the connection"
+            )
             if not self._add_slots(wanted):
                 return
             await self._negotiate()
