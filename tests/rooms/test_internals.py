@@ -39,7 +39,9 @@ from tests.rooms.synthetic import EncodedClip, encode_clip
 from web.rooms import internals
 from web.rooms.internals import (
     AIORTC_VERSION,
+    InlineFrames,
     include_loopback_candidates,
+    inline_worker,
     install_passthrough,
     on_keyframe_request,
     on_sender_report,
@@ -97,6 +99,35 @@ async def test_the_receiver_hands_on_encoded_frames_once_passthrough_is_installe
     assert not packet.is_keyframe
     packet, _ = await decode_in_worker(OPUS, clip.audio[0], 960)
     assert (bytes(packet), packet.pts, packet.time_base) == (clip.audio[0], 960, fractions.Fraction(1, 48000))
+
+
+async def test_receivers_hand_frames_over_on_the_event_loop_once_passthrough_is_installed(
+    clip: EncodedClip,
+) -> None:
+    install_passthrough()
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    frames = getattr(receiver, "_RTCRtpReceiver__decoder_queue")  # noqa: B009 - a private name
+    assert isinstance(frames, InlineFrames)
+    assert rtcrtpreceiver.decoder_worker is inline_worker
+    await pc.close()
+
+    # a frame completed before the receiver's thread ran waits for the track's queue
+    frames = InlineFrames()
+    frames.put((VP8, JitterFrame(clip.video[0], 3000)))
+    track: asyncio.Queue[Any] = asyncio.Queue()
+    thread = threading.Thread(
+        target=rtcrtpreceiver.decoder_worker,
+        args=(asyncio.get_running_loop(), frames, track, threading.Event()),
+    )
+    thread.start()
+    thread.join()  # the thread only hands the track's queue over, on the loop, and ends
+    first = await asyncio.wait_for(track.get(), 5)
+    assert (bytes(first), first.pts, first.is_keyframe) == (clip.video[0], 3000, True)
+    frames.put((VP8, JitterFrame(clip.video[1], 6000)))
+    assert track.get_nowait().pts == 6000, "later frames go into the track's queue at once"
+    frames.put(None)
+    assert track.get_nowait() is None, "the end of the stream is passed on"
 
 
 def test_installing_twice_is_harmless_and_a_foreign_factory_is_refused() -> None:

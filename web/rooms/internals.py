@@ -29,13 +29,24 @@ point below, so that an upgrade that moves one fails a test instead of a call.
    the connection's ``_remote_candidates_end``). Its checks are then all triggered by the
    browser's, and the pair the browser nominates becomes ``_nominated``; until then media goes
    out on the old pair, so the DTLS and SRTP sessions above carry on untouched.
+7. Each receiver hands every complete encoded frame to its own decoder thread through a
+   ``queue.Queue`` (``RTCRtpReceiver.__init__`` calls the module's ``queue.Queue()``), and that
+   thread hands it back to the event loop with ``asyncio.run_coroutine_threadsafe`` (a task per
+   frame). With nothing to decode, that round trip through a thread is most of the cost of a
+   received frame. :func:`install_passthrough` therefore also gives ``aiortc.rtcrtpreceiver`` a
+   ``queue`` whose ``Queue`` is :class:`InlineFrames` and replaces its ``decoder_worker`` with
+   :func:`inline_worker`: the thread only hands the track's queue over and ends, and frames go
+   into the track's queue on the event loop as they complete.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fractions
+import threading
+import types
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 
 import aioice.ice
 import aiortc
@@ -53,8 +64,11 @@ from web.rooms.codecs import is_vp8_keyframe
 
 AIORTC_VERSION = "1.16.0"
 LOOPBACK = "127.0.0.1"
-# The name under which aiortc.rtcrtpreceiver imported the decoder factory it calls.
+# The names under which aiortc.rtcrtpreceiver imported the decoder factory it calls, the function its
+# decoder threads run, and the module whose Queue it makes for each receiver.
 DECODER_FACTORY = "get_decoder"
+DECODER_WORKER = "decoder_worker"
+QUEUE_MODULE = "queue"
 
 
 class PassthroughDecoder(Decoder):
@@ -93,8 +107,68 @@ def check_aiortc_version() -> None:
         )
 
 
+EncodedTask = tuple[RTCRtpCodecParameters, JitterFrame] | None
+"""What a receiver puts on its decoder queue: a codec and a complete frame, or None at its end."""
+
+
+class InlineFrames:
+    """Stands in for the ``queue.Queue`` between a receiver and its decoder thread (point 7):
+    each frame goes through :func:`passthrough_decoder` into the track's queue at once, on the
+    event loop. Frames that complete before :func:`inline_worker` has handed over the track's
+    queue wait for it."""
+
+    def __init__(self) -> None:
+        self._output: asyncio.Queue[Any] | None = None
+        self._early: list[EncodedTask] = []
+        self._decoders: dict[str, Decoder] = {}
+
+    def put(self, task: EncodedTask) -> None:
+        """A complete frame (or None: the receiver stopped), from the receiver on the event loop."""
+        if self._output is None:
+            self._early.append(task)
+        else:
+            self._deliver(self._output, task)
+
+    def bind(self, output: asyncio.Queue[Any]) -> None:
+        """The track's queue, from now on (called on the event loop)."""
+        self._output = output
+        early, self._early = self._early, []
+        for task in early:
+            self._deliver(output, task)
+
+    def _deliver(self, output: asyncio.Queue[Any], task: EncodedTask) -> None:
+        if task is None:
+            output.put_nowait(None)  # the track ends
+            return
+        codec, encoded = task
+        decoder = self._decoders.get(codec.name)
+        if decoder is None:
+            decoder = self._decoders[codec.name] = passthrough_decoder(codec)
+        for frame in decoder.decode(encoded):
+            output.put_nowait(frame)
+
+
+AIORTC_DECODER_WORKER = getattr(rtcrtpreceiver, DECODER_WORKER)
+
+
+def inline_worker(
+    loop: asyncio.AbstractEventLoop, input_q: Any, output_q: asyncio.Queue[Any], decode_error: threading.Event
+) -> None:
+    """Replaces aiortc's ``decoder_worker`` as the receiver's thread: for an :class:`InlineFrames`
+    it hands over the track's queue (on the loop) and ends; any other queue gets aiortc's worker."""
+    if isinstance(input_q, InlineFrames):
+        loop.call_soon_threadsafe(input_q.bind, output_q)
+    else:
+        AIORTC_DECODER_WORKER(loop, input_q, output_q, decode_error)
+
+
+INLINE_QUEUE = types.SimpleNamespace(Queue=InlineFrames)
+"""What ``aiortc.rtcrtpreceiver`` sees as its ``queue`` module once passthrough is installed."""
+
+
 def install_passthrough() -> None:
-    """Make every remote track of this process yield encoded frames (idempotent)."""
+    """Make every remote track of this process yield encoded frames, handed over on the event
+    loop (idempotent)."""
     check_aiortc_version()
     current = getattr(rtcrtpreceiver, DECODER_FACTORY)
     if current is passthrough_decoder:
@@ -102,6 +176,8 @@ def install_passthrough() -> None:
     if current is not aiortc_get_decoder:
         raise RuntimeError("aiortc.rtcrtpreceiver.get_decoder was already replaced by someone else")
     setattr(rtcrtpreceiver, DECODER_FACTORY, passthrough_decoder)
+    setattr(rtcrtpreceiver, DECODER_WORKER, inline_worker)
+    setattr(rtcrtpreceiver, QUEUE_MODULE, INLINE_QUEUE)
 
 
 def passthrough_installed() -> bool:
