@@ -10,6 +10,7 @@ callback in tasks of their own, off the media path.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -201,12 +202,12 @@ async def serve(
             if connection is not None:
                 if entrant is not None:
                     audits({"action": "room.leave", "subject": entrant.identity})
-                # even when the handler is cancelled, the participant leaves the room
+                # even when the handler is cancelled, the participant leaves the room, and if it was
+                # the last one, the recording's stop is audited
                 leaving = asyncio.ensure_future(host.leave(room_id, connection))
+                leaving.add_done_callback(functools.partial(_audit_stop, audits))
                 sockets.hold(leaving)
-                stopped = await asyncio.shield(leaving)
-                if stopped is not None:
-                    audits(stopped)  # the last one left: the recording is finished
+                await asyncio.shield(leaving)
         finally:
             outbox.put_nowait(None)
             try:
@@ -217,6 +218,11 @@ async def serve(
                 sockets.discard(ws)
                 await asyncio.shield(audits.settle())
     return ws
+
+
+def _audit_stop(audits: _Audits, leaving: asyncio.Future[Mapping[str, str] | None]) -> None:
+    if not leaving.cancelled() and leaving.exception() is None and (stopped := leaving.result()) is not None:
+        audits(stopped)  # the last one left: the recording is finished
 
 
 async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
