@@ -136,7 +136,7 @@ class Feed:
                 self._keyframe_waiters.remove(waiter)
 
     def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe, at most once per throttle interval."""
+        """Ask the publisher for a keyframe: requests are merged and throttled (``KeyframeThrottle``)."""
         if self.kind != "video":
             return
         delay = self._throttle.request(self._clock())
