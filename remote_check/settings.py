@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     turn_urls: list[str] = Field(default_factory=list)
     turn_username: str = ""
     turn_password: str = ""
+    # Instead of one user and password for everyone: the secret shared with coturn (use-auth-secret,
+    # static-auth-secret); every browser then gets its own credentials, valid for turn_credential_hours.
+    turn_secret: str = ""
+    turn_credential_hours: int = Field(default=12, ge=1)
     # "relay": browsers send media only through the TURN server (for networks that allow nothing
     # else); "all": any path that works, TURN only as the last resort.
     ice_transport_policy: Literal["all", "relay"] = "all"
@@ -69,6 +73,8 @@ class Settings(BaseSettings):
     def _relay_needs_turn(self) -> Settings:
         if self.ice_transport_policy == "relay" and not self.turn_urls:
             raise ValueError("ice_transport_policy = relay needs turn_urls (a TURN server)")
+        if self.turn_secret and (self.turn_username or self.turn_password):
+            raise ValueError("set turn_secret or turn_username and turn_password, not both")
         return self
 
     @field_validator("data_dir")

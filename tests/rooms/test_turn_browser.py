@@ -1,9 +1,10 @@
 """TURN end to end, in headless Chromium with a real coturn (tests/rooms/turn.py).
 
 Browsers that may only relay (``ice_transport_policy = "relay"``) reach the room through the TURN
-server. Then the TURN server dies and a new one starts without the old one's allocations: every
-page has lost its network path for real; each restarts ICE onto a new allocation and the call
-goes on, on the same connection, without a rejoin.
+server, with time-limited credentials the rooms server made for each of them from the secret it
+shares with coturn (``turn_secret``). Then the TURN server dies and a new one starts without the
+old one's allocations: every page has lost its network path for real; each restarts ICE onto a
+new allocation and the call goes on, on the same connection, without a rejoin.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.rooms.conftest import ServerFactory
 from tests.rooms.session_world import World, build_world
 from tests.rooms.test_browser import GREW, RECEIVING, counts, stats
 from tests.rooms.test_session_browser import my_id, open_room, person
-from tests.rooms.turn import USERNAME, TurnServer
+from tests.rooms.turn import TurnServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -61,8 +62,7 @@ async def world(
 ) -> AsyncIterator[World]:
     server = await make_rooms_server(
         turn_urls=[turn.url],
-        turn_username=USERNAME,
-        turn_password=turn.password,
+        turn_secret=turn.secret,
         ice_transport_policy="relay",
     )
     built = await build_world(server, db, clock)

@@ -19,7 +19,6 @@ from pathlib import Path
 from aioice import stun
 
 TURNSERVER = "turnserver"
-USERNAME = "rc"
 READY_SECONDS = 10.0
 
 
@@ -31,14 +30,15 @@ def free_udp_port() -> int:
 
 
 class TurnServer:
-    """One coturn process: UDP on 127.0.0.1, long-term credentials, relays on 127.0.0.1."""
+    """One coturn process: UDP on 127.0.0.1, relays on 127.0.0.1, time-limited credentials made
+    from a shared secret (``use-auth-secret``, as the README's set-up)."""
 
     def __init__(self, folder: Path) -> None:
         if shutil.which(TURNSERVER) is None:
             raise RuntimeError("coturn is missing (turnserver): run scripts/system-deps")
         self.folder = folder
         self.port = free_udp_port()
-        self.password = secrets.token_hex(8)
+        self.secret = secrets.token_hex(16)  # shared with the rooms server (turn_secret)
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
 
@@ -60,8 +60,8 @@ class TurnServer:
                 f"--listening-port={self.port}",
                 "--relay-ip=127.0.0.1",
                 "--allow-loopback-peers",  # the rooms server's candidates are on this machine too
-                "--lt-cred-mech",
-                f"--user={USERNAME}:{self.password}",
+                "--use-auth-secret",
+                f"--static-auth-secret={self.secret}",
                 "--realm=remote-check",
                 f"--userdb={self.folder / 'turndb'}",
                 f"--pidfile={self.folder / 'turnserver.pid'}",

@@ -107,7 +107,7 @@ def _page(request: web.Request, base: str, who: str, when: str) -> dict[str, Any
         "who": who,
         "when": when,
         "base": base,
-        "rtc": json.dumps(config.browser_configuration()),
+        "rtc": json.dumps(config.browser_configuration("check")),
     }
 
 

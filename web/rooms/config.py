@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from recordings.integrity import manifest_key
 from remote_check.settings import Settings
 from web.rooms.forwarding import KEYFRAME_INTERVAL
 from web.rooms.sdp import MIN_BITRATE_KBPS, START_BITRATE_KBPS
+from web.rooms.turn_credentials import rest_credentials
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,9 @@ class IceServer:
 
     urls: tuple[str, ...]
     username: str = ""
-    credential: str = ""
+    credential: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)  # TURN REST API: credentials made per browser
+    credential_seconds: int = 12 * 3600
 
     @property
     def is_turn(self) -> bool:
@@ -49,7 +53,13 @@ class RoomConfig:
             servers.append(IceServer(tuple(settings.stun_urls)))
         if settings.turn_urls:
             servers.append(
-                IceServer(tuple(settings.turn_urls), settings.turn_username, settings.turn_password)
+                IceServer(
+                    tuple(settings.turn_urls),
+                    settings.turn_username,
+                    settings.turn_password,
+                    settings.turn_secret,
+                    settings.turn_credential_hours * 3600,
+                )
             )
         return cls(
             max_participants=settings.max_room_size,
@@ -70,12 +80,17 @@ class RoomConfig:
             bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
         )
 
-    def browser_configuration(self) -> dict[str, Any]:
-        """The browser's ``RTCPeerConnection`` configuration: ICE servers, transport policy, bundle."""
+    def browser_configuration(self, label: str, now: float | None = None) -> dict[str, Any]:
+        """The browser's ``RTCPeerConnection`` configuration: ICE servers, transport policy, bundle.
+        With a TURN secret, the credentials are made for this browser (``label`` names it in the
+        TURN server's logs) and expire after the server's ``credential_seconds``."""
         servers: list[dict[str, Any]] = []
         for server in self.ice_servers:
             entry: dict[str, Any] = {"urls": list(server.urls)}
-            if server.username:
+            if server.secret:
+                expires_at = int(time.time() if now is None else now) + server.credential_seconds
+                entry["username"], entry["credential"] = rest_credentials(server.secret, label, expires_at)
+            elif server.username:
                 entry["username"] = server.username
                 entry["credential"] = server.credential
             servers.append(entry)

@@ -122,7 +122,10 @@ class Room:
         self.participants[participant.id] = participant
         participant.send(
             protocol.joined(
-                participant.id, self.id, self.config.browser_configuration(), dict(participant.asked)
+                participant.id,
+                self.id,
+                self.config.browser_configuration(f"{self.id}-{participant.id}"),
+                dict(participant.asked),
             )
         )
 
