@@ -262,12 +262,17 @@ async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
     await pc.close()
 
 
-async def connected(server: aioice.Connection, browser: aioice.Connection) -> None:
-    """ICE between a controlled server agent and a controlling browser agent, both gathered."""
+async def answered(browser: aioice.Connection, server: aioice.Connection) -> None:
+    """The browser's agent learns the server's credentials and candidates (from an answer)."""
     browser.remote_username, browser.remote_password = server.local_username, server.local_password
     for candidate in server.local_candidates:
         await browser.add_remote_candidate(candidate)
     await browser.add_remote_candidate(None)
+
+
+async def connected(server: aioice.Connection, browser: aioice.Connection) -> None:
+    """ICE between a controlled server agent and a controlling browser agent, both gathered."""
+    await answered(browser, server)
     for candidate in browser.local_candidates:
         await server.add_remote_candidate(candidate)
     await server.add_remote_candidate(None)
@@ -291,7 +296,8 @@ async def test_a_controlled_agent_restarts_in_place_onto_a_new_path() -> None:
     old_credentials = (server.local_username, server.local_password)
     restart_agent(server, restarted.local_username, restarted.local_password)
     assert (server.local_username, server.local_password) != old_credentials
-    await connected(server, restarted)
+    # the server learns the browser's new address from its checks, not from the offer
+    await answered(restarted, server)
     await restarted.connect()  # the server's checks are all triggered by the browser's
 
     new_addresses = {(c.host, c.port) for c in restarted.local_candidates}

@@ -23,12 +23,13 @@ point below, so that an upgrade that moves one fails a test instead of a call.
    :func:`include_loopback_candidates` adds it, for a server and browsers on one machine.
 6. aiortc has no ICE restart: a restarted offer (new ``ice-ufrag``/``ice-pwd``) is applied without
    touching the ICE agent, whose checks then fail on the old credentials. :func:`restart_ice`
-   restarts the ``aioice.Connection`` under a peer connection in place (the server is the
-   controlled agent): fresh local credentials, the offer's remote ones, the remote candidates and
-   check list forgotten (``_remote_candidates``, ``_check_list``, ``_nominating``, the gatherer's and
-   the connection's ``_remote_candidates_end``). Its checks are then all triggered by the
-   browser's, and the pair the browser nominates becomes ``_nominated``; until then media goes
-   out on the old pair, so the DTLS and SRTP sessions above carry on untouched.
+   restarts the ``aioice.Connection`` under a peer connection in place, once the offer is applied
+   and before the answer is made (the server is the controlled agent): fresh local credentials,
+   the offer's remote ones, the remote candidates and check list forgotten (``_remote_candidates``,
+   ``_check_list``, ``_nominating``). The browser's checks on the new credentials then teach it
+   the browser's addresses (peer-reflexive candidates) and trigger its own checks, and the pair the
+   browser nominates becomes ``_nominated``; until then media goes out on the old pair, so the
+   DTLS and SRTP sessions above carry on untouched.
 7. Each receiver hands every complete encoded frame to its own decoder thread through a
    ``queue.Queue`` (``RTCRtpReceiver.__init__`` calls the module's ``queue.Queue()``), and that
    thread hands it back to the event loop with ``asyncio.run_coroutine_threadsafe`` (a task per
@@ -288,7 +289,8 @@ def ice_connections(pc: RTCPeerConnection) -> list[aioice.Connection]:
 
 
 def restart_ice(pc: RTCPeerConnection, remote_username: str, remote_password: str) -> None:
-    """Restart the ICE agents of ``pc`` for a restarted offer, before it is applied.
+    """Restart the ICE agents of ``pc`` for a restarted offer, once it is applied and before the
+    answer is made.
 
     The answer then carries new local credentials (RFC 8445 section 9), the browser's checks
     on the new ones are answered and nominate the new pair. Raises ``ConnectionError`` if an
@@ -296,8 +298,6 @@ def restart_ice(pc: RTCPeerConnection, remote_username: str, remote_password: st
     """
     for connection in ice_connections(pc):
         restart_agent(connection, remote_username, remote_password)
-    for transceiver in pc.getTransceivers():
-        transceiver.sender.transport.transport.iceGatherer._remote_candidates_end = False
 
 
 def restart_agent(connection: aioice.Connection, remote_username: str, remote_password: str) -> None:
@@ -310,7 +310,6 @@ def restart_agent(connection: aioice.Connection, remote_username: str, remote_pa
     connection._check_list = []
     connection._nominating = set()
     connection._remote_candidates = []
-    connection._remote_candidates_end = False
     connection._local_username = random_string(4)
     connection._local_password = random_string(22)
     connection.remote_username = remote_username

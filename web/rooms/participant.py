@@ -75,12 +75,14 @@ class Participant:
         """Apply the browser's offer and send the answer."""
         sections = read_offer(offer.sdp, offer.tracks)
         async with self._negotiating:
-            self._restart_ice_if_asked(offer.sdp)
+            restarted = self._ice_restart(offer.sdp)
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
             except Exception as exc:
                 log.info("participant %s: offer refused: %s", self.id, exc)
                 raise invalid("无法接受此 SDP 提议", "The SDP offer cannot be applied", field="sdp") from exc
+            if restarted is not None:
+                self._restart_ice(restarted)
             by_mid = {section.mid: section for section in sections}
             for transceiver in self.pc.getTransceivers():
                 section = by_mid.get(transceiver.mid or "")
@@ -93,15 +95,19 @@ class Participant:
             )
         self.send(protocol.answer(sdp))
 
-    def _restart_ice_if_asked(self, sdp: str) -> None:
-        """An offer with new ICE credentials restarts ICE on the same connection: the call,
-        its tracks and its encryption go on, only the network path is found again."""
+    def _ice_restart(self, sdp: str) -> tuple[str, str] | None:
+        """The new ICE credentials of an offer that restarts ICE (None for any other offer)."""
         current = self.pc.remoteDescription
         offered = ice_credentials(sdp)
         if current is None or offered is None or offered == ice_credentials(current.sdp):
-            return
+            return None
+        return offered
+
+    def _restart_ice(self, credentials: tuple[str, str]) -> None:
+        """ICE restarts on the same connection: the call, its tracks and its encryption go on,
+        only the network path is found again."""
         try:
-            restart_ice(self.pc, *offered)
+            restart_ice(self.pc, *credentials)
         except ConnectionError as exc:
             raise invalid(
                 "连接已断开，无法重启，请重新加入",
