@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make serve   installs into .venv, migrates, loads demo data once, starts the server
-#   make test    installs into .venv (and Chromium/ffmpeg when missing), runs the whole test suite
+#   make test    installs into .venv (and Chromium, ffmpeg, coturn when missing), runs the whole test suite
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
 DATA    ?= var
