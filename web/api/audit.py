@@ -8,8 +8,6 @@ only the province administrator and province-wide auditors may run it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Sequence
@@ -19,7 +17,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check import csvsafe
+from remote_check import tabular
 from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
 from remote_check.accounts.models import User
 from remote_check.audit.models import AuditEntry, AuditHead
@@ -141,26 +139,22 @@ async def audit_verify(call: Call) -> VerifyReport:
 
 
 def _csv_chunk(entries: Sequence[AuditEntry]) -> bytes:
-    """Entries as CSV lines, every text cell formula-safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for entry in entries:
-        writer.writerow(
-            csvsafe.row(
-                [
-                    entry.seq,
-                    local(entry.at).isoformat(),
-                    entry.actor,
-                    entry.city_code or "",
-                    entry.action,
-                    entry.target,
-                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
-                    entry.prev_hash,
-                    entry.hash,
-                ]
-            )
-        )
-    return buffer.getvalue().encode("utf-8")
+    """Entries as CSV lines (the writer makes every text cell formula-safe)."""
+    rows = (
+        [
+            entry.seq,
+            local(entry.at).isoformat(),
+            entry.actor,
+            entry.city_code or "",
+            entry.action,
+            entry.target,
+            json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+            entry.prev_hash,
+            entry.hash,
+        ]
+        for entry in entries
+    )
+    return tabular.csv_text(rows).encode("utf-8")
 
 
 @api.get(
@@ -199,7 +193,7 @@ async def audit_export(call: Call, query: AuditQuery) -> web.StreamResponse:
     response.content_type = "text/csv"
     response.charset = "utf-8"
     await response.prepare(call.request)
-    await response.write(("\ufeff" + ",".join(CSV_COLUMNS) + "\r\n").encode("utf-8"))
+    await response.write(tabular.csv_text([CSV_COLUMNS], bom=True).encode("utf-8"))
     after = 0
     while newest is not None and after < newest:
         async with call.read() as session:
