@@ -8,6 +8,7 @@ only the province administrator and province-wide auditors may run it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from remote_check.audit.service import Actor, record, verify_log
 from remote_check.clock import local
 from remote_check.errors import Forbidden, Message
 from web.api.registry import Api, Call
-from web.keys import CLOCK
+from web.keys import AUDIT_KEY, CHECKPOINTS, CLOCK
 
 api = Api("audit")
 
@@ -99,8 +100,11 @@ async def search_audit(session: AsyncSession, principal: Principal, query: Audit
     )
 
 
-async def verify_report(session: AsyncSession, principal: Principal, lang: str) -> VerifyReport:
-    """Run the chain verification over the whole log (province-wide readers only)."""
+async def verify_report(
+    session: AsyncSession, principal: Principal, lang: str, app: web.Application
+) -> VerifyReport:
+    """Run the keyed chain's verification over the whole log, and check it against the signed
+    checkpoints (province-wide readers only)."""
     if not may_verify(principal):
         raise Forbidden(
             Message(
@@ -108,13 +112,15 @@ async def verify_report(session: AsyncSession, principal: Principal, lang: str) 
                 "Only the province administrator and province-wide auditors may verify the whole log",
             )
         )
-    findings = await verify_log(session)
+    checkpoints = app[CHECKPOINTS].file
+    findings = await verify_log(session, app[AUDIT_KEY], checkpoints)
     total = int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
     head_seq = int(await session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
     return VerifyReport(
         intact=not findings,
         entries=total,
         head_seq=head_seq,
+        checkpoints=len(await asyncio.to_thread(checkpoints.lines)),
         findings=[
             FindingOut(seq=f.seq, kind=f.kind, message=f.message_en if lang == "en" else f.message_zh)
             for f in findings
@@ -135,7 +141,7 @@ async def audit_list(call: Call, query: AuditQuery) -> AuditPage:
 )
 async def audit_verify(call: Call) -> VerifyReport:
     async with call.read() as session:
-        return await verify_report(session, call.user, call.lang)
+        return await verify_report(session, call.user, call.lang, call.request.app)
 
 
 def _csv_chunk(entries: Sequence[AuditEntry]) -> bytes:
