@@ -208,7 +208,9 @@ async def test_the_server_writes_a_checkpoint_when_due_and_at_shutdown(
         async with transaction(db.factory) as session:
             await record(session, Actor("user:1", "4419"), "x.y", "z", at=clock.now())
 
-    async with running_server(db, clock, tmp_path, audit_checkpoint_minutes=5) as web:
+    copy = tmp_path / "elsewhere"  # a second sink: e.g. a share out of reach of the database's owner
+    settings = {"audit_checkpoint_minutes": 5, "audit_checkpoint_copy_dir": copy}
+    async with running_server(db, clock, tmp_path, **settings) as web:
         checkpointer = web.test_server.app[CHECKPOINTS]
         await add_entry()
         await checkpointer.poke()
@@ -227,6 +229,7 @@ async def test_the_server_writes_a_checkpoint_when_due_and_at_shutdown(
     written = [json.loads(x)["checkpoint"] for x in file.lines()]
     assert [c["entries"] for c in written] == [1, 2, 3]  # the last one at shutdown
     assert written[-1]["at"] == canonical_time(clock.now())
+    assert CheckpointFile(copy).lines() == file.lines()
     result = await run_verify(db, tmp_path)
     assert result.exit_code == 0, result.output
     assert "consistent with 3 signed checkpoints" in result.output
