@@ -233,3 +233,13 @@ async def test_the_server_writes_a_checkpoint_when_due_and_at_shutdown(
     result = await run_verify(db, tmp_path)
     assert result.exit_code == 0, result.output
     assert "consistent with 3 signed checkpoints" in result.output
+
+
+async def test_the_audit_key_and_checkpoints_are_the_owners_alone(db: Database, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    await append_four(db)
+    await checkpoint(db, tmp_path, T0)
+    assert settings.audit_key() != settings.secret_key()  # renewing the link key keeps the log verifiable
+    for path in (settings.data_dir / "audit.key", checkpoints_of(tmp_path).path):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert settings.audit_checkpoints_dir.stat().st_mode & 0o777 == 0o700
