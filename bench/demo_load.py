@@ -22,6 +22,7 @@ from remote_check.demo.generator import generate
 from remote_check.demo.records import DemoData, Scale
 from remote_check.demo.service import load_demo
 from remote_check.migrate import upgrade
+from remote_check.settings import key_file
 
 BUDGET_SECONDS = 30.0
 
@@ -32,7 +33,9 @@ async def _load_once(data: DemoData, folder: Path, run: int) -> tuple[float, flo
         started = time.perf_counter()
         await upgrade(engine)
         migrated = time.perf_counter()
-        async with transaction(make_sessionmaker(engine)) as session:
+        async with transaction(
+            make_sessionmaker(engine, audit_key=key_file(folder / f"bench-{run}.key"))
+        ) as session:
             load = await load_demo(session, data, now=SystemClock().now(), actor=Actor.cli())
         loaded = time.perf_counter()
         return migrated - started, loaded - migrated, load.counts

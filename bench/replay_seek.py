@@ -122,7 +122,12 @@ async def run(
         url = f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
         engine = make_engine(url)
         await upgrade(engine)
-        db = Database("sqlite", url, engine, make_sessionmaker(engine))
+        db = Database(
+            "sqlite",
+            url,
+            engine,
+            make_sessionmaker(engine, audit_key=Settings(data_dir=tmp / "data").audit_key()),
+        )
         clock = SystemClock()
         app = create_app(Settings(data_dir=tmp / "data", database_url=url), clock=clock)
         server = TestServer(app, host="127.0.0.1")

@@ -2,16 +2,19 @@
 
 At finalisation every file of the folder (the per-participant WebM parts, the replay file, the
 chapters...) is entered with its size and SHA-256, together with the session id, its part number
-and times. The manifest is signed with HMAC-SHA256 under a key derived from the server's secret key
-(:func:`manifest_key`, context ``recording-manifest-v1``), so that a key leak of another use does
-not forge manifests and vice versa. :func:`verify` re-reads every byte and names each changed,
-missing or added file, and a manifest whose signature does not hold.
+and times, and the manifest names what it is evidence of: its session and its folder (``part-<n>``
+or ``replay``), so that a valid manifest moved to another session's folder no longer verifies
+there (:class:`Place`). The manifest is signed with HMAC-SHA256 under a key derived from the
+server's secret key (:func:`manifest_key`, context ``recording-manifest-v1``), so that a key leak
+of another use does not forge manifests and vice versa. :func:`verify` re-reads every byte and
+names each changed, missing or added file, and a manifest whose signature does not hold.
 
 The manifest is ``manifest.json`` in the folder: ``{"manifest": {...}, "signature": "<hex>"}``;
 the signature covers the canonical JSON of ``manifest`` (sorted keys, no spaces, UTF-8). Hashing
 reads files, so the async callers use :func:`write_manifest_async` and :func:`verify_async`, which
 run in a worker thread, never on the event loop. :func:`manifest_digest` is the SHA-256 of the
-manifest file, for the audit log.
+manifest file, for the audit log; :mod:`recordings.verification` checks it against the digest the
+audit log recorded when the folder was finished.
 """
 
 from __future__ import annotations
@@ -30,10 +33,20 @@ from remote_check.errors import Message
 
 MANIFEST_NAME = "manifest.json"
 KEY_CONTEXT = b"recording-manifest-v1"
-FORMAT = 1
+FORMAT = 2  # 2: the manifest names its part (the folder it was made for)
 CHUNK = 1 << 20
 
-FindingKind = Literal["changed", "missing", "added", "bad-signature", "no-manifest"]
+FindingKind = Literal[
+    "changed",
+    "missing",
+    "added",
+    "bad-signature",
+    "no-manifest",
+    "misplaced",
+    "not-audited",
+    "digest-mismatch",
+    "no-audit-log",
+]
 
 
 def manifest_key(secret_key: bytes) -> bytes:
@@ -68,18 +81,45 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a manifest belongs: its session (``session-7``) and its folder there (``part-1``,
+    ``replay``)."""
+
+    session: str
+    part: str
+
+    def __str__(self) -> str:
+        return f"{self.session}/{self.part}"
+
+    @classmethod
+    def of(cls, folder: Path) -> Place:
+        """The place a folder sits in: its parent's name and its own."""
+        return cls(folder.parent.name, folder.name)
+
+    def matches(self, other: Place) -> bool:
+        """The same place (a session named ``7`` or ``session-7`` alike)."""
+        return (_session_number(self.session), self.part) == (_session_number(other.session), other.part)
+
+
+def _session_number(name: str) -> str:
+    return name.removeprefix("session-")
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """Everything the signature covers."""
+    """Everything the signature covers; ``part`` names the folder it was made for."""
 
     session_id: str
     created_at: dt.datetime
     files: tuple[FileEntry, ...]
+    part: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form of the manifest (the signed object)."""
         return {
             "format": FORMAT,
             "session_id": self.session_id,
+            "part": self.part,
             "created_at": self.created_at.isoformat(),
             "files": [_entry_json(f) for f in self.files],
         }
@@ -124,7 +164,8 @@ def folder_files(folder: Path) -> Iterator[str]:
 def build_manifest(
     folder: Path, session_id: str, created_at: dt.datetime, parts: Mapping[str, Part] | None = None
 ) -> Manifest:
-    """Hash every file of ``folder`` into a manifest; ``parts`` gives the part of some files."""
+    """Hash every file of ``folder`` into a manifest naming ``folder``'s name as its part;
+    ``parts`` gives the part of some files."""
     if created_at.utcoffset() is None:
         raise ValueError("created_at must be timezone-aware")
     parts = parts or {}
@@ -135,7 +176,7 @@ def build_manifest(
     for name in folder_files(folder):
         size, sha256 = hash_file(folder / name)
         entries.append(FileEntry(name, size, sha256, parts.get(name)))
-    return Manifest(session_id, created_at, tuple(entries))
+    return Manifest(session_id, created_at, tuple(entries), folder.name)
 
 
 def write_manifest(folder: Path, manifest: Manifest, key: bytes) -> Path:
@@ -160,6 +201,7 @@ class Finding:
 
     kind: FindingKind
     name: str
+    detail: str = ""  # where the manifest belongs (misplaced), the audited digest (digest-mismatch)
 
     @property
     def message(self) -> Message:
@@ -175,6 +217,24 @@ class Finding:
             "no-manifest": Message(
                 f"清单缺失或无法读取：{self.name}", f"manifest missing or unreadable: {self.name}"
             ),
+            "misplaced": Message(
+                f"清单属于 {self.detail}，却位于 {self.name}（录像从别的会话或分段移来）",
+                f"the manifest is of {self.detail} but lies in {self.name} "
+                "(the recording was moved here from another session or part)",
+            ),
+            "not-audited": Message(
+                f"审计日志中没有 {self.name} 的清单摘要（这里本不该有录像）",
+                f"the audit log holds no manifest digest for {self.name} (no recording was finished here)",
+            ),
+            "digest-mismatch": Message(
+                f"{self.name} 的清单与审计日志记录的摘要（{self.detail[:16]}…）不同：清单被替换",
+                f"the manifest of {self.name} differs from the digest the audit log recorded "
+                f"({self.detail[:16]}…): the manifest was replaced",
+            ),
+            "no-audit-log": Message(
+                f"无法读取审计日志：{self.name} 未与其中记录的清单摘要核对",
+                f"the audit log could not be read: {self.name} was not checked against its digest there",
+            ),
         }
         return texts[self.kind]
 
@@ -186,6 +246,7 @@ class Report:
     session_id: str | None
     files: int
     findings: tuple[Finding, ...] = field(default=())
+    digest: str | None = None  # the SHA-256 of the manifest file as read (None: none readable)
 
     @property
     def ok(self) -> bool:
@@ -193,10 +254,12 @@ class Report:
         return not self.findings
 
 
-def verify(folder: Path, key: bytes) -> Report:
-    """Check the signature of ``folder``'s manifest and every byte of every file against it."""
+def verify(folder: Path, key: bytes, place: Place | None = None) -> Report:
+    """Check the signature of ``folder``'s manifest and every byte of every file against it; given
+    the ``place`` the folder sits in, that the manifest was made for it (session and part)."""
     try:
-        document = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        raw = (folder / MANIFEST_NAME).read_bytes()
+        document = json.loads(raw.decode("utf-8"))
         body = document["manifest"]
         signature = document["signature"]
         listed = {entry["name"]: (entry["size"], entry["sha256"]) for entry in body["files"]}
@@ -206,6 +269,10 @@ def verify(folder: Path, key: bytes) -> Report:
     findings: list[Finding] = []
     if not isinstance(signature, str) or not hmac.compare_digest(sign(body, key), signature):
         findings.append(Finding("bad-signature", MANIFEST_NAME))
+    if place is not None:
+        made_for = Place(session_id, str(body.get("part") or place.part))  # format 1 named no part
+        if not made_for.matches(place):
+            findings.append(Finding("misplaced", str(place), str(made_for)))
     present = set(folder_files(folder))
     for name in sorted(listed):
         if name not in present:
@@ -213,7 +280,7 @@ def verify(folder: Path, key: bytes) -> Report:
         elif hash_file(folder / name) != tuple(listed[name]):
             findings.append(Finding("changed", name))
     findings.extend(Finding("added", name) for name in sorted(present - set(listed)))
-    return Report(session_id, len(listed), tuple(findings))
+    return Report(session_id, len(listed), tuple(findings), hashlib.sha256(raw).hexdigest())
 
 
 async def write_manifest_async(
@@ -231,6 +298,6 @@ async def write_manifest_async(
     return await asyncio.to_thread(_work)
 
 
-async def verify_async(folder: Path, key: bytes) -> Report:
+async def verify_async(folder: Path, key: bytes, place: Place | None = None) -> Report:
     """:func:`verify` in a worker thread."""
-    return await asyncio.to_thread(verify, folder, key)
+    return await asyncio.to_thread(verify, folder, key, place)

@@ -8,13 +8,12 @@ of day), the names of its stills and who set the result when (Asia/Shanghai).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from remote_check import tabular
 from remote_check.checklist.labels import STANDARD_LABELS
 from remote_check.checklist.models import ItemResult, Standard
 from remote_check.clock import format_local
@@ -120,13 +119,8 @@ def _row(item: ReportItem) -> list[str]:
 
 def checklist_csv(header: ReportHeader, items: Sequence[ReportItem]) -> str:
     """The report as CSV (one row per item, grouped by standard), with a UTF-8 BOM for Excel."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    for _, members in grouped(items):
-        for item in members:
-            writer.writerow(_row(item))
-    return "\ufeff" + out.getvalue()
+    rows = [_row(item) for _, members in grouped(items) for item in members]
+    return tabular.csv_text([CSV_HEADERS, *rows], bom=True)
 
 
 def checklist_html(header: ReportHeader, items: Sequence[ReportItem]) -> str:

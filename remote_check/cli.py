@@ -23,17 +23,41 @@ from remote_check.settings import Settings, load_settings
 T = TypeVar("T")
 
 
-def run_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``work(sessionmaker)`` against the configured database, then close it."""
+def run_db(settings: Settings, work: Callable[[Any], Awaitable[T]], *, checkpoint: bool = True) -> T:
+    """Run ``work(sessionmaker)`` against the configured database, then (``checkpoint``) write a
+    signed checkpoint of the audit log if the work appended to it, then close the database."""
 
     async def _main() -> T:
         engine = make_engine(settings.db_url)
+        key = settings.audit_key()
         try:
-            return await work(make_sessionmaker(engine))
+            factory = make_sessionmaker(engine, audit_key=key)
+            result = await work(factory)
+            if checkpoint:
+                await _checkpoint(settings, factory, key)
+            return result
         finally:
             await engine.dispose()
 
     return asyncio.run(_main())
+
+
+async def _checkpoint(settings: Settings, factory: Any, key: bytes) -> None:
+    """After a command: a signed checkpoint of the audit log if the command moved its head."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from remote_check.audit.anchor import CheckpointFile, copy_sinks, write_checkpoint
+
+    try:
+        await write_checkpoint(
+            factory,
+            key,
+            CheckpointFile(settings.audit_checkpoints_dir),
+            SystemClock().now(),
+            sinks=copy_sinks(settings.audit_checkpoint_copy_dir),
+        )
+    except (OSError, SQLAlchemyError) as exc:  # e.g. a database not migrated yet
+        click.echo(f"审计检查点未写入 / audit checkpoint not written: {exc}", err=True)
 
 
 def fail(error: DomainError | str) -> None:
@@ -177,7 +201,11 @@ def audit() -> None:
 @audit.command("verify")
 @click.pass_obj
 def audit_verify(settings: Settings) -> None:
-    """Check the hash chain of the whole audit log; exit 1 and name every break."""
+    """Check the keyed hash chain of the whole audit log and the database against the signed
+    checkpoints in the data folder; exit 1 and name every break, truncation and rewrite."""
+    from remote_check.audit.anchor import CheckpointFile
+
+    checkpoints = CheckpointFile(settings.audit_checkpoints_dir)
 
     async def _work(factory: Any) -> tuple[int, list[Any]]:
         from sqlalchemy import func, select
@@ -186,11 +214,15 @@ def audit_verify(settings: Settings) -> None:
 
         async with factory() as session:
             total = await session.scalar(select(func.count()).select_from(AuditEntry))
-            return int(total or 0), await verify_log(session)
+            return int(total or 0), await verify_log(session, settings.audit_key(), checkpoints)
 
-    total, findings = run_db(settings, _work)
+    total, findings = run_db(settings, _work, checkpoint=False)
     if not findings:
-        click.echo(f"审计日志完整：{total} 条记录 / audit log intact: {total} entries")
+        seen = len(checkpoints.lines())
+        click.echo(
+            f"审计日志完整：{total} 条记录，与 {seen} 个签名检查点一致 / "
+            f"audit log intact: {total} entries, consistent with {seen} signed checkpoints"
+        )
         return
     for finding in findings:
         click.echo(

@@ -120,9 +120,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 READ_ONLY = "rc_read_only"
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for work that may write (on SQLite they take the write lock when they begin)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+AUDIT_KEY = "audit_key"
+"""Where a session keeps the audit log's key (``session.info``): appends hash with it."""
+
+
+def make_sessionmaker(engine: AsyncEngine, *, audit_key: bytes) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that may write (on SQLite they take the write lock when they begin);
+    ``audit_key`` (``settings.audit_key()``) keys the audit entries they append."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info={AUDIT_KEY: audit_key})
 
 
 def make_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     mail_from: str = "remote-check@localhost"
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    # Signed checkpoints of the audit log (<data>/audit-checkpoints/): one at most this often while
+    # the log grows, and one at shutdown. A copy goes to audit_checkpoint_copy_dir too when set
+    # (a folder on another machine or write-once storage, out of reach of whoever holds the database).
+    audit_checkpoint_minutes: float = Field(default=5.0, gt=0)
+    audit_checkpoint_copy_dir: Path | None = None
 
     @model_validator(mode="after")
     def _relay_needs_turn(self) -> Settings:
@@ -106,24 +111,43 @@ class Settings(BaseSettings):
 
         A damaged key file is an error, never an empty key: links signed with it could be forged.
         """
-        path = self.data_dir / "secret.key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it first; read theirs
-            else:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_hex(32))
-        text = path.read_text().strip()
+        return key_file(self.data_dir / "secret.key")
+
+    def audit_key(self) -> bytes:
+        """The key of the audit log's hash chain and checkpoints (``audit.key`` in the data folder,
+        mode 0600): kept apart from the secret key, so that renewing that one after a leak leaves
+        the log verifiable, and outside the database, so that whoever can write the database
+        cannot recompute the chain."""
+        return key_file(self.data_dir / "audit.key")
+
+    @property
+    def audit_checkpoints_dir(self) -> Path:
+        """Where the signed checkpoints of the audit log are kept."""
+        return self.data_dir / "audit-checkpoints"
+
+
+def key_file(path: Path) -> bytes:
+    """The 32-byte key in ``path`` (hex), made there once (mode 0600) when it does not exist.
+
+    A damaged key file is an error, never an empty key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            key = b""
-        if len(key) < 32:
-            raise ValueError(f"{path} holds no 32-byte hex key; restore it, or remove it for a new one")
-        return key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first; read theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    text = path.read_text().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise ValueError(f"{path} holds no 32-byte hex key; restore it, or remove it for a new one")
+    return key
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import make_engine, make_sessionmaker
 from remote_check.migrate import upgrade
 from remote_check.models import Base
+from remote_check.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("RC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -122,7 +123,9 @@ async def _open(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Da
         url = request.getfixturevalue("pg_database")
         engine = make_engine(url)
         await _reset_postgres(engine)
-    return Database(kind, url, engine, make_sessionmaker(engine))
+    # the key of the data folder the test's server uses (running_server), so both append to one chain
+    audit_key = Settings(data_dir=tmp_path / "data").audit_key()
+    return Database(kind, url, engine, make_sessionmaker(engine, audit_key=audit_key))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

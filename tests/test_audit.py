@@ -27,6 +27,7 @@ from remote_check.database import transaction
 from tests.conftest import Database
 
 T0 = dt.datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI)
+KEY = bytes(range(32))
 
 
 def make_entry(seq: int, prev_hash: str, target: str = "") -> ChainEntry:
@@ -40,7 +41,7 @@ def make_entry(seq: int, prev_hash: str, target: str = "") -> ChainEntry:
         "details": {"rows": seq * 10},
         "prev_hash": prev_hash,
     }
-    return ChainEntry(**fields, hash=entry_hash(**fields))  # type: ignore[arg-type]
+    return ChainEntry(**fields, hash=entry_hash(KEY, **fields))  # type: ignore[arg-type]
 
 
 def make_chain(n: int) -> list[ChainEntry]:
@@ -58,22 +59,22 @@ def kinds(findings: list[Finding]) -> list[tuple[int, str]]:
 
 def test_an_intact_chain_has_no_findings() -> None:
     entries = make_chain(5)
-    assert verify(entries, 5, entries[-1].hash) == []
-    assert verify([], 0, GENESIS_HASH) == []
+    assert verify(entries, 5, entries[-1].hash, KEY) == []
+    assert verify([], 0, GENESIS_HASH, KEY) == []
 
 
 def test_an_altered_entry_is_named() -> None:
     entries = make_chain(5)
     entries[2] = dataclasses.replace(entries[2], target="batch:forged")
-    findings = verify(entries, 5, entries[-1].hash)
+    findings = verify(entries, 5, entries[-1].hash, KEY)
     assert kinds(findings) == [(3, "altered")]
-    assert findings[0].message_en == "entry 3 was altered (its hash does not match its content)"
+    assert findings[0].message_en == "entry 3 was altered (its keyed hash does not match its content)"
 
 
 def test_a_removed_middle_entry_is_named() -> None:
     entries = make_chain(5)
     del entries[1]
-    findings = verify(entries, 5, entries[-1].hash)
+    findings = verify(entries, 5, entries[-1].hash, KEY)
     assert kinds(findings) == [(3, "removed")]
     assert findings[0].message_en == "entry 2 was removed"
 
@@ -81,7 +82,7 @@ def test_a_removed_middle_entry_is_named() -> None:
 def test_removed_last_entries_are_named() -> None:
     entries = make_chain(5)
     head_hash = entries[-1].hash
-    findings = verify(entries[:3], 5, head_hash)
+    findings = verify(entries[:3], 5, head_hash, KEY)
     assert kinds(findings) == [(5, "truncated")]
     assert findings[0].message_en == "last entries 4-5 were removed"
 
@@ -90,14 +91,14 @@ def test_an_entry_appended_behind_the_heads_back_is_named() -> None:
     entries = make_chain(4)
     head_hash = entries[-1].hash
     forged = make_entry(5, head_hash)  # a perfectly chained entry, but the head never saw it
-    findings = verify([*entries, forged], 4, head_hash)
+    findings = verify([*entries, forged], 4, head_hash, KEY)
     assert kinds(findings) == [(5, "inserted")]
 
 
 def test_an_entry_inserted_in_the_middle_is_named() -> None:
     entries = make_chain(4)
     duplicate = make_entry(2, entries[0].hash, target="batch:inserted")
-    findings = verify([entries[0], entries[1], duplicate, entries[2], entries[3]], 4, entries[-1].hash)
+    findings = verify([entries[0], entries[1], duplicate, entries[2], entries[3]], 4, entries[-1].hash, KEY)
     # The duplicate is named, and so is the genuine entry 3, which no longer follows what precedes it.
     assert kinds(findings) == [(2, "inserted"), (3, "inserted")]
 
@@ -106,7 +107,7 @@ def test_a_replaced_entry_breaks_the_link_to_the_next() -> None:
     entries = make_chain(4)
     # Rewritten with a valid hash of its own: the next entry no longer follows it.
     entries[1] = make_entry(2, entries[0].hash, target="batch:replaced")
-    assert kinds(verify(entries, 4, entries[-1].hash)) == [(3, "inserted")]
+    assert kinds(verify(entries, 4, entries[-1].hash, KEY)) == [(3, "inserted")]
 
 
 # --- the real database -------------------------------------------------------------------
@@ -157,7 +158,7 @@ async def append_four(db: Database) -> None:
 
 async def run_verify(db: Database, tmp_path: Path) -> Result:
     runner = CliRunner()
-    args = ["--data-dir", str(tmp_path / "cli"), "--database-url", db.url, "audit", "verify"]
+    args = ["--data-dir", str(tmp_path / "data"), "--database-url", db.url, "audit", "verify"]
     # The command runs its own event loop, so it runs in a thread of its own.
     return await asyncio.to_thread(runner.invoke, main, args)
 

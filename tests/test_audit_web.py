@@ -152,7 +152,11 @@ async def test_only_province_wide_readers_verify_and_tampering_is_reported(serve
     report = await (await province.get("/api/audit/verify?lang=en")).json()
     assert report["intact"] is False
     assert report["findings"] == [
-        {"seq": 3, "kind": "altered", "message": "entry 3 was altered (its hash does not match its content)"}
+        {
+            "seq": 3,
+            "kind": "altered",
+            "message": "entry 3 was altered (its keyed hash does not match its content)",
+        }
     ]
     page = await (await province.get("/audit?verify=1&lang=zh")).text()
     assert "审计日志已被篡改" in page

@@ -14,7 +14,7 @@ from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role, User
 from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
-from remote_check.database import make_engine, make_sessionmaker, transaction
+from remote_check.database import AUDIT_KEY, make_engine, make_sessionmaker, transaction
 from remote_check.errors import Conflict, DomainError, NotFound
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from scheduler.booking import (
@@ -473,7 +473,9 @@ async def _race(db: Database, clock: FixedClock, teams: int) -> tuple[BaseExcept
             reached.set()
 
     async def book_b() -> None:
-        async with transaction(make_sessionmaker(other)) as session:
+        async with transaction(
+            make_sessionmaker(other, audit_key=db.factory.kw["info"][AUDIT_KEY])
+        ) as session:
             await book_session(
                 session,
                 w.coordinator,

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
 
-from remote_check import csvsafe
+from remote_check import csvsafe, tabular
 from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns import review, service
@@ -82,3 +84,51 @@ async def test_the_audit_export_neutralises_its_text_cells(server: WebServer) ->
     assert export.status == 200
     rows = list(csv.DictReader(io.StringIO((await export.read()).decode("utf-8-sig"))))
     assert [(r["actor"], r["action"], r["target"]) for r in rows] == [("'=cmd|' /C calc'!A0", "'-x", "'@y")]
+
+
+WRITER_CALLS = re.compile(
+    r"\bcsv\s*\.\s*(writer|DictWriter)\b"
+    r"|from\s+csv\s+import\s+[^\n]*\b(writer|DictWriter)\b"
+    r"|\bWorkbook\s*\("
+    r"|from\s+openpyxl\s+import\s+[^\n]*\bWorkbook\b"
+    r"|\bopenpyxl\s*\.\s*Workbook\b"
+)
+CODE_FOLDERS = ("remote_check", "recordings", "web", "scheduler")
+
+
+def test_every_csv_and_xlsx_is_written_by_the_one_escaping_writer() -> None:
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        f"{path.relative_to(root)}:{text[: match.start()].count(chr(10)) + 1}: {match.group(0)}"
+        for folder in CODE_FOLDERS
+        for path in sorted((root / folder).rglob("*.py"))
+        if path != root / "remote_check" / "tabular.py"
+        for text in [path.read_text("utf-8")]
+        for match in WRITER_CALLS.finditer(text)
+    ]
+    assert offenders == [], "write CSV and XLSX with remote_check.tabular only"
+
+
+def test_the_scan_sees_a_writer_that_skips_the_escaping() -> None:
+    for sneaky in (
+        "w = csv.writer(buffer)",
+        "w = csv.DictWriter(buffer, fields)",
+        "from csv import writer",
+        "from openpyxl import Workbook",
+        "book = openpyxl.Workbook()",
+    ):
+        assert WRITER_CALLS.search(sneaky), sneaky
+    assert not WRITER_CALLS.search("rows = csv.reader(stream)")
+
+
+def test_xlsx_text_cells_that_look_like_formulas_stay_text() -> None:
+    from openpyxl import load_workbook
+
+    data = tabular.xlsx_bytes(
+        [tabular.Sheet("s", [["name"], [HOSTILE["enterprise"]], [HOSTILE["code"]], [12]])]
+    )
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    cells = [sheet.cell(line, 1) for line in (2, 3, 4)]
+    assert [c.value for c in cells] == [HOSTILE["enterprise"], HOSTILE["code"], 12]
+    assert [c.data_type for c in cells] == ["s", "s", "n"]
+    assert [c.quotePrefix for c in cells] == [True, True, False]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from recordings.jobs import ReplayRenderer
 from recordings.paths import recordings_root
 from recordings.recovery import recover
 from remote_check.accounts.throttle import LoginThrottle
+from remote_check.audit.anchor import Checkpointer, copy_sinks
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
 from remote_check.settings import Settings
@@ -24,7 +26,7 @@ from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
 from web.context import principal_of, template_context
-from web.keys import API, CLOCK, DB, DB_READ, ENGINE, REPLAYS, SECRET, SETTINGS
+from web.keys import API, AUDIT_KEY, CHECKPOINTS, CLOCK, DB, DB_READ, ENGINE, REPLAYS, SECRET, SETTINGS
 from web.routes import API_MODULES, PAGE_MODULES
 from web.signin import THROTTLE
 
@@ -37,10 +39,27 @@ MAX_UPLOAD = 20 * 1024 * 1024
 async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].db_url)
     app[ENGINE] = engine
-    app[DB] = make_sessionmaker(engine)
+    app[DB] = make_sessionmaker(engine, audit_key=app[AUDIT_KEY])
     app[DB_READ] = make_reader(engine)
     yield
     await engine.dispose()
+
+
+async def _audit_checkpoints(app: web.Application) -> AsyncIterator[None]:
+    # torn down after everything appended later (rooms, replays): their last audits are covered
+    settings = app[SETTINGS]
+    checkpointer = Checkpointer(
+        app[DB_READ],
+        app[AUDIT_KEY],
+        settings.audit_checkpoints_dir,
+        app[CLOCK],
+        dt.timedelta(minutes=settings.audit_checkpoint_minutes),
+        sinks=copy_sinks(settings.audit_checkpoint_copy_dir),
+    )
+    app[CHECKPOINTS] = checkpointer
+    checkpointer.start()
+    yield
+    await checkpointer.close()
 
 
 async def _replays(app: web.Application) -> AsyncIterator[None]:
@@ -78,7 +97,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[CLOCK] = clock or SystemClock()
     app[THROTTLE] = LoginThrottle()
     app[SECRET] = settings.secret_key()
+    app[AUDIT_KEY] = settings.audit_key()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_audit_checkpoints)
     app.cleanup_ctx.append(_replays)
 
     env = aiohttp_jinja2.setup(

@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from recordings.jobs import ReplayRenderer
+from remote_check.audit.anchor import Checkpointer
 from remote_check.clock import Clock
 from remote_check.settings import Settings
 from web.api.registry import Api
@@ -18,5 +19,7 @@ DB = web.AppKey("db", async_sessionmaker[AsyncSession])  # may write
 DB_READ = web.AppKey("db_read", async_sessionmaker[AsyncSession])  # reads only
 API = web.AppKey("api", Api)
 SECRET = web.AppKey("secret", bytes)
+AUDIT_KEY = web.AppKey("audit_key", bytes)  # the audit chain's key (settings.audit_key())
+CHECKPOINTS = web.AppKey("checkpoints", Checkpointer)  # the audit log's signed checkpoints
 ROOMS = web.AppKey("rooms", RoomHost)
 REPLAYS = web.AppKey("replays", ReplayRenderer)

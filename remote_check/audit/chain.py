@@ -1,13 +1,18 @@
-"""The hash chain of the audit log, as pure functions: entries in, findings out.
+"""The keyed hash chain of the audit log, as pure functions: entries in, findings out.
 
-Each entry's hash covers its own fields and the hash of the entry before it, so an
-altered, removed or inserted entry breaks the chain at a place :func:`verify` names.
+Each entry's hash is an HMAC-SHA256, under the audit key kept in the data folder (never in the
+database), of its own fields and the hash of the entry before it. An altered, removed or inserted
+entry breaks the chain at a place :func:`verify` names; and someone who can write the database
+but has not the key cannot recompute the hashes after an edit (a plain SHA-256 chain would let
+them). Removing the newest entries and moving the head back needs an anchor outside the database:
+the signed checkpoints of :mod:`remote_check.audit.checkpoints`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,7 +50,13 @@ def canonical_time(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def key_id(key: bytes) -> str:
+    """A short public name of an audit key (to tell "another key" from "edited"), not the key."""
+    return hashlib.sha256(b"remote-check audit key id\0" + key).hexdigest()[:16]
+
+
 def entry_hash(
+    key: bytes,
     *,
     seq: int,
     at: dt.datetime,
@@ -56,7 +67,7 @@ def entry_hash(
     details: dict[str, Any],
     prev_hash: str,
 ) -> str:
-    """SHA-256 over the canonical JSON of an entry's fields and its predecessor's hash."""
+    """HMAC-SHA256 under ``key`` of the canonical JSON of an entry's fields and its predecessor's hash."""
     body = {
         "seq": seq,
         "at": canonical_time(at),
@@ -68,16 +79,42 @@ def entry_hash(
         "prev": prev_hash,
     }
     encoded = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hmac.new(key, encoded.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> list[Finding]:
-    """Check ``entries`` (in ``seq`` order) against each other and the head; return every break."""
+def _altered(first: int, last: int) -> Finding:
+    if first == last:
+        return Finding(
+            first,
+            "altered",
+            f"第 {first} 条记录的内容已被修改（带密钥的哈希不符）",
+            f"entry {first} was altered (its keyed hash does not match its content)",
+        )
+    return Finding(
+        first,
+        "altered",
+        f"第 {first}-{last} 条记录已被修改或重写（带密钥的哈希均不符；或本服务器的审计密钥不是写入时的密钥）",
+        f"entries {first}-{last} were altered or rewritten (their keyed hashes do not match; "
+        "or this server's audit key is not the one they were written with)",
+    )
+
+
+def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str, key: bytes) -> list[Finding]:
+    """Check ``entries`` (in ``seq`` order) against each other, the head and ``key``; return every
+    break. A run of consecutive entries whose keyed hashes fail is one finding."""
     findings: list[Finding] = []
     expected_seq = 1
     prev_hash = GENESIS_HASH
+    run: list[int] = []  # the current run of entries with a failing keyed hash
+
+    def close_run() -> None:
+        if run:
+            findings.append(_altered(run[0], run[-1]))
+            run.clear()
+
     for entry in entries:
         recomputed = entry_hash(
+            key,
             seq=entry.seq,
             at=entry.at,
             actor=entry.actor,
@@ -87,6 +124,11 @@ def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> list
             details=entry.details,
             prev_hash=entry.prev_hash,
         )
+        bad = recomputed != entry.hash
+        if run and (not bad or entry.seq != run[-1] + 1):
+            close_run()
+        if bad:
+            run.append(entry.seq)
         if entry.seq > expected_seq:
             missing = (
                 f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
@@ -103,16 +145,7 @@ def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> list
                     f"entry {entry.seq} is duplicated or inserted",
                 )
             )
-        if recomputed != entry.hash:
-            findings.append(
-                Finding(
-                    entry.seq,
-                    "altered",
-                    f"第 {entry.seq} 条记录的内容已被修改",
-                    f"entry {entry.seq} was altered (its hash does not match its content)",
-                )
-            )
-        elif entry.prev_hash != prev_hash and entry.seq == expected_seq:
+        if not bad and entry.prev_hash != prev_hash and entry.seq == expected_seq:
             findings.append(
                 Finding(
                     entry.seq,
@@ -123,6 +156,7 @@ def verify(entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> list
             )
         prev_hash = entry.hash
         expected_seq = max(expected_seq, entry.seq + 1)
+    close_run()
     last_seq = expected_seq - 1
     if head_seq > last_seq:
         gone = f"{last_seq + 1}" if head_seq == last_seq + 1 else f"{last_seq + 1}-{head_seq}"

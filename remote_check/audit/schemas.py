@@ -78,12 +78,15 @@ class FindingOut(BaseModel):
     """One break in the hash chain; ``message`` is in the caller's language."""
 
     seq: int
-    kind: str = Field(description="altered | removed | inserted | truncated")
+    kind: str = Field(description="altered | removed | inserted | truncated | rewritten | bad-checkpoint")
     message: str
 
 
 class VerifyReport(BaseModel):
+    """The keyed chain checked, and the database against the ``checkpoints`` signed checkpoints."""
+
     intact: bool
     entries: int
     head_seq: int
+    checkpoints: int = 0
     findings: list[FindingOut]

@@ -2,10 +2,14 @@
 
 :func:`record` is called inside the caller's transaction, so a change and its audit entry
 commit or roll back together. The head row is locked first, so appends never fork the chain.
+Entries are hashed with the audit key the session was made with
+(:func:`remote_check.database.make_sessionmaker`); :func:`verify_log` checks the chain with it and
+the database against the signed checkpoints kept outside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
+from remote_check.audit.anchor import CheckpointFile
 from remote_check.audit.chain import ChainEntry, Finding, entry_hash, verify
+from remote_check.audit.checkpoints import check
 from remote_check.audit.models import AuditEntry, AuditHead
+from remote_check.database import AUDIT_KEY
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ async def record(
     payload = _plain(details or {})
     seq = head.seq + 1
     digest = entry_hash(
+        session_key(session),
         seq=seq,
         at=at,
         actor=actor.ref,
@@ -85,6 +93,16 @@ async def record(
     return entry
 
 
+def session_key(session: AsyncSession) -> bytes:
+    """The audit key ``session`` was made with; appending without one is a programming error."""
+    key = session.info.get(AUDIT_KEY)
+    if not isinstance(key, bytes) or not key:
+        raise RuntimeError(
+            "this session has no audit key: make it with make_sessionmaker(engine, audit_key=...)"
+        )
+    return key
+
+
 def _plain(value: Any) -> Any:
     """JSON-safe copy (Decimal and dates as strings) so the stored details hash as written."""
     if isinstance(value, dict):
@@ -98,8 +116,15 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-async def verify_log(session: AsyncSession, batch: int = 5000) -> list[Finding]:
-    """Read the whole log in ``seq`` order and return every break in the chain."""
+async def verify_log(
+    session: AsyncSession,
+    key: bytes | None = None,
+    checkpoints: CheckpointFile | None = None,
+    batch: int = 5000,
+) -> list[Finding]:
+    """Read the whole log in ``seq`` order and return every break in the keyed chain (``key``: by
+    default the session's), and, given the ``checkpoints``, every disagreement with them."""
+    key = key if key is not None else session_key(session)
     head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one()
     result = await session.stream_scalars(
         select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
@@ -118,4 +143,8 @@ async def verify_log(session: AsyncSession, batch: int = 5000) -> list[Finding]:
         )
         async for e in result
     ]
-    return verify(entries, head.seq, head.hash)
+    findings = verify(entries, head.seq, head.hash, key)
+    if checkpoints is not None:
+        lines = await asyncio.to_thread(checkpoints.lines)
+        findings += check(lines, key, {e.seq: e.hash for e in entries}, len(entries))
+    return findings

@@ -7,15 +7,13 @@ inputs' SHA-256 with the one written to the audit log when the draw was made.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check import csvsafe
+from remote_check import tabular
 from remote_check.audit.models import AuditEntry
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import Draw, DrawEntry
@@ -135,40 +133,33 @@ CSV_HEADER = [
 
 
 def _csv_line(row: EntryRow) -> list[object]:
-    """One drawn project's cells; every text (names come from imported files) made formula-safe."""
+    """One drawn project's cells (the writer makes every text formula-safe)."""
     f = row.entry.facts
-    return csvsafe.row(
-        [
-            row.entry.position,
-            row.project.code,
-            row.enterprise.name,
-            row.enterprise.credit_code,
-            row.supplier.name,
-            row.product.name,
-            f.get("contract_amount", ""),
-            f.get("listed_price", ""),
-            f.get("ratio_to_listed") or "",
-            f.get("peer_median") or "",
-            f.get("ratio_to_peers") or "",
-            f.get("paid_ratio") or "",
-            "有 yes" if f.get("has_usage_logs") else "无 no",
-            "是 yes" if f.get("under_recheck") else "否 no",
-            "；".join(reason_label(r, "zh") for r in row.entry.reasons),
-            "; ".join(reason_label(r, "en") for r in row.entry.reasons),
-        ]
-    )
+    return [
+        row.entry.position,
+        row.project.code,
+        row.enterprise.name,
+        row.enterprise.credit_code,
+        row.supplier.name,
+        row.product.name,
+        f.get("contract_amount", ""),
+        f.get("listed_price", ""),
+        f.get("ratio_to_listed") or "",
+        f.get("peer_median") or "",
+        f.get("ratio_to_peers") or "",
+        f.get("paid_ratio") or "",
+        "有 yes" if f.get("has_usage_logs") else "无 no",
+        "是 yes" if f.get("under_recheck") else "否 no",
+        "；".join(reason_label(r, "zh") for r in row.entry.reasons),
+        "; ".join(reason_label(r, "en") for r in row.entry.reasons),
+    ]
 
 
 async def export_csv(session: AsyncSession, draw_id: int, *, actor: Actor, now: dt.datetime) -> str:
     """The sample as CSV (UTF-8 with BOM, for spreadsheet programs); an audited sensitive read."""
     draw, campaign = await get_draw(session, draw_id)
     rows = await entry_rows(session, draw.id)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        writer.writerow(_csv_line(row))
+    text = tabular.csv_text([CSV_HEADER, *(_csv_line(row) for row in rows)], bom=True)
     await record(
         session,
         actor,
@@ -178,4 +169,4 @@ async def export_csv(session: AsyncSession, draw_id: int, *, actor: Actor, now: 
         city_code=campaign.city_code,
         details={"rows": len(rows), "status": draw.status.value},
     )
-    return buffer.getvalue()
+    return text

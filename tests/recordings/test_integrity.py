@@ -43,7 +43,7 @@ def key(data_dir: Path) -> bytes:
 @pytest.fixture
 def folder(tmp_path: Path, key: bytes) -> Path:
     """A finished recording: two parts of one participant, a replay file, chapters; signed."""
-    folder = tmp_path / "session-42"
+    folder = tmp_path / "recording-42"  # a folder outside a session's layout: its manifest only
     (folder / "tracks").mkdir(parents=True)
     (folder / "tracks" / "alice-part1.webm").write_bytes(bytes(range(256)) * 400)
     (folder / "tracks" / "alice-part2.webm").write_bytes(b"\x1aE\xdf\xa3" + b"part two" * 1000)
@@ -150,22 +150,3 @@ async def test_the_async_forms_run_off_the_loop(folder: Path, key: bytes) -> Non
     await write_manifest_async(folder, "42", NOW, key)
     assert (await verify_async(folder, key)).files == 5
     assert (await verify_async(folder, key)).ok
-
-
-def test_verify_by_session_id_checks_every_part_and_the_replay(data_dir: Path, key: bytes) -> None:
-    session = data_dir / "recordings" / "session-7"
-    for name, content in (("part-1", b"first" * 100), ("part-2", b"second" * 100), ("replay", b"mp4" * 100)):
-        (session / name).mkdir(parents=True)
-        (session / name / "media.mkv").write_bytes(content)
-        write_manifest(session / name, build_manifest(session / name, "7", NOW), key)
-    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "recordings", "verify", "7"])
-    assert result.exit_code == 0, result.output
-    assert [line.split("：")[0] for line in result.output.splitlines()] == ["part-1", "part-2", "replay"]
-
-    (session / "part-2" / "media.mkv").write_bytes(b"second" * 99 + b"SECOND")
-    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "recordings", "verify", "7"])
-    assert result.exit_code == 1
-    assert "part-2: [changed] 文件已被修改：media.mkv" in result.output
-    missing = CliRunner().invoke(main, ["--data-dir", str(data_dir), "recordings", "verify", "8"])
-    assert missing.exit_code == 1
-    assert "会话 8 没有录像 / session 8 has no recording" in missing.output

@@ -17,10 +17,17 @@ from tests.web_helpers import WebServer
 __all__ = ["replay_media", "replay_world"]  # fixtures
 
 
+RECORDING_STEPS = {"recording.start", "recording.stop", "recording.interrupted"}  # the world's own
+
+
 async def _actions(server: WebServer) -> list[tuple[str, str, dict[str, object]]]:
     async with server.db.factory() as session:
         rows = await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
-        return [(r.action, r.target, dict(r.details)) for r in rows if r.action.startswith("recording.")]
+        return [
+            (r.action, r.target, dict(r.details))
+            for r in rows
+            if r.action.startswith("recording.") and r.action not in RECORDING_STEPS
+        ]
 
 
 def _text(html: str) -> str:

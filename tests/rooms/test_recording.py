@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, RecordingPart, Replay
+from recordings.verification import audited_digests, check_folder
 from remote_check.audit.models import AuditEntry
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
@@ -216,6 +217,9 @@ async def test_a_second_part_shares_the_clock_and_the_last_leave_finishes_the_re
     assert len(origins) == 1  # one session clock for every part
     key = manifest_key(world.web.test_server.app[SECRET])
     assert all(verify(p, key).ok for p in parts)
+    async with db.factory() as session:  # each part as signed for its place, with its audited digest
+        audited = await audited_digests(session, world.session_id)
+    assert [check_folder(world.session_id, p, key, audited).report.findings for p in parts] == [(), ()]
     audit = await recording_audit(db)
     assert [a for a, _, _ in audit] == [
         "recording.start",

@@ -8,8 +8,7 @@ only the province administrator and province-wide auditors may run it.
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
 import json
 import math
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check import csvsafe
+from remote_check import tabular
 from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
 from remote_check.accounts.models import User
 from remote_check.audit.models import AuditEntry, AuditHead
@@ -28,7 +27,7 @@ from remote_check.audit.service import Actor, record, verify_log
 from remote_check.clock import local
 from remote_check.errors import Forbidden, Message
 from web.api.registry import Api, Call
-from web.keys import CLOCK
+from web.keys import AUDIT_KEY, CHECKPOINTS, CLOCK
 
 api = Api("audit")
 
@@ -101,8 +100,11 @@ async def search_audit(session: AsyncSession, principal: Principal, query: Audit
     )
 
 
-async def verify_report(session: AsyncSession, principal: Principal, lang: str) -> VerifyReport:
-    """Run the chain verification over the whole log (province-wide readers only)."""
+async def verify_report(
+    session: AsyncSession, principal: Principal, lang: str, app: web.Application
+) -> VerifyReport:
+    """Run the keyed chain's verification over the whole log, and check it against the signed
+    checkpoints (province-wide readers only)."""
     if not may_verify(principal):
         raise Forbidden(
             Message(
@@ -110,13 +112,15 @@ async def verify_report(session: AsyncSession, principal: Principal, lang: str) 
                 "Only the province administrator and province-wide auditors may verify the whole log",
             )
         )
-    findings = await verify_log(session)
+    checkpoints = app[CHECKPOINTS].file
+    findings = await verify_log(session, app[AUDIT_KEY], checkpoints)
     total = int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
     head_seq = int(await session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
     return VerifyReport(
         intact=not findings,
         entries=total,
         head_seq=head_seq,
+        checkpoints=len(await asyncio.to_thread(checkpoints.lines)),
         findings=[
             FindingOut(seq=f.seq, kind=f.kind, message=f.message_en if lang == "en" else f.message_zh)
             for f in findings
@@ -137,30 +141,26 @@ async def audit_list(call: Call, query: AuditQuery) -> AuditPage:
 )
 async def audit_verify(call: Call) -> VerifyReport:
     async with call.read() as session:
-        return await verify_report(session, call.user, call.lang)
+        return await verify_report(session, call.user, call.lang, call.request.app)
 
 
 def _csv_chunk(entries: Sequence[AuditEntry]) -> bytes:
-    """Entries as CSV lines, every text cell formula-safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for entry in entries:
-        writer.writerow(
-            csvsafe.row(
-                [
-                    entry.seq,
-                    local(entry.at).isoformat(),
-                    entry.actor,
-                    entry.city_code or "",
-                    entry.action,
-                    entry.target,
-                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
-                    entry.prev_hash,
-                    entry.hash,
-                ]
-            )
-        )
-    return buffer.getvalue().encode("utf-8")
+    """Entries as CSV lines (the writer makes every text cell formula-safe)."""
+    rows = (
+        [
+            entry.seq,
+            local(entry.at).isoformat(),
+            entry.actor,
+            entry.city_code or "",
+            entry.action,
+            entry.target,
+            json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+            entry.prev_hash,
+            entry.hash,
+        ]
+        for entry in entries
+    )
+    return tabular.csv_text(rows).encode("utf-8")
 
 
 @api.get(
@@ -199,7 +199,7 @@ async def audit_export(call: Call, query: AuditQuery) -> web.StreamResponse:
     response.content_type = "text/csv"
     response.charset = "utf-8"
     await response.prepare(call.request)
-    await response.write(("\ufeff" + ",".join(CSV_COLUMNS) + "\r\n").encode("utf-8"))
+    await response.write(tabular.csv_text([CSV_COLUMNS], bom=True).encode("utf-8"))
     after = 0
     while newest is not None and after < newest:
         async with call.read() as session:

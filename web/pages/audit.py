@@ -74,7 +74,11 @@ async def audit_page(request: web.Request) -> dict[str, Any]:
         raise validation_error(exc, lang) from None
     async with request.app[DB]() as session:
         page = await search_audit(session, principal, query)
-        report = await verify_report(session, principal, lang) if request.query.get("verify") else None
+        report = (
+            await verify_report(session, principal, lang, request.app)
+            if request.query.get("verify")
+            else None
+        )
     filled = {k: v for k, v in form.items() if v}
     api_filters = {
         k: (v.isoformat() if isinstance(v, dt.datetime) else v)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from recordings import evidence, report
 from recordings.evidence import Evidence, load, report_items
-from recordings.integrity import CHUNK, manifest_key, verify_async
+from recordings.integrity import CHUNK, manifest_key
 from recordings.models import PartState, ReplayState, Still
 from recordings.paths import (
     CHAPTERS_FILE,
@@ -33,6 +33,7 @@ from recordings.paths import (
     recordings_root,
     session_folder,
 )
+from recordings.verification import audited_digests, check_folders
 from remote_check.accounts.access import Permission, Principal
 from remote_check.audit.service import Actor, record
 from remote_check.checklist.labels import STANDARD_LABELS
@@ -353,27 +354,25 @@ async def verify_submit(request: web.Request) -> dict[str, Any]:
     lang = lang_of(request)
     async with request.app[DB_READ]() as session:
         loaded = await load(session, principal, sid)
+        audited = await audited_digests(session, sid)
     folders = await asyncio.to_thread(evidence.verify_folders, _root(request), loaded)
     if not folders:
         raise Conflict(NO_RECORDING)
     key = manifest_key(request.app[SECRET])
-    reports = await asyncio.gather(*(verify_async(path, key) for _, path in folders))
+    checks = await check_folders(sid, [path for _, path in folders], key, audited)
     rows = [
         {
-            "folder": name,
-            "ok": outcome.ok,
-            "files": outcome.files,
-            "findings": [f.message.in_lang(lang) for f in outcome.findings],
+            "folder": check.name,
+            "ok": check.ok,
+            "files": check.report.files,
+            "findings": [f.message.in_lang(lang) for f in check.report.findings],
         }
-        for (name, _), outcome in zip(folders, reports, strict=True)
+        for check in checks
     ]
     ok = all(r["ok"] for r in rows)
     details = {
         "ok": ok,
-        "folders": {
-            name: [f"{f.kind}:{f.name}" for f in outcome.findings]
-            for (name, _), outcome in zip(folders, reports, strict=True)
-        },
+        "folders": {check.name: [f"{f.kind}:{f.name}" for f in check.report.findings] for check in checks},
     }
     await _audited(request, principal, sid, "recording.verify", details)
     return {"s": loaded.check, "rows": rows, "ok": ok, "checked_at": format_local(request.app[CLOCK].now())}

@@ -9,7 +9,6 @@ test checks that the shipped files equal what this code makes.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -17,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from remote_check import tabular
 from remote_check.imports.cells import read_cell
 from remote_check.imports.columns import COLUMNS, EXAMPLE_ROWS, Kind
 
@@ -29,11 +29,8 @@ _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 def template_csv() -> bytes:
     """The CSV template: Chinese headers, then the example rows."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.zh for column in COLUMNS])
-    writer.writerows(EXAMPLE_ROWS)
-    return buffer.getvalue().encode("utf-8-sig")
+    rows = [[column.zh for column in COLUMNS], *EXAMPLE_ROWS]
+    return tabular.csv_text(rows).encode("utf-8-sig")
 
 
 def _typed(row: tuple[str, ...]) -> list[Any]:
@@ -65,54 +62,45 @@ def _reproducible(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _number_format(kind: Kind) -> str | None:
+    formats = {
+        Kind.MONEY: "0.00",
+        Kind.DATE: "yyyy-mm-dd",
+        Kind.DATETIME: "yyyy-mm-dd hh:mm",
+        Kind.TEXT: "@",
+        Kind.CREDIT_CODE: "@",
+    }
+    return formats.get(kind)
+
+
 def template_xlsx() -> bytes:
     """The XLSX template: sheet 1 the data (headers and examples), sheet 2 the columns explained."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "项目 Projects"
-    sheet.append([column.zh for column in COLUMNS])
-    for row in EXAMPLE_ROWS:
-        sheet.append(_typed(row))
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.cell(1, index).font = Font(bold=True)
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = 24 if column.kind != Kind.MODULES else 40
-        for line in range(2, len(EXAMPLE_ROWS) + 2):
-            cell = sheet.cell(line, index)
-            if column.kind == Kind.MONEY:
-                cell.number_format = "0.00"
-            elif column.kind == Kind.DATE:
-                cell.number_format = "yyyy-mm-dd"
-            elif column.kind == Kind.DATETIME:
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif column.kind in (Kind.TEXT, Kind.CREDIT_CODE):
-                cell.number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = book.create_sheet("说明 Notes")
-    notes.append(["列名", "Column", "必填 Required", "说明", "Notes"])
-    for column in COLUMNS:
-        notes.append(
-            [
-                column.zh,
-                column.en,
-                "是 yes" if column.required else f"否 no（{column.default or '—'}）",
-                column.note_zh,
-                column.note_en,
-            ]
-        )
-    for letter, width in zip("ABCDE", (24, 26, 14, 48, 56), strict=True):
-        notes.column_dimensions[letter].width = width
-        notes[f"{letter}1"].font = Font(bold=True)
-    book.properties.creator = "remote-check"
-    book.properties.created = dt.datetime(2020, 3, 27)  # noqa: DTZ001 (openpyxl stores naive UTC)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _reproducible(buffer.getvalue())
+    data = tabular.Sheet(
+        "项目 Projects",
+        [[column.zh for column in COLUMNS], *(_typed(row) for row in EXAMPLE_ROWS)],
+        widths=[24 if column.kind != Kind.MODULES else 40 for column in COLUMNS],
+        formats=[_number_format(column.kind) for column in COLUMNS],
+        freeze_header=True,
+    )
+    notes = tabular.Sheet(
+        "说明 Notes",
+        [
+            ["列名", "Column", "必填 Required", "说明", "Notes"],
+            *(
+                [
+                    column.zh,
+                    column.en,
+                    "是 yes" if column.required else f"否 no（{column.default or '—'}）",
+                    column.note_zh,
+                    column.note_en,
+                ]
+                for column in COLUMNS
+            ),
+        ],
+        widths=(24, 26, 14, 48, 56),
+    )
+    created = dt.datetime(*_FIXED_TIME, tzinfo=dt.UTC)
+    return _reproducible(tabular.xlsx_bytes([data, notes], created=created))
 
 
 def write(folder: Path = HERE) -> list[Path]:
