@@ -259,6 +259,15 @@ async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
     _, frame = arrive(105, 15000)
     assert frame is not None
     assert frame.timestamp == 9000  # frames flow again from the next one present
+
+    # aiortc counts a packet, then sends a NACK for the hole before it (an await) and only then adds it
+    # to the buffer: a look in between finds nothing present behind the hole
+    assert arrive(106, 18000)[1] is not None
+    nacks.add(packet(108, 24000))  # 107 lost; 108 counted, not in the buffer yet
+    assert skip_lost_head(receiver, None) == (0, 107)
+    assert skip_lost_head(receiver, 107) == (0, 107)  # nothing to skip to yet
+    buffer.add(packet(108, 24000))
+    assert skip_lost_head(receiver, 107) == (2, None)  # given up (with frame 18000) once one waits behind
     await pc.close()
 
 

@@ -178,11 +178,11 @@ class Feed:
     def _check_losses(self) -> None:
         """A packet lost for good stops the feed in aiortc's jitter buffer: give it up and ask the
         publisher for a keyframe (the frames after the hole may be incomplete)."""
+        self._watch = self._loop.call_later(LOSS_CHECK_SECONDS, self._check_losses)
         skipped, self._stalled_at = skip_lost_head(self._receiver, self._stalled_at)
         if skipped:
             log.info("feed %s: %d packet(s) lost for good, skipped", self.id, skipped)
             self.request_keyframe()
-        self._watch = self._loop.call_later(LOSS_CHECK_SECONDS, self._check_losses)
 
     def stop(self) -> None:
         """Stop forwarding: every subscribed slot becomes free."""

@@ -218,9 +218,11 @@ def skip_lost_head(receiver: RTCRtpReceiver, stalled_at: int | None) -> tuple[in
     hole = slots.index(False) if False in slots else None
     if hole is None:  # no hole before the newest packet: nothing waits
         return 0, None
-    behind = next(n for n in range(hole + 1, held) if slots[n])  # the newest packet is there
     missing = (origin + hole) % (1 << 16)
-    if stalled_at != missing:
+    # the newest packet may not be in the buffer yet: aiortc counts it, then sends a NACK for the hole
+    # (an await) before adding it; or its payload could not be parsed
+    behind = next((n for n in range(hole + 1, held) if slots[n]), None)
+    if stalled_at != missing or behind is None:
         return 0, missing
     buffer.remove(behind)
     return behind, None
