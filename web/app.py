@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from recordings.integrity import manifest_key
 from recordings.jobs import ReplayRenderer
 from recordings.paths import recordings_root
 from recordings.recovery import recover
-from remote_check.accounts.throttle import LoginThrottle
+from remote_check.accounts.hashing import PasswordPool
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
 from remote_check.settings import Settings
@@ -24,9 +25,8 @@ from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
 from web.context import principal_of, template_context
-from web.keys import API, CLOCK, DB, DB_READ, ENGINE, REPLAYS, SECRET, SETTINGS
+from web.keys import API, CLOCK, DB, DB_READ, ENGINE, PASSWORDS, REPLAYS, SECRET, SETTINGS
 from web.routes import API_MODULES, PAGE_MODULES
-from web.signin import THROTTLE
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DB_READ] = make_reader(engine)
     yield
     await engine.dispose()
+
+
+async def _passwords(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    pool = PasswordPool(settings.password_workers, settings.password_queue)
+    app[PASSWORDS] = pool
+    yield
+    await asyncio.to_thread(pool.close)  # waits for at most one argon2 per worker
 
 
 async def _replays(app: web.Application) -> AsyncIterator[None]:
@@ -76,9 +84,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_response_prepare.append(middlewares.security_headers)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app[THROTTLE] = LoginThrottle()
     app[SECRET] = settings.secret_key()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_passwords)
     app.cleanup_ctx.append(_replays)
 
     env = aiohttp_jinja2.setup(

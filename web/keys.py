@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from recordings.jobs import ReplayRenderer
+from remote_check.accounts.hashing import PasswordPool
 from remote_check.clock import Clock
 from remote_check.settings import Settings
 from web.api.registry import Api
@@ -20,3 +21,4 @@ API = web.AppKey("api", Api)
 SECRET = web.AppKey("secret", bytes)
 ROOMS = web.AppKey("rooms", RoomHost)
 REPLAYS = web.AppKey("replays", ReplayRenderer)
+PASSWORDS = web.AppKey("passwords", PasswordPool)  # argon2 for log-ins, off the shared thread pool

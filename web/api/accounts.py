@@ -12,7 +12,7 @@ from remote_check.accounts.service import NewUser, create_user, sign_out
 from remote_check.audit.service import Actor
 from web.api.registry import Api, Call
 from web.context import SESSION_COOKIE, csrf_of
-from web.keys import CLOCK, SETTINGS
+from web.keys import CLOCK, PASSWORDS, SETTINGS
 from web.signin import sign_in_request
 
 api = Api("accounts")
@@ -87,11 +87,14 @@ async def list_users(call: Call) -> UserList:
 @api.post("/api/users", summary="Create a user", permission=Permission.USER_ADMIN, status=201)
 async def add_user(call: Call, body: UserCreateRequest) -> UserOut:
     principal = call.user
+    passwords = call.request.app[PASSWORDS]
+    hashed = await passwords.hash(passwords.admit(), body.password)
     async with call.transaction() as session:
         user = await create_user(
             session,
             NewUser(**body.model_dump()),
             actor=Actor.of(principal),
             now=call.request.app[CLOCK].now(),
+            password_hash=hashed,
         )
         return _user_out(user)
