@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
+from openapi_schema_validator import OAS31Validator
 
 from remote_check.accounts import hashing
 from remote_check.accounts.models import Role
@@ -226,3 +227,17 @@ async def test_a_storm_of_log_ins_does_not_hold_up_other_requests(
             gate.set()
         assert [r.status for r in await asyncio.gather(*pending)] == [401] * pool.capacity
         assert pool.checks_made == 1 + pool.capacity  # the admin's log-in, then the admitted ones
+
+
+async def test_the_documented_429_is_what_a_refused_log_in_answers(server: WebServer) -> None:
+    browser = server.browser()
+    document = await (await browser.get("/api/openapi.json")).json()
+    documented = document["paths"]["/api/login"]["post"]["responses"]["429"]
+    assert "Retry-After" in documented["headers"]
+    for _ in range(PAIR.free):
+        assert (await log_in(browser, "nobody", "guess")).status == 401
+    refused = await log_in(browser, "nobody", "guess")
+    assert refused.status == 429
+    schema = {**documented["content"]["application/json"]["schema"], "components": document["components"]}
+    OAS31Validator(schema).validate(await refused.json())
+    assert int(refused.headers["Retry-After"]) >= 1

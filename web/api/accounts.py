@@ -30,7 +30,7 @@ def set_session_cookie(response: web.StreamResponse, request: web.Request, token
     )
 
 
-@api.post("/api/login", summary="Sign in with a user name and password", public=True)
+@api.post("/api/login", summary="Sign in with a user name and password", public=True, rate_limited=True)
 async def login(call: Call, body: LoginRequest) -> MeResponse:
     hours = call.request.app[SETTINGS].session_hours
     signed = await sign_in_request(call.request, body.username, body.password)
@@ -84,7 +84,9 @@ async def list_users(call: Call) -> UserList:
     return UserList(items=[_user_out(u) for u in users])
 
 
-@api.post("/api/users", summary="Create a user", permission=Permission.USER_ADMIN, status=201)
+@api.post(
+    "/api/users", summary="Create a user", permission=Permission.USER_ADMIN, status=201, rate_limited=True
+)
 async def add_user(call: Call, body: UserCreateRequest) -> UserOut:
     principal = call.user
     passwords = call.request.app[PASSWORDS]
