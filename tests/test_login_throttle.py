@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse
 from openapi_schema_validator import OAS31Validator
+from sqlalchemy import select
 
 from remote_check.accounts import hashing
-from remote_check.accounts.models import Role
+from remote_check.accounts.models import LoginThrottleRow, Role
 from remote_check.accounts.passwords import verify_password
 from remote_check.accounts.throttle import ADDRESS, NAME, PAIR
 from remote_check.clock import FixedClock
@@ -113,11 +114,16 @@ async def test_failures_meet_growing_delays_and_the_right_password_clears_them(p
 
 
 async def test_a_quiet_hour_forgives_past_failures(proxied: WebServer) -> None:
+    await proxied.add_user("dg.coord", Role.CITY_COORDINATOR, "4419")
     browser = proxied.browser()
     for _ in range(PAIR.free):
         assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 401
     assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 429
     proxied.clock.advance(dt.timedelta(hours=1, seconds=1))
+    assert (await log_in(proxied.browser(), "dg.coord", PASSWORD, OWNER)).status == 200
+    async with proxied.db.factory() as session:
+        counters = (await session.execute(select(LoginThrottleRow.kind, LoginThrottleRow.key))).all()
+    assert sorted(counters) == [("addr", OWNER), ("name", "dg.coord")]  # the quiet ones are gone
     for _ in range(PAIR.free):
         assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 401
 

@@ -7,7 +7,8 @@ Order of work for one attempt, cheapest refusal first:
    (``accounts/throttle.py``), or 429 with ``Retry-After``;
 3. the user's stored hash is read (the database connection is given back before hashing);
 4. argon2 in the pool; a wrong password is audited and answered 401;
-5. the right one gives its failure back to the throttle and opens the session in one transaction.
+5. the right one gives its failure back to the throttle and opens the session in one transaction;
+   then counters quiet for an hour are deleted.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from remote_check.accounts.service import (
     open_web_session,
     record_failed_login,
 )
-from remote_check.accounts.throttle import claim_attempt, forgive_attempt
+from remote_check.accounts.throttle import claim_attempt, forget_quiet_counters, forgive_attempt
 from web.keys import CLOCK, DB, DB_READ, PASSWORDS, SETTINGS
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -86,10 +87,12 @@ async def sign_in_request(request: web.Request, username: str, password: str) ->
         raise bad_credentials()
     new_hash = await pool.rehash_if_needed(named.stored_hash, password)
     async with app[DB]() as session, session.begin():
-        await forgive_attempt(session, username, address, now=now)
+        await forgive_attempt(session, username, address)
         user = await session.get(User, named.user_id)
         if user is None or not user.active:
             raise bad_credentials()
-        return await open_web_session(
-            session, user, new_hash=new_hash, now=now, hours=app[SETTINGS].session_hours
-        )
+        hours = app[SETTINGS].session_hours
+        signed = await open_web_session(session, user, new_hash=new_hash, now=now, hours=hours)
+    async with app[DB]() as session, session.begin():
+        await forget_quiet_counters(session, now=now)
+    return signed

@@ -25,7 +25,7 @@ tells the attempt whether it was the one let through. All three counters change 
 transaction, rolled back if any refuses, so a refused attempt counts nowhere and 200 concurrent
 attempts get exactly as many checks as the counters allow. A log-in that then succeeds gives its
 failure back (``addr`` and ``name``) and clears its ``pair``. A counter starts again after a quiet
-hour, and such stale rows are deleted when someone signs in.
+hour, and such rows are deleted after each successful log-in.
 """
 
 from __future__ import annotations
@@ -174,9 +174,8 @@ async def claim_attempt(session: AsyncSession, username: str, address: str, *, n
         raise Throttled(max(waits))
 
 
-async def forgive_attempt(session: AsyncSession, username: str, address: str, *, now: dt.datetime) -> None:
-    """The claimed attempt was the right password: give its failure back, clear its pair, and
-    delete counters quiet for an hour."""
+async def forgive_attempt(session: AsyncSession, username: str, address: str) -> None:
+    """The claimed attempt was the right password: give its failure back and clear its pair."""
     c = LoginThrottleRow
     for kind, key, _rule in keys(username, address):
         where = and_(c.kind == kind, c.key == key)
@@ -185,4 +184,11 @@ async def forgive_attempt(session: AsyncSession, username: str, address: str, *,
         else:
             fewer = case((c.failures > 0, c.failures - 1), else_=0)
             await session.execute(update(LoginThrottleRow).where(where).values(failures=fewer))
-    await session.execute(delete(LoginThrottleRow).where(c.last_failure_at < now - QUIET))
+
+
+async def forget_quiet_counters(session: AsyncSession, *, now: dt.datetime) -> None:
+    """Delete the counters quiet for an hour (they would start again anyway).
+
+    In a transaction of its own: it may lock any row, so it must hold no other (no lock cycles).
+    """
+    await session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.last_failure_at < now - QUIET))
