@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,9 +25,11 @@ from remote_check.accounts.models import LoginThrottleRow, Role
 from remote_check.accounts.passwords import verify_password
 from remote_check.accounts.throttle import ADDRESS, NAME, PAIR
 from remote_check.clock import FixedClock
+from remote_check.settings import Settings
 from tests.conftest import Database, running_server
 from tests.web_helpers import PASSWORD, Browser, WebServer
 from web.keys import PASSWORDS
+from web.signin import forwarded_client
 
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"
@@ -247,3 +250,50 @@ async def test_the_documented_429_is_what_a_refused_log_in_answers(server: WebSe
     schema = {**documented["content"]["application/json"]["schema"], "components": document["components"]}
     OAS31Validator(schema).validate(await refused.json())
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_the_client_is_the_nearest_address_before_the_trusted_proxies() -> None:
+    proxies = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("127.0.0.1")]
+    # a client's own X-Forwarded-For (its left end) is never believed past an untrusted hop
+    assert forwarded_client("127.0.0.1", ["6.6.6.6, 203.0.113.9, 10.1.2.3"], proxies) == "203.0.113.9"
+    assert forwarded_client("127.0.0.1", ["203.0.113.9", "10.1.2.3"], proxies) == "203.0.113.9"
+    assert forwarded_client("198.51.100.7", ["203.0.113.9"], proxies) == "198.51.100.7"  # not a proxy
+    assert forwarded_client("127.0.0.1", [], proxies) == "127.0.0.1"
+    assert forwarded_client("127.0.0.1", ["10.0.0.1, 10.0.0.2"], proxies) == "10.0.0.1"
+    assert forwarded_client("127.0.0.1", ["not-an-address, 10.0.0.2"], proxies) == "10.0.0.2"
+    assert forwarded_client("127.0.0.1", ["2001:DB8::1"], proxies) == "2001:db8::1"
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies=["10.0.0.0/8", "::1"]).trusted_proxies == ["10.0.0.0/8", "::1"]
+    with pytest.raises(ValueError, match=r"'proxy\.example' is not an address or network"):
+        Settings(trusted_proxies=["proxy.example"])
+
+
+async def test_a_slot_is_held_until_argon2_has_really_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request that gives up waiting must not let another check start beside the one still running."""
+    entered, gate = threading.Event(), threading.Event()
+
+    def gated(stored_hash: str, password: str) -> bool:
+        entered.set()
+        gate.wait()
+        return False  # what argon2 answers a wrong password (not run: it is not what is tested)
+
+    monkeypatch.setattr(hashing, "verify_password", gated)
+    pool = hashing.PasswordPool(workers=1, queue=0)
+    try:
+        waiting = asyncio.create_task(pool.verify(pool.admit(), "stored", "guess"))
+        await asyncio.to_thread(entered.wait)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        with pytest.raises(hashing.PoolFull):
+            pool.admit()
+        gate.set()
+        await asyncio.to_thread(pool.close)  # the thread has ended and told the loop ...
+        await asyncio.sleep(0)  # ... which now runs what it was told
+        assert pool.admitted == 0
+        assert pool.checks_made == 1
+    finally:
+        gate.set()
+        pool.close()
