@@ -85,9 +85,9 @@ class PasswordPool:
         """Check ``password`` against ``stored_hash`` in the pool, using ``slot`` (given back after)."""
         return await self._run(slot, verify_password, stored_hash, password, counted=True)
 
-    async def hash(self, slot: Slot, password: str) -> str:
-        """An argon2 hash of ``password``, made in the pool, using ``slot`` (given back after)."""
-        return await self._run(slot, hash_password, password, counted=False)
+    async def hash(self, password: str) -> str:
+        """An argon2 hash of ``password``, made in the pool (or :class:`PoolFull`)."""
+        return await self._run(self.admit(), hash_password, password, counted=False)
 
     async def rehash_if_needed(self, stored_hash: str, password: str) -> str | None:
         """A new hash when ``stored_hash``'s parameters are out of date (rare), else ``None``.
@@ -97,10 +97,9 @@ class PasswordPool:
         if not needs_rehash(stored_hash):
             return None
         try:
-            slot = self.admit()
+            return await self.hash(password)
         except PoolFull:
             return None
-        return await self.hash(slot, password)
 
     async def _run(self, slot: Slot, work: Callable[..., T], *args: str, counted: bool) -> T:
         if slot.used:

@@ -41,8 +41,8 @@ async def create_user(
 ) -> User:
     """Add a user; refuse a bad name, a short password, a missing or needless city, a taken name.
 
-    ``password_hash``, an argon2 hash of ``new.password`` made once, spares hashing again when many
-    users share one password (the demo data).
+    ``password_hash`` is an argon2 hash of ``new.password`` made by the caller: the web's password
+    pool, or the demo's one hash for every account. Without it, the password is hashed here.
     """
     if not USERNAME.match(new.username):
         raise invalid(
