@@ -297,3 +297,14 @@ async def test_a_slot_is_held_until_argon2_has_really_finished(monkeypatch: pyte
     finally:
         gate.set()
         pool.close()
+
+
+async def test_a_nul_in_the_user_name_is_a_wrong_name_not_a_server_error(server: WebServer) -> None:
+    browser = server.browser()
+    refused = await log_in(browser, "dg\x00coord", "guess")
+    assert refused.status == 401
+    assert (await refused.json())["error"]["code"] == "bad_credentials"
+    form = await browser.post(
+        "/login", data={"username": "dg\x00coord", "password": "guess\x00", "next": "/"}
+    )
+    assert form.status == 401

@@ -68,6 +68,8 @@ def client_address(request: web.Request) -> str:
 
 async def sign_in_request(request: web.Request, username: str, password: str) -> SignedIn:
     """Check a log-in; refuse with 401, or 429 (throttled or the pool full), and audit a refusal."""
+    # PostgreSQL can store no NUL; no user name holds one (or U+FFFD), so nobody is named so either
+    username = username.replace("\x00", "\ufffd")
     app = request.app
     pool = app[PASSWORDS]
     now = app[CLOCK].now()
