@@ -25,12 +25,14 @@ class Message:
 
 @dataclass
 class DomainError(Exception):
-    """A request the domain refuses. ``status`` is the HTTP status the web layer answers with."""
+    """A request the domain refuses. ``status`` is the HTTP status the web layer answers with,
+    ``headers`` any it must carry (``Retry-After`` on a 429)."""
 
     message: Message
     status: int = 400
     code: str = "invalid"
     details: list[dict[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return str(self.message)

@@ -1,7 +1,7 @@
 """Every table of the project, imported in one place for Alembic and for tests."""
 
 from recordings.models import ItemMark, RecordingPart, Replay, Still
-from remote_check.accounts.models import Role, User, WebSession
+from remote_check.accounts.models import LoginThrottleRow, Role, User, WebSession
 from remote_check.audit.models import AuditEntry, AuditHead
 from remote_check.campaigns.models import Campaign, Draw, DrawEntry
 from remote_check.checklist.models import ChecklistItem
@@ -25,6 +25,7 @@ __all__ = [
     "Expert",
     "Guest",
     "ItemMark",
+    "LoginThrottleRow",
     "PanelSeat",
     "Product",
     "ProductModule",

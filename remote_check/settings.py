@@ -5,6 +5,7 @@ Every estimated rate or cap of the programme (``../shared/notes/domain.md``) is 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from decimal import Decimal
@@ -44,6 +45,14 @@ class Settings(BaseSettings):
     # set it; without it, links are built from the request's Host header (development only).
     public_url: str = ""
     session_hours: int = 12
+    # Reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed:
+    # the client's address (for the log-in throttle) is the nearest one before them. Empty: the
+    # address the connection comes from, whatever the header says.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # argon2 runs on these threads of its own; this many more log-ins may wait for them, and any
+    # more are answered 429 at once (accounts/hashing.py).
+    password_workers: int = Field(default=2, ge=1)
+    password_queue: int = Field(default=16, ge=0)
     invitation_grace_hours: int = 2
     max_room_size: int = 12
     # Development only: unauthenticated /rooms/{id}/dev and /rooms/{id}/ws (web/rooms/views.py).
@@ -81,6 +90,16 @@ class Settings(BaseSettings):
         if self.turn_secret and (self.turn_username or self.turn_password):
             raise ValueError("set turn_secret or turn_username and turn_password, not both")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an address or network") from None
+        return value
 
     @field_validator("data_dir")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from recordings.integrity import manifest_key
 from recordings.jobs import ReplayRenderer
 from recordings.paths import recordings_root
 from recordings.recovery import recover
-from remote_check.accounts.throttle import LoginThrottle
+from remote_check.accounts.hashing import PasswordPool
 from remote_check.audit.anchor import Checkpointer, copy_sinks
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
@@ -26,9 +27,20 @@ from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
 from web.context import principal_of, template_context
-from web.keys import API, AUDIT_KEY, CHECKPOINTS, CLOCK, DB, DB_READ, ENGINE, REPLAYS, SECRET, SETTINGS
+from web.keys import (
+    API,
+    AUDIT_KEY,
+    CHECKPOINTS,
+    CLOCK,
+    DB,
+    DB_READ,
+    ENGINE,
+    PASSWORDS,
+    REPLAYS,
+    SECRET,
+    SETTINGS,
+)
 from web.routes import API_MODULES, PAGE_MODULES
-from web.signin import THROTTLE
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +72,14 @@ async def _audit_checkpoints(app: web.Application) -> AsyncIterator[None]:
     checkpointer.start()
     yield
     await checkpointer.close()
+
+
+async def _passwords(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    pool = PasswordPool(settings.password_workers, settings.password_queue)
+    app[PASSWORDS] = pool
+    yield
+    await asyncio.to_thread(pool.close)  # waits for at most one argon2 per worker
 
 
 async def _replays(app: web.Application) -> AsyncIterator[None]:
@@ -95,11 +115,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_response_prepare.append(middlewares.security_headers)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app[THROTTLE] = LoginThrottle()
     app[SECRET] = settings.secret_key()
     app[AUDIT_KEY] = settings.audit_key()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_audit_checkpoints)
+    app.cleanup_ctx.append(_passwords)
     app.cleanup_ctx.append(_replays)
 
     env = aiohttp_jinja2.setup(

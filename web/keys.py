@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from recordings.jobs import ReplayRenderer
+from remote_check.accounts.hashing import PasswordPool
 from remote_check.audit.anchor import Checkpointer
 from remote_check.clock import Clock
 from remote_check.settings import Settings
@@ -23,3 +24,4 @@ AUDIT_KEY = web.AppKey("audit_key", bytes)  # the audit chain's key (settings.au
 CHECKPOINTS = web.AppKey("checkpoints", Checkpointer)  # the audit log's signed checkpoints
 ROOMS = web.AppKey("rooms", RoomHost)
 REPLAYS = web.AppKey("replays", ReplayRenderer)
+PASSWORDS = web.AppKey("passwords", PasswordPool)  # argon2 for log-ins, off the shared thread pool

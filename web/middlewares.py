@@ -44,6 +44,7 @@ def error_response(request: web.Request, error: DomainError) -> web.StreamRespon
         return web.json_response(
             {"error": {"code": error.code, "message": error.message.in_lang(lang), "fields": error.details}},
             status=error.status,
+            headers=error.headers,
         )
     if error.status == 401:
         raise web.HTTPSeeOther(f"/login?next={quote(str(request.rel_url), safe='')}")
@@ -53,6 +54,7 @@ def error_response(request: web.Request, error: DomainError) -> web.StreamRespon
         {**template_context(request), "message": error.message.in_lang(lang), "status": error.status},
         status=error.status,
     )
+    response.headers.update(error.headers)
     return response
 
 

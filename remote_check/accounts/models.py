@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from remote_check.database import Base, UTCDateTime
@@ -45,3 +45,21 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LoginThrottleRow(Base):
+    """Failed log-ins counted per key, shared by every server process (``accounts/throttle.py``).
+
+    ``kind`` is ``addr`` (a client address), ``name`` (a lower-cased user name) or ``pair``
+    (an address and a user name). ``claim`` is the token of the last attempt let through, so
+    that one ``UPDATE … RETURNING`` tells an attempt whether it was the one admitted.
+    """
+
+    __tablename__ = "login_throttle"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    next_allowed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    claim: Mapped[str] = mapped_column(String(32))

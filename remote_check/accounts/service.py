@@ -41,8 +41,8 @@ async def create_user(
 ) -> User:
     """Add a user; refuse a bad name, a short password, a missing or needless city, a taken name.
 
-    ``password_hash``, an argon2 hash of ``new.password`` made once, spares hashing again when many
-    users share one password (the demo data).
+    ``password_hash`` is an argon2 hash of ``new.password`` made by the caller: the web's password
+    pool, or the demo's one hash for every account. Without it, the password is hashed here.
     """
     if not USERNAME.match(new.username):
         raise invalid(
@@ -103,16 +103,37 @@ class SignedIn:
     expires_at: dt.datetime
 
 
-async def check_password(session: AsyncSession, username: str, password: str) -> User | None:
-    """The active user with this name and password, or ``None``.
+@dataclass(frozen=True)
+class Candidate:
+    """Who a log-in names: the user (``None`` if nobody has that name) and the hash to check."""
 
-    argon2 is deliberately slow (about 0.1 s), so it runs in a thread, never on the event loop;
-    an unknown name costs as much as a wrong password.
+    user_id: int | None
+    active: bool
+    stored_hash: str
+
+
+async def candidate(session: AsyncSession, username: str) -> Candidate:
+    """The user a log-in names and the hash to check its password against.
+
+    An unknown name gets a fixed hash, so that it costs as much time as a wrong password.
     """
     user = await session.scalar(select(User).where(User.username == username))
-    stored = user.password_hash if user is not None else _DUMMY_HASH
-    ok = await asyncio.to_thread(verify_password, stored, password)
-    return user if user is not None and ok and user.active else None
+    if user is None:
+        return Candidate(None, False, _DUMMY_HASH)
+    return Candidate(user.id, user.active, user.password_hash)
+
+
+async def check_password(session: AsyncSession, username: str, password: str) -> User | None:
+    """The active user with this name and password, or ``None`` (the command line and tests;
+    the web checks passwords in its own pool, ``web/signin.py``).
+
+    argon2 is deliberately slow (about 0.1 s), so it runs in a thread, never on the event loop.
+    """
+    named = await candidate(session, username)
+    ok = await asyncio.to_thread(verify_password, named.stored_hash, password)
+    if not ok or not named.active or named.user_id is None:
+        return None
+    return await session.get(User, named.user_id)
 
 
 async def record_failed_login(
@@ -132,11 +153,12 @@ async def record_failed_login(
 
 
 async def open_web_session(
-    session: AsyncSession, user: User, password: str, *, now: dt.datetime, hours: int
+    session: AsyncSession, user: User, *, new_hash: str | None, now: dt.datetime, hours: int
 ) -> SignedIn:
-    """Start a signed-in browser session for ``user`` (whose password was just checked)."""
-    if needs_rehash(user.password_hash):
-        user.password_hash = await asyncio.to_thread(hash_password, password)
+    """Start a signed-in browser session for ``user`` (whose password was just checked);
+    ``new_hash`` replaces a hash made with out-of-date parameters."""
+    if new_hash is not None:
+        user.password_hash = new_hash
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     expires = now + dt.timedelta(hours=hours)
@@ -162,13 +184,16 @@ async def sign_in(
 ) -> SignedIn:
     """Check the password and open a web session in the caller's transaction (CLI and tests).
 
-    The web app uses :func:`check_password`, :func:`record_failed_login` and
-    :func:`open_web_session` itself, so that a refused log-in is still recorded.
+    The web app uses :func:`candidate`, :func:`record_failed_login` and :func:`open_web_session`
+    itself, so that a refused log-in is still recorded (``web/signin.py``).
     """
     user = await check_password(session, username, password)
     if user is None:
         raise bad_credentials()
-    return await open_web_session(session, user, password, now=now, hours=hours)
+    new_hash = None
+    if needs_rehash(user.password_hash):
+        new_hash = await asyncio.to_thread(hash_password, password)
+    return await open_web_session(session, user, new_hash=new_hash, now=now, hours=hours)
 
 
 def bad_credentials() -> DomainError:

@@ -12,7 +12,7 @@ from remote_check.accounts.service import NewUser, create_user, sign_out
 from remote_check.audit.service import Actor
 from web.api.registry import Api, Call
 from web.context import SESSION_COOKIE, csrf_of
-from web.keys import CLOCK, SETTINGS
+from web.keys import CLOCK, PASSWORDS, SETTINGS
 from web.signin import sign_in_request
 
 api = Api("accounts")
@@ -30,7 +30,7 @@ def set_session_cookie(response: web.StreamResponse, request: web.Request, token
     )
 
 
-@api.post("/api/login", summary="Sign in with a user name and password", public=True)
+@api.post("/api/login", summary="Sign in with a user name and password", public=True, rate_limited=True)
 async def login(call: Call, body: LoginRequest) -> MeResponse:
     hours = call.request.app[SETTINGS].session_hours
     signed = await sign_in_request(call.request, body.username, body.password)
@@ -84,14 +84,18 @@ async def list_users(call: Call) -> UserList:
     return UserList(items=[_user_out(u) for u in users])
 
 
-@api.post("/api/users", summary="Create a user", permission=Permission.USER_ADMIN, status=201)
+@api.post(
+    "/api/users", summary="Create a user", permission=Permission.USER_ADMIN, status=201, rate_limited=True
+)
 async def add_user(call: Call, body: UserCreateRequest) -> UserOut:
     principal = call.user
+    hashed = await call.request.app[PASSWORDS].hash(body.password)
     async with call.transaction() as session:
         user = await create_user(
             session,
             NewUser(**body.model_dump()),
             actor=Actor.of(principal),
             now=call.request.app[CLOCK].now(),
+            password_hash=hashed,
         )
         return _user_out(user)

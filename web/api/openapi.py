@@ -152,4 +152,11 @@ def _responses(ep: Endpoint) -> dict[str, Any]:
         ("422", "Invalid input"),
     ):
         responses[code] = {"description": text, "content": error}
+    if ep.rate_limited:
+        retry_after = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+        responses["429"] = {
+            "description": "Too many attempts; try again after Retry-After seconds",
+            "headers": {"Retry-After": retry_after},
+            "content": error,
+        }
     return responses

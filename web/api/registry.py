@@ -81,6 +81,7 @@ class Endpoint:
     tags: list[str] = field(default_factory=list)
     produces: str = "application/json"
     upload_field: str | None = None
+    rate_limited: bool = False
 
 
 class Api:
@@ -101,9 +102,11 @@ class Api:
         status: int = 200,
         produces: str = "application/json",
         upload_field: str | None = None,
+        rate_limited: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare an endpoint. ``produces`` names a non-JSON answer (``text/csv``); ``upload_field``
-        a multipart file field the handler reads itself."""
+        a multipart file field the handler reads itself; ``rate_limited`` that it may answer 429 with
+        ``Retry-After``."""
 
         def decorate(handler: Handler) -> Handler:
             hints = get_type_hints(handler)
@@ -126,6 +129,7 @@ class Api:
                     tags=[self.tag],
                     produces=produces,
                     upload_field=upload_field,
+                    rate_limited=rate_limited,
                 )
             )
             return handler

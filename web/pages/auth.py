@@ -50,7 +50,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         signed = await sign_in_request(request, username, str(form.get("password", "")))
     except DomainError as exc:
         context = {"error": exc.message.in_lang(lang_of(request)), "next": target, "username": username}
-        return aiohttp_jinja2.render_template("login.html", request, context, status=exc.status)
+        page = aiohttp_jinja2.render_template("login.html", request, context, status=exc.status)
+        page.headers.update(exc.headers)
+        return page
     response = web.HTTPSeeOther(target)
     set_session_cookie(response, request, signed.token, hours)
     raise response

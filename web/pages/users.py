@@ -16,7 +16,7 @@ from remote_check.audit.service import Actor
 from remote_check.errors import DomainError, Message
 from remote_check.programme.cities import CITIES
 from web.context import lang_of
-from web.keys import CLOCK, DB
+from web.keys import CLOCK, DB, PASSWORDS
 from web.pages.common import parse_form, signed_in
 
 routes = web.RouteTableDef()
@@ -69,8 +69,11 @@ async def users_submit(request: web.Request) -> web.StreamResponse:
     form = {k: str(posted.get(k, "")).strip() for k in FIELDS}
     try:
         new = _new_user(form, str(posted.get("password", "")))
+        hashed = await request.app[PASSWORDS].hash(new.password)
         async with request.app[DB]() as session, session.begin():
-            await create_user(session, new, actor=Actor.of(principal), now=request.app[CLOCK].now())
+            await create_user(
+                session, new, actor=Actor.of(principal), now=request.app[CLOCK].now(), password_hash=hashed
+            )
     except DomainError as exc:
         context = await _context(request, form, exc.message.in_lang(lang_of(request)))
         return aiohttp_jinja2.render_template("users.html", request, context, status=exc.status)
