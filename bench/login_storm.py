@@ -66,7 +66,7 @@ async def _prepare(settings: Settings) -> None:
     engine = make_engine(settings.db_url)
     try:
         await upgrade(engine)
-        async with transaction(make_sessionmaker(engine)) as session:
+        async with transaction(make_sessionmaker(engine, audit_key=settings.audit_key())) as session:
             new = NewUser(USERNAME, "东莞协调员", Role.CITY_COORDINATOR, PASSWORD, "4419")
             await create_user(session, new, actor=Actor.cli(), now=SystemClock().now())
     finally:
@@ -76,7 +76,7 @@ async def _prepare(settings: Settings) -> None:
 async def _checks_made(settings: Settings) -> int:
     engine = make_engine(settings.db_url)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with make_sessionmaker(engine, audit_key=settings.audit_key())() as session:
             count = select(func.count()).where(AuditEntry.action == "auth.login_failed")
             return int(await session.scalar(count) or 0)
     finally:
