@@ -69,6 +69,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             middlewares.errors,
             middlewares.ids_in_range,
             middlewares.identity,
+            middlewares.forms,
             middlewares.csrf,
         ],
         client_max_size=MAX_UPLOAD,

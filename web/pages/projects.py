@@ -78,7 +78,7 @@ def _page_url(filters: dict[str, str], page: int) -> str:
 async def projects_page(request: web.Request) -> dict[str, Any]:
     principal = signed_in(request, Permission.PROJECT_READ)
     lang = lang_of(request)
-    raw = {k: v for k, v in request.query.items() if k in (*FILTER_KEYS, "page")}
+    raw = {k: v for k, v in request.query.items() if k in (*FILTER_KEYS, "page") and v.strip()}
     try:
         query = ProjectQuery.model_validate(raw)
     except ValidationError as exc:
