@@ -19,6 +19,7 @@ from recordings.recovery import recover
 from remote_check.accounts.throttle import LoginThrottle
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
+from remote_check.money import format_money
 from remote_check.settings import Settings
 from web import middlewares
 from web.api import openapi
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         undefined=jinja2.StrictUndefined,
     )
     env.filters["local"] = format_local
+    env.filters["money"] = format_money
 
     combined = Api("all")
     for module in API_MODULES:
@@ -109,4 +111,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         if setup is not None:
             setup(app)
     app.router.add_static("/static", HERE / "static", name="static")
+
+    async def favicon(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(HERE / "static" / "favicon.ico", headers={"Cache-Control": "max-age=86400"})
+
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
     return app

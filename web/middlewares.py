@@ -187,14 +187,35 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",  # no inline script: page data travels in data-* attributes
+        "style-src 'self' 'unsafe-inline'",  # style="" attributes (the replay's timeline positions)
+        "img-src 'self' data: blob:",  # stills and QR codes
+        "media-src 'self' blob:",  # the rooms' live streams and the replay's files
+        "connect-src 'self'",  # fetch and the rooms' WebSockets (same origin, ws: or wss:)
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+SERVER_NAME = "RemoteCheck"  # aiohttp would name itself and its version
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: every response, streamed ones included, carries these headers."""
+    """``on_response_prepare``: every response, streamed ones included, carries these headers;
+    HSTS only on a response served over TLS (a browser ignores it over plain HTTP anyway)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.secure:
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    response.headers["Server"] = SERVER_NAME
