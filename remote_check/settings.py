@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from remote_check.files import private_folder
+
 
 class SamplingSettings(BaseSettings):
     """Thresholds of the strata that a draw forces in (the notice's 大幅超出 and the 90% rule)."""
@@ -108,7 +110,7 @@ class Settings(BaseSettings):
         """
         path = self.data_dir / "secret.key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(self.data_dir)
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:

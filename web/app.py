@@ -19,6 +19,7 @@ from recordings.recovery import recover
 from remote_check.accounts.throttle import LoginThrottle
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
+from remote_check.files import owner_only_files
 from remote_check.money import format_money
 from remote_check.settings import Settings
 from web import middlewares
@@ -64,6 +65,7 @@ async def _context_processor(request: web.Request) -> dict[str, Any]:
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the app; resources open in ``cleanup_ctx`` when it starts and close when it stops."""
+    owner_only_files()
     app = web.Application(
         middlewares=[
             middlewares.language,
