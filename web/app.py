@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import SQLAlchemyError
 
 from recordings.integrity import manifest_key
@@ -59,6 +60,22 @@ async def _replays(app: web.Application) -> AsyncIterator[None]:
     await renderer.close()
 
 
+class _MalformedRequestsInOneLine(logging.Filter):
+    """aiohttp answers a request it cannot parse (a NUL byte in a header…) with 400 itself, but logs
+    it with a traceback as if the server had failed: log it as one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+            record.msg = f"{record.getMessage()}: refused a malformed request: {record.exc_info[1].message!r}"
+            record.args = ()
+            record.exc_info = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+MALFORMED_REQUESTS = _MalformedRequestsInOneLine()
+
+
 async def _context_processor(request: web.Request) -> dict[str, Any]:
     return template_context(request)
 
@@ -66,6 +83,7 @@ async def _context_processor(request: web.Request) -> dict[str, Any]:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the app; resources open in ``cleanup_ctx`` when it starts and close when it stops."""
     owner_only_files()
+    logging.getLogger("aiohttp.server").addFilter(MALFORMED_REQUESTS)  # once: adding it again is a no-op
     app = web.Application(
         middlewares=[
             middlewares.language,
