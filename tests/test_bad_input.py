@@ -177,3 +177,16 @@ async def test_blank_filter_forms_still_mean_any(sqlite_server: WebServer) -> No
         "/audit?action=&actor=&since=&until=",
     ):
         assert (await admin.get(page)).status == 200, page
+
+
+async def test_plain_http_answers_carry_the_policy_but_no_hsts_and_no_server_version(
+    sqlite_server: WebServer,
+) -> None:
+    anonymous = sqlite_server.browser()
+    for path in ("/login", "/api/openapi.json", "/nowhere", "/static/site.css", "/favicon.ico"):
+        response = await anonymous.get(path)
+        assert response.headers["Server"] == "RemoteCheck", path
+        assert "Strict-Transport-Security" not in response.headers, path
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy, path
+        assert "frame-ancestors 'none'" in policy, path
