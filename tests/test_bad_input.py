@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from remote_check.accounts.models import Role
-from tests.web_helpers import WebServer
+from tests.web_helpers import Browser, WebServer
 from web.api.openapi import openapi_path
 from web.keys import API
 
@@ -69,6 +69,13 @@ async def test_ids_beyond_the_databases_range_are_not_found(server: WebServer) -
     assert refused.status == 422
 
 
+@pytest.fixture
+async def admin(sqlite_server: WebServer) -> Browser:
+    """The province administrator, signed in."""
+    await sqlite_server.add_user("admin", Role.PROVINCE_ADMIN)
+    return await sqlite_server.signed_in("admin")
+
+
 BAD_PART_NAME = b'--XX\r\nContent-Disposition: form-data; name="a\x01b"\r\n\r\nv\r\n--XX--\r\n'
 
 
@@ -98,10 +105,7 @@ async def test_a_control_character_in_a_form_part_is_a_400_signed_in_or_not(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_deeply_nested_json_and_other_content_types_are_refused(sqlite_server: WebServer) -> None:
-    server = sqlite_server
-    await server.add_user("admin", Role.PROVINCE_ADMIN)
-    admin = await server.signed_in("admin")
+async def test_deeply_nested_json_and_other_content_types_are_refused(admin: Browser) -> None:
     deep = await admin.post(
         "/api/campaigns?lang=en", data=b"[" * 100_000, headers={"Content-Type": "application/json"}
     )
@@ -121,12 +125,7 @@ async def test_deeply_nested_json_and_other_content_types_are_refused(sqlite_ser
     assert check.status in (400, 404)
 
 
-async def test_every_error_has_code_message_and_fields_and_405_says_what_is_allowed(
-    sqlite_server: WebServer,
-) -> None:
-    server = sqlite_server
-    await server.add_user("admin", Role.PROVINCE_ADMIN)
-    admin = await server.signed_in("admin")
+async def test_every_error_has_code_message_and_fields_and_405_says_what_is_allowed(admin: Browser) -> None:
     wrong_method = await admin.request("PUT", "/api/campaigns?lang=en")
     assert wrong_method.status == 405
     assert set(wrong_method.headers["Allow"].split(",")) == {"GET", "POST"}
@@ -154,12 +153,7 @@ async def test_every_error_has_code_message_and_fields_and_405_says_what_is_allo
         "/api/audit?until=9999-12-31T23:59:59%2B08:00",
     ],
 )
-async def test_empty_query_values_and_dates_out_of_range_are_refused(
-    sqlite_server: WebServer, query: str
-) -> None:
-    server = sqlite_server
-    await server.add_user("admin", Role.PROVINCE_ADMIN)
-    admin = await server.signed_in("admin")
+async def test_empty_query_values_and_dates_out_of_range_are_refused(admin: Browser, query: str) -> None:
     response = await admin.get(query)
     assert response.status == 422, await response.text()
     [field] = (await response.json())["error"]["fields"]
@@ -167,10 +161,7 @@ async def test_empty_query_values_and_dates_out_of_range_are_refused(
     assert field["message"]
 
 
-async def test_blank_filter_forms_still_mean_any(sqlite_server: WebServer) -> None:
-    server = sqlite_server
-    await server.add_user("admin", Role.PROVINCE_ADMIN)
-    admin = await server.signed_in("admin")
+async def test_blank_filter_forms_still_mean_any(admin: Browser) -> None:
     for page in (
         "/projects?city=&q=&status=&supplier_id=",
         "/sessions?city_code=&status=&date_from=&date_to=",
