@@ -190,8 +190,8 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
-        "script-src 'self'",  # no inline script: page data travels in data-* attributes
-        "style-src 'self' 'unsafe-inline'",  # style="" attributes (the replay's timeline positions)
+        "script-src 'self'",  # no inline script (nor style): page data travels in data-* attributes
+        "style-src 'self'",
         "img-src 'self' data: blob:",  # stills and QR codes
         "media-src 'self' blob:",  # the rooms' live streams and the replay's files
         "connect-src 'self'",  # fetch and the rooms' WebSockets (same origin, ws: or wss:)
