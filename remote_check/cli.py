@@ -17,6 +17,7 @@ from remote_check.audit.service import Actor, verify_log
 from remote_check.clock import SystemClock
 from remote_check.database import make_engine, make_sessionmaker, transaction
 from remote_check.errors import DomainError
+from remote_check.files import owner_only_files, private_folder
 from remote_check.migrate import upgrade
 from remote_check.settings import Settings, load_settings
 
@@ -81,6 +82,7 @@ def main(
     ctx: click.Context, config_file: Path | None, data_dir: Path | None, database_url: str | None
 ) -> None:
     """Remote Check: video spot-checks of cloud service-voucher projects (上云上平台服务券抽查)."""
+    owner_only_files()
     ctx.obj = load_settings(config_file, data_dir=data_dir, database_url=database_url)
 
 
@@ -94,7 +96,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Create or migrate the schema (Alembic)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
 
     async def _main() -> None:
         engine = make_engine(settings.db_url)

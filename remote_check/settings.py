@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from remote_check.files import private_folder
+
 
 class SamplingSettings(BaseSettings):
     """Thresholds of the strata that a draw forces in (the notice's 大幅超出 and the 90% rule)."""
@@ -151,7 +153,7 @@ def key_file(path: Path) -> bytes:
     A damaged key file is an error, never an empty key.
     """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

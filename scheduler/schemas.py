@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from remote_check.ids import Id
 from remote_check.paging import MAX_PAGE
+from remote_check.query import Day
 from scheduler.models import GuestKind, PanelRole, SessionStatus
 
 
@@ -49,8 +50,8 @@ class SessionQuery(BaseModel):
     project_id: Id | None = None
     expert_id: Id | None = None
     supplier_id: Id | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: Day | None = None
+    date_to: Day | None = None
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
 
 

@@ -132,7 +132,9 @@ async def test_who_may_import_and_what_must_be_sent(server: WebServer) -> None:
     admin = await server.signed_in("admin")
     missing = await admin.post("/api/imports", json={"file": "nope"})
     assert missing.status == 422
-    assert (await missing.json())["error"]["fields"] == [{"field": "file"}]
+    assert (await missing.json())["error"]["fields"] == [
+        {"field": "file", "message": "请选择要上传的 XLSX 或 CSV 文件"}
+    ]
     broken = await admin.post("/api/imports", data=upload(b"PK\x03\x04junk", "p.xlsx"))
     assert broken.status == 422
     assert "XLSX" in (await broken.json())["error"]["message"]

@@ -127,3 +127,15 @@ async def test_real_responses_match_the_documented_schemas(server: WebServer) ->
     assert missing["error"]["code"] == "not_found"
     invalid = await _check(admin, document, "/api/projects?page=0", "/api/projects", ErrorResponse, 422)
     assert invalid["error"]["fields"][0]["field"] == "page"
+
+
+async def test_every_operation_documents_the_errors_it_can_answer(
+    served: tuple[web.Application, dict[str, Any]],
+) -> None:
+    _, document = served
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403", "404", "422", "429", "500"} <= codes, f"{method.upper()} {path}"
+            if "requestBody" in operation:
+                assert {"413", "415"} <= codes, f"{method.upper()} {path}"

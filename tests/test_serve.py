@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import ssl
+import stat
 import sys
 from pathlib import Path
 
@@ -23,7 +24,12 @@ def _free_port() -> int:
 
 async def _run(*args: str, env: dict[str, str]) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *CLI,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        umask=0o022,  # as a login shell starts it: the program itself must keep its files private
     )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
@@ -55,7 +61,28 @@ async def test_serve_over_https_with_a_self_signed_certificate(tmp_path: Path) -
             response = await client.get(f"https://127.0.0.1:{port}/login", ssl=trust)
             assert response.status == 200
             assert "登录" in await response.text()
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+            assert response.headers["Server"] == "RemoteCheck"  # no name or version of what runs it
+            assert "script-src 'self';" in response.headers["Content-Security-Policy"]
     finally:
         proc.terminate()
         await proc.wait()
     assert (tmp_path / "tls" / "key.pem").stat().st_mode & 0o077 == 0
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_data_folder_database_and_keys_are_the_owners_alone(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    env = {**os.environ, "RC_DATA_DIR": str(data)}
+    for command in (("db", "upgrade"), ("demo", "--seed", "1", "--scale", "small")):
+        code, out = await _run(*command, env=env)
+        assert code == 0, out
+    assert _mode(data) == 0o700
+    created = [p for p in data.rglob("*")]
+    assert data / "remote-check.sqlite3" in created
+    assert data / "secret.key" in created
+    for path in created:
+        assert _mode(path) == (0o700 if path.is_dir() else 0o600), path

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import SQLAlchemyError
 
 from recordings.integrity import manifest_key
@@ -22,6 +23,8 @@ from remote_check.accounts.hashing import PasswordPool
 from remote_check.audit.anchor import Checkpointer, copy_sinks
 from remote_check.clock import Clock, SystemClock, format_local
 from remote_check.database import make_engine, make_reader, make_sessionmaker
+from remote_check.files import owner_only_files
+from remote_check.money import format_money
 from remote_check.settings import Settings
 from web import middlewares
 from web.api import openapi
@@ -96,18 +99,37 @@ async def _replays(app: web.Application) -> AsyncIterator[None]:
     await renderer.close()
 
 
+class _MalformedRequestsInOneLine(logging.Filter):
+    """aiohttp answers a request it cannot parse (a NUL byte in a header…) with 400 itself, but logs
+    it with a traceback as if the server had failed: log it as one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+            record.msg = f"{record.getMessage()}: refused a malformed request: {record.exc_info[1].message!r}"
+            record.args = ()
+            record.exc_info = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+MALFORMED_REQUESTS = _MalformedRequestsInOneLine()
+
+
 async def _context_processor(request: web.Request) -> dict[str, Any]:
     return template_context(request)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the app; resources open in ``cleanup_ctx`` when it starts and close when it stops."""
+    owner_only_files()
+    logging.getLogger("aiohttp.server").addFilter(MALFORMED_REQUESTS)  # once: adding it again is a no-op
     app = web.Application(
         middlewares=[
             middlewares.language,
             middlewares.errors,
             middlewares.ids_in_range,
             middlewares.identity,
+            middlewares.forms,
             middlewares.csrf,
         ],
         client_max_size=MAX_UPLOAD,
@@ -130,6 +152,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         undefined=jinja2.StrictUndefined,
     )
     env.filters["local"] = format_local
+    env.filters["money"] = format_money
 
     combined = Api("all")
     for module in API_MODULES:
@@ -149,4 +172,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         if setup is not None:
             setup(app)
     app.router.add_static("/static", HERE / "static", name="static")
+
+    async def favicon(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(HERE / "static" / "favicon.ico", headers={"Cache-Control": "max-age=86400"})
+
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
     return app

@@ -1,13 +1,15 @@
-"""Middlewares: errors in the user's language, language choice, who is calling, CSRF."""
+"""Middlewares: errors in the user's language, language choice, who is calling, forms, CSRF, headers."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+from http import HTTPStatus
 from urllib.parse import quote, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from remote_check.accounts.service import resolve_session
@@ -31,31 +33,60 @@ from web.keys import CLOCK, DB_READ
 log = logging.getLogger(__name__)
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 HTTP_MESSAGES = {
+    400: Message("请求格式错误", "Bad request"),
     404: Message("页面或接口不存在", "Not found"),
     405: Message("不支持此请求方法", "Method not allowed"),
     413: Message("上传的文件太大", "The upload is too large"),
+    415: Message("不支持此内容类型", "Unsupported content type"),
+    429: Message("请求太频繁，请稍后再试", "Too many requests; try again later"),
 }
+OTHER_ERROR = Message("请求无法处理", "The request could not be handled")
+# aiohttp's own refusals whose headers the answer keeps
+KEPT_HEADERS = ("Allow", "Retry-After")
 
 
-def error_response(request: web.Request, error: DomainError) -> web.StreamResponse:
-    lang = lang_of(request)
+def error_json(
+    request: web.Request, error: DomainError, headers: dict[str, str] | None = None
+) -> web.Response:
+    """``{error: {code, message, fields}}``; every field names its own ``message`` too."""
+    message = error.message.in_lang(lang_of(request))
+    fields = [{"message": message, **detail} for detail in error.details]
+    return web.json_response(
+        {"error": {"code": error.code, "message": message, "fields": fields}},
+        status=error.status,
+        headers=headers,
+    )
+
+
+def error_response(
+    request: web.Request, error: DomainError, headers: dict[str, str] | None = None
+) -> web.StreamResponse:
+    """The one shape of every 4xx/5xx: ``{error: {code, message, fields}}`` in the API, a page elsewhere."""
+    headers = {**error.headers, **(headers or {})}
     if is_api(request):
-        return web.json_response(
-            {"error": {"code": error.code, "message": error.message.in_lang(lang), "fields": error.details}},
-            status=error.status,
-            headers=error.headers,
-        )
+        return error_json(request, error, headers)
+    message = error.message.in_lang(lang_of(request))
     if error.status == 401:
         raise web.HTTPSeeOther(f"/login?next={quote(str(request.rel_url), safe='')}")
     response = aiohttp_jinja2.render_template(
         "error.html",
         request,
-        {**template_context(request), "message": error.message.in_lang(lang), "status": error.status},
+        {**template_context(request), "message": message, "status": error.status},
         status=error.status,
     )
-    response.headers.update(error.headers)
+    response.headers.update(headers)
     return response
+
+
+def http_error(exc: web.HTTPException) -> DomainError:
+    """aiohttp's own refusal (no route, wrong method, too large…) as a refusal of ours."""
+    try:
+        code = HTTPStatus(exc.status).name.lower()
+    except ValueError:
+        code = "http"
+    return DomainError(HTTP_MESSAGES.get(exc.status, OTHER_ERROR), exc.status, code)
 
 
 @web.middleware
@@ -66,9 +97,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except DomainError as exc:
         return error_response(request, exc)
     except web.HTTPException as exc:
-        if exc.status in HTTP_MESSAGES and exc.status >= 400:
-            return error_response(request, DomainError(HTTP_MESSAGES[exc.status], exc.status, "http"))
-        raise
+        if exc.status < 400:
+            raise
+        kept = {name: exc.headers[name] for name in KEPT_HEADERS if name in exc.headers}
+        return error_response(request, http_error(exc), kept)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(
@@ -112,6 +144,27 @@ async def identity(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 @web.middleware
+async def forms(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read a posted form once, here: a malformed one (a control character in a part's name, a
+    broken boundary) is a 400, not an error deep in a handler. Later ``request.post()`` calls get it."""
+    if (
+        request.method in UNSAFE
+        and request.content_type in FORM_TYPES
+        and request.match_info.http_exception is None
+    ):
+        try:
+            await request.post()
+        except (HttpProcessingError, ValueError, RuntimeError, TypeError) as exc:
+            log.info("malformed form on %s %s: %s", request.method, request.path, exc)
+            raise DomainError(
+                Message("表单数据格式错误，无法读取", "The form data is malformed and cannot be read"),
+                400,
+                "bad_form",
+            ) from None
+    return await handler(request)
+
+
+@web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Unsafe requests from a signed-in browser carry its CSRF token; cross-site ones are refused."""
     if request.method in UNSAFE:
@@ -135,14 +188,35 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",  # no inline script (nor style): page data travels in data-* attributes
+        "style-src 'self'",
+        "img-src 'self' data: blob:",  # stills and QR codes
+        "media-src 'self' blob:",  # the rooms' live streams and the replay's files
+        "connect-src 'self'",  # fetch and the rooms' WebSockets (same origin, ws: or wss:)
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+SERVER_NAME = "RemoteCheck"  # aiohttp would name itself and its version
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: every response, streamed ones included, carries these headers."""
+    """``on_response_prepare``: every response, streamed ones included, carries these headers;
+    HSTS only on a response served over TLS (a browser ignores it over plain HTTP anyway)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.secure:
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    response.headers["Server"] = SERVER_NAME

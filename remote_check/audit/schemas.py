@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from remote_check.errors import Message
 from remote_check.paging import MAX_PAGE
+from remote_check.query import Moment, Text
 
 
 class AuditQuery(BaseModel):
-    """Filters of the audit log. Blank values mean "any"; unknown parameters are ignored.
+    """Filters of the audit log. A filter left out means "any" (an empty one is refused); unknown
+    parameters are ignored.
 
     ``action`` matches the action itself and every action below it: ``auth`` matches
     ``auth.login`` and ``auth.logout``. ``actor`` is an actor reference (``user:7``,
@@ -30,19 +30,12 @@ class AuditQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    action: str | None = Field(default=None, max_length=64)
-    actor: str | None = Field(default=None, max_length=100)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    action: Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")] | None = None
+    actor: Text | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=200)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
 
     @field_validator("until")
     @classmethod

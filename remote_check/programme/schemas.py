@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from remote_check.database import FEN
 from remote_check.ids import Id
 from remote_check.paging import MAX_PAGE
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
+from remote_check.query import Text
 
 
 def _two_decimals(value: Decimal) -> str:
@@ -41,7 +42,7 @@ _STATUS_VALUES = [s.value for s in ProjectStatus]
 
 
 class ProjectQuery(BaseModel):
-    """Filters of the project list. Empty values (as a blank form sends them) mean "any".
+    """Filters of the project list; a filter left out means "any" (an empty one is refused).
 
     Unknown parameters are ignored (``?lang=en`` may accompany any request).
     """
@@ -55,20 +56,11 @@ class ProjectQuery(BaseModel):
         WithJsonSchema({"anyOf": [{"type": "string", "enum": _STATUS_VALUES}, {"type": "null"}]}),
     ] = None
     supplier_id: Id | None = None
-    q: str | None = Field(
-        default=None, max_length=100, description="Text in the project code, enterprise or supplier name"
-    )
+    q: Text | None = Field(default=None, description="Text in the project code, enterprise or supplier name")
     key_only: bool = Field(default=False, description="Only key projects (重点项目)")
     cluster_only: bool = Field(default=False, description="Only industrial-cluster pilot projects")
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=200)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
 
 
 class ProjectOut(BaseModel):

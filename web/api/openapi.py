@@ -11,7 +11,9 @@ from web.api.registry import Endpoint
 
 
 class ErrorField(BaseModel):
-    field: str
+    """One problem; import refusals add ``row``, ``column`` and ``code``, clashes what clashed."""
+
+    field: str = ""
     message: str
 
 
@@ -22,7 +24,7 @@ class ErrorBody(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every 4xx answer of the API has this shape; ``message`` is in the user's language."""
+    """Every 4xx and 5xx answer of the API has this shape; ``message`` is in the user's language."""
 
     error: ErrorBody
 
@@ -143,14 +145,19 @@ def _responses(ep: Endpoint) -> dict[str, Any]:
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response_model.__name__}"}}
             },
         }
-    for code, text in (
+    codes = [
         ("400", "Bad request"),
         ("401", "Not signed in"),
         ("403", "Forbidden"),
         ("404", "Not found"),
         ("409", "Conflict"),
         ("422", "Invalid input"),
-    ):
+        ("429", "Too many requests"),
+        ("500", "Internal error (logged)"),
+    ]
+    if ep.body_model is not None or ep.upload_field is not None:
+        codes += [("413", "Request body too large"), ("415", "Unsupported content type")]
+    for code, text in sorted(codes):
         responses[code] = {"description": text, "content": error}
     if ep.rate_limited:
         retry_after = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}

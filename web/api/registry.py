@@ -8,11 +8,14 @@ the server cannot disagree.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, get_type_hints
 
 from aiohttp import web
@@ -20,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Permission, Principal, require
+from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message
 
 Handler = Callable[..., Awaitable[Any]]
@@ -165,6 +169,7 @@ _MESSAGES = {
     "decimal_parsing": ("应为数字", "must be a number"),
     "string_too_short": ("太短", "is too short"),
     "string_too_long": ("太长", "is too long"),
+    "string_pattern_mismatch": ("格式不正确", "is not in the expected format"),
     "greater_than": ("数值太小", "is too small"),
     "greater_than_equal": ("数值太小", "is too small"),
     "less_than": ("数值太大", "is too large"),
@@ -188,11 +193,39 @@ def _field_message(error: Any, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-async def _parse_body(request: web.Request, model: type[BaseModel], lang: str) -> BaseModel:
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+JSON_TYPES = ("application/json",)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in ``raw`` (brackets inside strings don't count),
+    found without parsing, so that a ``[[[[…`` bomb never reaches the parser."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    return max(accumulate(1 if c in b"[{" else -1 for c in brackets), default=0)
+
+
+async def read_body(request: web.Request, model: type[BaseModel], lang: str) -> BaseModel:
+    """The one reader of JSON request bodies: the right type (else 415), a bounded size (413)
+    and depth (400), valid JSON (400), then the model's own checks (422)."""
+    raw = await request.read()
+    if raw and request.content_type not in JSON_TYPES:
+        raise DomainError(
+            Message(
+                "请求体应为 JSON（application/json）", "The request body must be JSON (application/json)"
+            ),
+            415,
+            "unsupported_media_type",
+        )
+    if len(raw) > MAX_JSON_BYTES:
+        raise DomainError(Message("请求体太大", "The request body is too large"), 413, "too_large")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise DomainError(Message("请求体嵌套过深", "The request body is nested too deeply"), 400, "bad_json")
     try:
-        raw = await request.read()
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise DomainError(
             Message("请求体不是有效的 JSON", "The request body is not valid JSON"), 400, "bad_json"
         ) from None
@@ -200,6 +233,31 @@ async def _parse_body(request: web.Request, model: type[BaseModel], lang: str) -
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, lang) from None
+
+
+def read_query(request: web.Request, model: type[BaseModel], lang: str) -> BaseModel:
+    """The query string as ``model``; a refusal names every bad parameter (422)."""
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise validation_error(exc, lang) from None
+
+
+def in_local_time(value: Any) -> Any:
+    """``value`` with every datetime in it moved to China Standard Time, so that every time
+    the API answers with reads ``2020-06-01T09:30:00+08:00`` (one offset, never ``Z``)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(SHANGHAI)
+    if isinstance(value, BaseModel):
+        changed = {name: in_local_time(getattr(value, name)) for name in type(value).model_fields}
+        return value.model_copy(update=changed)
+    if isinstance(value, list):
+        return [in_local_time(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(in_local_time(item) for item in value)
+    if isinstance(value, dict):
+        return {key: in_local_time(item) for key, item in value.items()}
+    return value
 
 
 def mount(app: web.Application, api: Api, principal_of: Callable[[web.Request], Principal | None]) -> None:
@@ -219,12 +277,9 @@ def _wrap(endpoint: Endpoint, principal_of: Callable[[web.Request], Principal | 
                 require(principal, endpoint.permission)
         kwargs: dict[str, Any] = {}
         if endpoint.body_model is not None:
-            kwargs["body"] = await _parse_body(request, endpoint.body_model, call.lang)
+            kwargs["body"] = await read_body(request, endpoint.body_model, call.lang)
         if endpoint.query_model is not None:
-            try:
-                kwargs["query"] = endpoint.query_model.model_validate(dict(request.query))
-            except ValidationError as exc:
-                raise validation_error(exc, call.lang) from None
+            kwargs["query"] = read_query(request, endpoint.query_model, call.lang)
         result = await endpoint.handler(call, **kwargs)
         response: web.StreamResponse
         if isinstance(result, web.StreamResponse):
@@ -232,7 +287,7 @@ def _wrap(endpoint: Endpoint, principal_of: Callable[[web.Request], Principal | 
         elif result is None:
             response = web.Response(status=204)
         else:
-            response = web.json_response(text=result.model_dump_json(), status=endpoint.status)
+            response = web.json_response(text=in_local_time(result).model_dump_json(), status=endpoint.status)
         for hook in call.after:
             hook(response)
         return response

@@ -61,7 +61,7 @@ async def audit_page(request: web.Request) -> dict[str, Any]:
     form = {k: request.query.get(k, "").strip() for k in ("action", "actor", "since", "until")}
     since_day = _day(form["since"], "since")
     until_day = _day(form["until"], "until")
-    params: dict[str, Any] = {"action": form["action"], "actor": form["actor"]}
+    params: dict[str, Any] = {k: form[k] for k in ("action", "actor") if form[k]}
     if since_day is not None:
         params["since"] = _start_of(since_day)
     if until_day is not None:

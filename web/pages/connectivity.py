@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from remote_check.accounts.access import Permission
 from remote_check.clock import format_local
@@ -30,8 +30,10 @@ from scheduler.guests import Opened, open_invitation
 from scheduler.invitations import InvitationRefused
 from scheduler.models import CheckSession
 from scheduler.rules import load_session
+from web.api.registry import read_body
 from web.context import lang_of
 from web.keys import CLOCK, DB, SECRET, SETTINGS
+from web.middlewares import error_json
 from web.pages.common import signed_in
 from web.rooms.config import RoomConfig
 from web.rooms.echo import EchoHost
@@ -222,13 +224,15 @@ async def _result(
     lang = lang_of(request)
     try:
         try:
-            body = CheckResult.model_validate(await request.json())
-        except (ValueError, ValidationError):
+            body = await read_body(request, CheckResult, lang)
+        except DomainError as exc:
+            if exc.status != 422:
+                raise
             raise invalid("测试结果格式错误", "Malformed test result", field="body") from None
         measured = Measured(**body.model_dump())
         passed, check_id = await store(measured)
     except DomainError as exc:
-        return web.json_response({"error": {"message": exc.message.in_lang(lang)}}, status=exc.status)
+        return error_json(request, exc)
     return web.json_response(
         {"id": check_id, "passed": passed, "problems": [m.in_lang(lang) for m in problems(measured)]}
     )

@@ -7,7 +7,6 @@ item codes) and recorded by :func:`remote_check.checklist.service.update_item`.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -64,11 +63,6 @@ KIND_LABELS: dict[SupplierKind, Message] = {
 FILTER_KEYS = ("city", "status", "supplier_id", "q", "key_only", "cluster_only", "page_size")
 
 
-def money(value: Decimal | None) -> str:
-    """``1234567.5`` -> ``1,234,567.50`` (yuan)."""
-    return "" if value is None else f"{value:,.2f}"
-
-
 def _page_url(filters: dict[str, str], page: int) -> str:
     return "/projects?" + urlencode({**filters, "page": str(page)})
 
@@ -78,7 +72,7 @@ def _page_url(filters: dict[str, str], page: int) -> str:
 async def projects_page(request: web.Request) -> dict[str, Any]:
     principal = signed_in(request, Permission.PROJECT_READ)
     lang = lang_of(request)
-    raw = {k: v for k, v in request.query.items() if k in (*FILTER_KEYS, "page")}
+    raw = {k: v for k, v in request.query.items() if k in (*FILTER_KEYS, "page") and v.strip()}
     try:
         query = ProjectQuery.model_validate(raw)
     except ValidationError as exc:
@@ -102,7 +96,6 @@ async def projects_page(request: web.Request) -> dict[str, Any]:
         "suppliers": suppliers,
         "statuses": [(s.value, LABELS[s].in_lang(lang)) for s in ProjectStatus],
         "status_label": {s.value: LABELS[s].in_lang(lang) for s in ProjectStatus},
-        "money": money,
         "prev_url": _page_url(filters, page.page - 1) if page.page > 1 else "",
         "next_url": _page_url(filters, page.page + 1) if page.page < page.pages else "",
     }
@@ -163,7 +156,6 @@ async def _project_context(request: web.Request, principal: Principal, project_i
         "editable": project.status in EDITABLE,
         "error": "",
         "typed": {},
-        "money": money,
         "price_limit": sampling.price_over_listed,
         "min_paid_pct": f"{sampling.min_paid_ratio * 100:.0f}",
         "ratio_text": "" if project.price_ratio is None else str(project.price_ratio),

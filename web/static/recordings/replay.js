@@ -15,6 +15,13 @@
   const duration = parseFloat(root.dataset.duration) || 0;
   const state = { lastSeek: null, error: null, status: root.dataset.state, seeks: 0 };
 
+  /* Each segment's place on the timeline (percent of the recording), set here: the page's policy
+     allows no style attributes in the markup. */
+  for (const seg of document.querySelectorAll("#timeline .seg")) {
+    seg.style.left = `${seg.dataset.left}%`;
+    seg.style.width = `${seg.dataset.width}%`;
+  }
+
   function highlight(time) {
     for (const li of document.querySelectorAll("li.item")) {
       li.classList.toggle("current", li.dataset.start !== "" && Math.abs(parseFloat(li.dataset.start) - time) < 0.05);

@@ -188,15 +188,15 @@
   /* The red indicator is shown only while frames are being recorded; the host's buttons follow
      the recording's state (off, on, paused). */
   const REC = {
-    on: ["● 录制中 / Recording"],
+    on: ["● 录制中", "● Recording"],
     start: ["开始录制", "Start recording"], pause: ["暂停录制", "Pause recording"],
     resume: ["继续录制", "Resume recording"], stop: ["停止录制", "Stop recording"],
   };
-  const say = (pair) => (pair.length === 1 || root.dataset.lang !== "en" ? pair[0] : pair[1]);
+  const say = (pair) => (root.dataset.lang !== "en" ? pair[0] : pair[1]);
   function renderRecording(roster) {
     const rec = $("recording");
     rec.dataset.recording = String(roster.recording);
-    rec.textContent = REC.on[0];
+    rec.textContent = say(REC.on);
     rec.hidden = !roster.recording;
     const panel = $("host-panel");
     if (!panel) return;
