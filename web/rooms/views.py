@@ -20,7 +20,15 @@ from remote_check.errors import NotFound
 from web.context import lang_of
 from web.keys import ROOMS, SETTINGS
 from web.rooms.internals import include_loopback_candidates
-from web.rooms.signalling import PENDING_AUDITS, SOCKETS, OpenSockets, same_origin, serve
+from web.rooms.signalling import (
+    PENDING_AUDITS,
+    RATE_CLOCK,
+    SOCKETS,
+    OpenSockets,
+    RateClock,
+    same_origin,
+    serve,
+)
 from web.rooms.workers import make_room_host
 
 routes = web.RouteTableDef()
@@ -39,6 +47,7 @@ def setup(app: web.Application) -> None:
     app[ROOMS] = make_room_host(settings)
     app[SOCKETS] = OpenSockets()
     app[PENDING_AUDITS] = set()
+    app[RATE_CLOCK] = RateClock()
     app.cleanup_ctx.append(_finish_audits)  # added after the database's: it ends before the database closes
 
     async def close_rooms(app: web.Application) -> None:
