@@ -34,11 +34,8 @@ REPLACED = Message(
 )
 RECORDED = Message("本次会议将被录制", "This session will be recorded")
 AUDITED = {
-    "admit": "room.admit",
-    "remove": "room.remove",
-    "mute_all": "room.mute_all",
-    "open_to_guests": "room.open_to_guests",
-    "close_to_guests": "room.close_to_guests",
+    action: f"room.{action}"
+    for action in ("admit", "remove", "mute_all", "open_to_guests", "close_to_guests")
 }
 
 
