@@ -17,7 +17,7 @@ from tests.rooms.session_world import World, build_world
 from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
 from web.app import create_app
 from web.rooms.internals import install_passthrough
-from web.rooms.signalling import RATE_CLOCK, RateClock
+from web.rooms.signalling import SIGNAL_LIMITS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,11 +57,11 @@ async def make_rooms_server(db: Database, clock: FixedClock, tmp_path: Path) -> 
     clock of the signalling rate limits, ``rate_clock``)."""
     servers: list[TestServer] = []
 
-    async def make(rate_clock: RateClock | None = None, **overrides: Any) -> TestServer:
+    async def make(rate_clock: Callable[[], float] | None = None, **overrides: Any) -> TestServer:
         settings = room_settings(tmp_path / str(len(servers)), db, **overrides)
         app = create_app(settings, clock=clock)
         if rate_clock is not None:
-            app[RATE_CLOCK] = rate_clock
+            app[SIGNAL_LIMITS].clock = rate_clock
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         servers.append(server)

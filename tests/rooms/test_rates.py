@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from web.rooms.rates import ABUSE, MALFORMED, SIGNALLING_RATES, MessageLimiter, Rate, TokenBucket, Verdict
+from web.rooms.rates import (
+    ABUSE,
+    MALFORMED,
+    SIGNALLING_RATES,
+    MessageLimiter,
+    PeopleLimits,
+    Rate,
+    TokenBucket,
+    Verdict,
+)
+
+HAND = SIGNALLING_RATES["hand"]
 
 
 class ManualClock:
@@ -89,3 +100,24 @@ def test_brushing_a_limit_now_and_then_never_closes() -> None:
         assert Verdict.CLOSE not in verdicts
         clock.advance(1.0)
     assert limiter.refused >= 600
+
+
+def test_a_persons_limits_outlast_their_connection_and_idle_ones_are_forgotten() -> None:
+    clock = ManualClock()
+    people = PeopleLimits(clock)
+    joins = SIGNALLING_RATES["join"]
+    first = people.of("session-7", "guest:3")
+    for _ in range(HAND.burst):
+        assert first.check("hand") == Verdict.ALLOW
+    again = people.of("session-7", "guest:3")  # connected again: the same limits
+    assert again is first
+    assert again.check("hand") == Verdict.REFUSE
+    assert people.of("session-8", "guest:3").check("hand") == Verdict.ALLOW, "another room, other limits"
+    assert people.of("session-7", "user:1").check("hand") == Verdict.ALLOW, "another person"
+    assert [again.check("join") for _ in range(joins.burst + 1)][-1] == Verdict.REFUSE
+    assert people.forget_after == max(r.burst / r.per_second for r in (*SIGNALLING_RATES.values(), ABUSE))
+    clock.advance(people.forget_after + 1)  # every bucket would be full again
+    fresh = people.of("session-7", "user:1")
+    assert fresh is not first
+    assert people.of("session-7", "guest:3") is not first
+    assert people.connection() is not people.connection(), "the development room: per connection"

@@ -1,7 +1,7 @@
 """Rate limits and bounded sending over real WebSockets against the real server: a flood is
 refused past the limits and the others see only what was allowed; a browser that never reads is
 disconnected while the others keep getting every message. The rate limits run on a clock the
-test moves (``web.rooms.signalling.RATE_CLOCK``), so what is allowed is exact, whatever the load."""
+test moves (``web.rooms.signalling.SIGNAL_LIMITS``), so what is allowed is exact, whatever the load."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import aiohttp
 import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
+from remote_check.clock import FixedClock
+from tests.conftest import Database
 from tests.rooms.conftest import ServerFactory
+from tests.rooms.session_world import build_world
 from tests.rooms.test_rates import ManualClock
 from web.rooms.rates import ABUSE, SIGNALLING_RATES
-from web.rooms.signalling import RateClock
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # rooms keep no database state
 
@@ -84,7 +86,7 @@ async def test_a_flood_of_hands_is_refused_past_the_limit_and_the_others_see_onl
     make_rooms_server: ServerFactory, http: aiohttp.ClientSession
 ) -> None:
     clock = ManualClock()
-    server = await make_rooms_server(rate_clock=RateClock(clock))
+    server = await make_rooms_server(rate_clock=clock)
     url = str(server.make_url("/rooms/r1/ws?lang=en"))
     flooder, _ = await enter(http, url, "Flood")
     watcher, _ = await enter(http, url, "Watch")
@@ -135,7 +137,7 @@ async def test_a_participant_that_never_reads_is_disconnected_while_the_others_g
     make_rooms_server: ServerFactory, http: aiohttp.ClientSession
 ) -> None:
     clock = ManualClock()
-    server = await make_rooms_server(rate_clock=RateClock(clock), room_send_backlog_kib=16)
+    server = await make_rooms_server(rate_clock=clock, room_send_backlog_kib=16)
     url = str(server.make_url("/rooms/r1/ws"))
     reader, _ = await enter(http, url, "Reader")
     toggler, _ = await enter(http, url, "Toggler")
@@ -176,3 +178,31 @@ async def test_a_participant_that_never_reads_is_disconnected_while_the_others_g
     while (roster := await reader.receive_json(timeout=10))["type"] != "roster":
         pass
     assert person(roster, "Toggler") is not None
+
+
+async def test_a_guest_who_reconnects_too_often_is_refused(
+    make_rooms_server: ServerFactory, db: Database, clock: FixedClock
+) -> None:
+    rates = ManualClock()
+    server = await make_rooms_server(rate_clock=rates)
+    world = await build_world(server, db, clock)
+    try:
+        visitor = world.web.browser()
+        url = world.guest_ws(world.tokens["enterprise"], "en")
+        sockets = []
+        for _ in range(SIGNALLING_RATES["join"].burst):  # each one replaces the one before
+            sockets.append(await visitor.session.ws_connect(url))
+            assert await sockets[-1].receive_json(timeout=10) == {"type": "waiting"}
+        refused = await visitor.session.ws_connect(url)
+        message = await refused.receive_json(timeout=10)
+        assert (message["code"], message["message"]) == (
+            "rate_limited",
+            "Connecting too often: try again in a little while",
+        )
+        frame = await refused.receive(timeout=10)
+        assert (frame.type, frame.data) == (WSMsgType.CLOSE, WSCloseCode.POLICY_VIOLATION)
+        rates.advance(1 / SIGNALLING_RATES["join"].per_second)  # one more, a while later
+        again = await visitor.session.ws_connect(url)
+        assert await again.receive_json(timeout=10) == {"type": "waiting"}
+    finally:
+        await world.web.close()

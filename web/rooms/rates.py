@@ -7,7 +7,9 @@ screen share, an ICE restart), then now and then; a hand or one's own mute is a 
 may admit or mute several people in a row. A message past its kind's limit is refused and
 changes nothing. Refusals take from one more bucket (``abuse``): a browser that keeps sending
 past the limits empties it and its connection is closed, while one that only brushes a limit
-now and then never does.
+now and then never does. A person known to the server (a session's room) keeps their limits
+across connections (:class:`PeopleLimits`), and each connection takes a ``join``, so connecting
+again refills nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ MALFORMED = "malformed"
 
 SIGNALLING_RATES: Mapping[str, Rate] = {
     "offer": Rate(burst=20, per_second=2.0),
-    "join": Rate(burst=2, per_second=0.2),
+    "join": Rate(burst=6, per_second=0.1),  # a connection (a reload, a rejoin after a failure)
     "leave": Rate(burst=2, per_second=0.2),
     "moderate": Rate(burst=20, per_second=4.0),
     "self_mute": Rate(burst=8, per_second=3.0),
@@ -95,10 +97,11 @@ class MessageLimiter:
         self._buckets: dict[str, TokenBucket] = {}
         self._refusals = TokenBucket.full(abuse, clock())
         self._told: set[str] = set()
+        self.used = clock()  # when it last checked a message
 
     def check(self, kind: str) -> Verdict:
         """Whether a message of ``kind`` (a protocol ``type``, or :data:`MALFORMED`) may go on."""
-        now = self.clock()
+        now = self.used = self.clock()
         if kind not in self.rates:
             kind = MALFORMED
         bucket = self._buckets.get(kind)
@@ -114,3 +117,37 @@ class MessageLimiter:
             return Verdict.REFUSE_QUIETLY
         self._told.add(kind)
         return Verdict.REFUSE
+
+
+class PeopleLimits:
+    """The limits of each person in each room, kept across their connections. A person's limiter
+    unused for :attr:`forget_after` seconds (every bucket full again: as good as new) is
+    forgotten, so the registry holds only people active lately."""
+
+    def __init__(
+        self, clock: Callable[[], float], rates: Mapping[str, Rate] = SIGNALLING_RATES, abuse: Rate = ABUSE
+    ) -> None:
+        self.clock = clock  # may be replaced (tests); every limiter reads it through :meth:`now`
+        self.rates = rates
+        self.abuse = abuse
+        self.forget_after = max(r.burst / r.per_second for r in (*rates.values(), abuse))
+        self._people: dict[tuple[str, str], MessageLimiter] = {}
+
+    def now(self) -> float:
+        """The limits' clock."""
+        return self.clock()
+
+    def connection(self) -> MessageLimiter:
+        """Limits for a connection of someone not known yet (the development room)."""
+        return MessageLimiter(self.now, self.rates, self.abuse)
+
+    def of(self, room_id: str, identity: str) -> MessageLimiter:
+        """The limits of ``identity`` in ``room_id``."""
+        now = self.now()
+        idle = [key for key, limiter in self._people.items() if now - limiter.used > self.forget_after]
+        for key in idle:
+            del self._people[key]
+        limiter = self._people.get((room_id, identity))
+        if limiter is None:
+            limiter = self._people[(room_id, identity)] = self.connection()
+        return limiter

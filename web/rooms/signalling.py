@@ -4,11 +4,12 @@ The endpoint decides who the browser is (an :class:`Entrant`) before the loop st
 development room alone lets the browser name itself with a ``join`` message. Every message the
 browser sends is first checked against its kind's rate limit (:mod:`web.rooms.rates`): past it,
 the message is refused (the browser is told once per run of refusals) and does nothing; a browser
-that keeps at it is disconnected (1008). Messages the room sends go out through a bounded
-:class:`~web.rooms.outbox.Outbox`, so the media path never waits for a socket and a browser that
-does not read is disconnected instead of growing the server's memory; after a ``removed`` or
-``replaced`` message the socket is closed. Audit events are recorded by a callback in tasks of
-their own, off the media path.
+that keeps at it is disconnected (1008). A person's limits outlast their connection, and
+connecting counts as a ``join``: one who connects too often is refused (1008). Messages the room
+sends go out through a bounded :class:`~web.rooms.outbox.Outbox`, so the media path never waits
+for a socket and a browser that does not read is disconnected instead of growing the server's
+memory; after a ``removed`` or ``replaced`` message the socket is closed. Audit events are
+recorded by a callback in tasks of their own, off the media path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ from web.rooms import protocol
 from web.rooms.moderation import RoomRole
 from web.rooms.outbox import Outbox
 from web.rooms.protocol import AnyClientMessage, JoinMessage, LeaveMessage, OfferMessage
-from web.rooms.rates import MALFORMED, MessageLimiter, Verdict
+from web.rooms.rates import MALFORMED, MessageLimiter, PeopleLimits, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -85,20 +85,11 @@ PENDING_AUDITS = web.AppKey("room_audits", set[asyncio.Task[None]])
 """Audit entries still being written, awaited before the database closes."""
 
 
-class RateClock:
-    """Seconds for the signalling rate limits: ``time.monotonic`` (a test may give another)."""
-
-    def __init__(self, seconds: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-
-    def __call__(self) -> float:
-        return self.seconds()
-
-
-RATE_CLOCK = web.AppKey("room_rate_clock", RateClock)
-"""The clock of the signalling rate limits."""
+SIGNAL_LIMITS = web.AppKey("room_signal_limits", PeopleLimits)
+"""The signalling rate limits of the people in the rooms (their clock: ``time.monotonic``)."""
 
 TOO_MANY = Message("消息过于频繁，已被拒绝，请稍后再试", "Too many messages: refused, try again shortly")
+TOO_OFTEN = Message("连接过于频繁，请稍后再进入会议", "Connecting too often: try again in a little while")
 CLOSED_FOR_FLOODING = Message(
     "消息过于频繁，连接已被服务器关闭", "Too many messages: the server closed the connection"
 )
@@ -178,7 +169,8 @@ async def serve(
     sockets = request.app[SOCKETS]
     sockets.add(ws)
     outbox = Outbox(ws, request.transport, request.app[SETTINGS].room_send_backlog_kib * 1024)
-    limiter = MessageLimiter(request.app[RATE_CLOCK])
+    limits = request.app[SIGNAL_LIMITS]
+    limiter = limits.connection() if entrant is None else limits.of(room_id, entrant.identity)
     audits = _Audits(audit, request.app[PENDING_AUDITS])
     connection: str | None = None
     closing: tuple[int, bytes] = (WSCloseCode.OK, b"")
@@ -207,6 +199,10 @@ async def serve(
 
     try:
         if entrant is not None:
+            if limiter.check("join") != Verdict.ALLOW:  # reconnecting to refill the limits
+                outbox.put(protocol.error(rate_limited("join", TOO_OFTEN), lang))
+                closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
+                return ws
             connection = await enter(entrant)
             if connection is None:
                 return ws

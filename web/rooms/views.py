@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,12 +21,12 @@ from remote_check.errors import NotFound
 from web.context import lang_of
 from web.keys import ROOMS, SETTINGS
 from web.rooms.internals import include_loopback_candidates
+from web.rooms.rates import PeopleLimits
 from web.rooms.signalling import (
     PENDING_AUDITS,
-    RATE_CLOCK,
+    SIGNAL_LIMITS,
     SOCKETS,
     OpenSockets,
-    RateClock,
     same_origin,
     serve,
 )
@@ -47,7 +48,7 @@ def setup(app: web.Application) -> None:
     app[ROOMS] = make_room_host(settings)
     app[SOCKETS] = OpenSockets()
     app[PENDING_AUDITS] = set()
-    app[RATE_CLOCK] = RateClock()
+    app[SIGNAL_LIMITS] = PeopleLimits(time.monotonic)
     app.cleanup_ctx.append(_finish_audits)  # added after the database's: it ends before the database closes
 
     async def close_rooms(app: web.Application) -> None:
