@@ -250,11 +250,13 @@ async def serve(
                 sockets.hold(leaving)
                 await asyncio.shield(leaving)
         finally:
-            try:
-                await outbox.finish(*closing)
-            finally:
-                sockets.discard(ws)
+            try:  # what the leave recorded is written before the browser sees the socket close
                 await asyncio.shield(audits.settle())
+            finally:
+                try:
+                    await outbox.finish(*closing)
+                finally:
+                    sockets.discard(ws)
     return ws
 
 
