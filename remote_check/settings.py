@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Media worker processes that host the rooms (web/rooms/workers.py): None = one per core,
     # 0 = rooms in the web process.
     media_workers: int | None = Field(default=None, ge=0)
+    # Kibibytes of signalling messages that may wait for a browser that does not read (beyond what
+    # its socket holds) before the server closes its connection (web/rooms/outbox.py).
+    room_send_backlog_kib: int = Field(default=256, ge=8)
     stun_urls: list[str] = Field(default_factory=list)
     turn_urls: list[str] = Field(default_factory=list)
     turn_username: str = ""

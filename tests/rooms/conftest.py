@@ -17,6 +17,7 @@ from tests.rooms.session_world import World, build_world
 from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
 from web.app import create_app
 from web.rooms.internals import install_passthrough
+from web.rooms.signalling import SIGNAL_LIMITS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,12 +53,16 @@ ServerFactory = Callable[..., Awaitable[TestServer]]
 
 @pytest.fixture
 async def make_rooms_server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncIterator[ServerFactory]:
-    """Start the real app on 127.0.0.1 with the room settings, overridden by keyword."""
+    """Start the real app on 127.0.0.1 with the room settings, overridden by keyword (and the
+    clock of the signalling rate limits, ``rate_clock``)."""
     servers: list[TestServer] = []
 
-    async def make(**overrides: Any) -> TestServer:
+    async def make(rate_clock: Callable[[], float] | None = None, **overrides: Any) -> TestServer:
         settings = room_settings(tmp_path / str(len(servers)), db, **overrides)
-        server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+        app = create_app(settings, clock=clock)
+        if rate_clock is not None:
+            app[SIGNAL_LIMITS].clock = rate_clock
+        server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         servers.append(server)
         return server

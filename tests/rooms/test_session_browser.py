@@ -115,6 +115,14 @@ async def test_a_moderated_session_in_three_browsers(chromium: Browser, world: W
     assert "陈经理" in await host.inner_text("#waiting-list")
     await host.click("#waiting-list button[data-action=admit]")
     await guest.wait_for_function(JOINED, polling=100)
+    # the host's switch: guests enter without waiting, then wait again
+    assert "须经您准许" in await host.inner_text("#guest-entry")
+    await host.click("#open-to-guests")
+    await host.wait_for_selector("#guest-entry[data-open=true]")
+    assert "恢复等候室" in await host.inner_text("#open-to-guests")
+    await host.click("#open-to-guests")
+    await host.wait_for_selector("#guest-entry[data-open=false]")
+    assert not await expert.is_visible("#open-to-guests")
     pages = {"host": host, "expert": expert, "guest": guest}
     ids = {name: await my_id(page) for name, page in pages.items()}
 

@@ -107,7 +107,12 @@ async def test_a_muted_microphone_is_not_forwarded_and_the_mute_survives_a_rejoi
 async def test_a_removed_guest_is_sent_away_and_cannot_come_back(enter: Enter, changes: Changes) -> None:
     host = await enter("gz.coord")
     observer = await enter("guest:observer")
-    assert observer.state == "joined"
+    assert observer.state == "waiting"  # observers too wait for the host
+    await changes.until(
+        lambda: any(not p["admitted"] for p in host.roster["people"]), what="the waiting list"
+    )
+    await host.send({"type": "moderate", "action": "admit", "target": roster_of(host, "林")["id"]})
+    await changes.until(lambda: observer.state == "joined", what="the observer admitted")
     await changes.until(lambda: frames(host, observer, "video") >= 30, what="the observer seen")
     await host.send({"type": "moderate", "action": "remove", "target": observer.id})
     await changes.until(lambda: observer.state == "removed", what="the removal")

@@ -81,22 +81,73 @@ async def test_staff_enter_as_host_expert_or_observer_and_others_are_refused(wor
     assert f'data-socket="/sessions/{world.session_id}/room/ws"' in html
 
 
-async def test_guests_enter_by_their_link_enterprise_waits_observer_does_not(world: World) -> None:
+async def test_every_guest_waits_for_the_host_observers_too(world: World) -> None:
+    host = await (await world.staff("gz.coord")).session.ws_connect(world.room_ws())
+    await me_in_roster(host)
     visitor = world.web.browser()
-    enterprise = await visitor.session.ws_connect(world.guest_ws(world.tokens["enterprise"]))
-    assert await enterprise.receive_json(timeout=10) == {"type": "waiting"}
-    observer = await visitor.session.ws_connect(world.guest_ws(world.tokens["observer"]))
-    roster = await first(observer, "roster")
-    me = next(p for p in roster["people"] if p["id"] == roster["you"])
-    assert (me["role"], me["name"]) == ("observer", "省审计厅·林")
-    waiting = next(p for p in roster["people"] if p["role"] == "enterprise")
-    assert waiting["admitted"] is False
-    assert waiting["name"].endswith("·陈经理")
+    guests = []
+    for kind in ("enterprise", "supplier", "observer"):
+        guests.append(await visitor.session.ws_connect(world.guest_ws(world.tokens[kind])))
+        assert await guests[-1].receive_json(timeout=10) == {"type": "waiting"}, kind
+    waiting: dict[str, Any] = {}
+    while len(waiting) < 3:
+        roster = await first(host, "roster")
+        waiting = {p["role"]: p for p in roster["people"] if not p["admitted"]}
+    assert waiting["observer"]["name"] == "省审计厅·林"
+    assert waiting["enterprise"]["name"].endswith("·陈经理")
+    assert roster["open_to_guests"] is False
+    auditor = await (await world.staff("gz.auditor")).session.ws_connect(world.room_ws())
+    assert (await me_in_roster(auditor))["admitted"] is True, "staff observers enter directly"
     page = await visitor.get(f"/join/{world.tokens['supplier']}/room")
     assert page.status == 200
     assert "·李工" in await page.text()
     landing = await visitor.get(f"/join/{world.tokens['supplier']}")
     assert "进入会议室" in await landing.text()
+
+
+async def test_the_host_opens_the_room_to_guests_and_closes_it_again(
+    make_rooms_server: ServerFactory, db: Database, clock: FixedClock
+) -> None:
+    server = await make_rooms_server()
+    world = await build_world(server, db, clock)
+    try:
+        host_browser = await world.staff("gz.coord")
+        host = await host_browser.session.ws_connect(world.room_ws())
+        await me_in_roster(host)
+        expert = await (await world.staff("expert.on")).session.ws_connect(world.room_ws())
+        await me_in_roster(expert)
+        visitor = world.web.browser()
+        observer = await visitor.session.ws_connect(world.guest_ws(world.tokens["observer"]))
+        assert await observer.receive_json(timeout=10) == {"type": "waiting"}
+        await expert.send_json({"type": "moderate", "action": "open_to_guests"})
+        assert (await first(expert, "error"))["code"] == "not_host"
+        await host.send_json({"type": "moderate", "action": "open_to_guests"})
+        assert (await observer.receive_json(timeout=10))["type"] == "admitted"
+        assert (await observer.receive_json(timeout=10))["type"] == "joined"
+        roster = await first(host, "roster")
+        while not roster["open_to_guests"]:
+            roster = await first(host, "roster")
+        enterprise = await visitor.session.ws_connect(world.guest_ws(world.tokens["enterprise"]))
+        assert (await enterprise.receive_json(timeout=10))["type"] == "joined", "no waiting while open"
+        await host.send_json({"type": "moderate", "action": "close_to_guests"})
+        while (await first(host, "roster"))["open_to_guests"]:
+            pass
+        supplier = await visitor.session.ws_connect(world.guest_ws(world.tokens["supplier"]))
+        assert await supplier.receive_json(timeout=10) == {"type": "waiting"}
+        host_page = await (await host_browser.get(f"/sessions/{world.session_id}/room?lang=en")).text()
+        assert 'id="open-to-guests"' in host_page
+        assert "Let guests in without waiting" in host_page
+        guest_page = await (await visitor.get(f"/join/{world.tokens['observer']}/room")).text()
+        assert 'id="open-to-guests"' not in guest_page
+        await world.web.close()
+        await server.close()  # every handler has finished, its audit entries written
+        actions = [action for action, _, _ in await audit_actions(db)]
+        assert [a for a in actions if a.endswith("_to_guests")] == [
+            "room.open_to_guests",
+            "room.close_to_guests",
+        ]
+    finally:
+        await world.web.close()
 
 
 async def test_refused_links_are_refused_with_the_landing_pages_messages(world: World, db: Database) -> None:
@@ -192,9 +243,11 @@ async def test_the_thirteenth_person_is_refused(world: World, db: Database) -> N
     thirteenth = await visitor.session.ws_connect(world.guest_ws(tokens[5]))
     refusal = await thirteenth.receive_json(timeout=10)
     assert (refusal["code"], refusal["message"]) == ("room_full", "会议室已满（最多 12 人）")
-    await sockets[-1].close()  # someone leaves: there is room again
-    gone = {"name": "省厅·观察员4", "connected": False}
-    while not any(gone.items() <= p.items() for p in (await first(sockets[0], "roster"))["people"]):
-        pass
+    await sockets[-1].close()  # someone (waiting) leaves: there is room again
+    present = 0
+    while present != 12:
+        present = sum(p["connected"] for p in (await first(sockets[0], "roster"))["people"])
+    while present != 11:
+        present = sum(p["connected"] for p in (await first(sockets[0], "roster"))["people"])
     again = await visitor.session.ws_connect(world.guest_ws(tokens[5]))
-    assert (await first(again, "roster"))["capacity"] == 12
+    assert await again.receive_json(timeout=10) == {"type": "waiting"}  # let in, to wait for the host

@@ -4,7 +4,9 @@ Staff come with their log-in: a province administrator or the session's city coo
 hosts; an expert on the session's panel is an expert; an auditor or alliance staff member who
 may see the session observes. A session outside someone's scope is not found (404), as
 everywhere in the app. Guests come with their signed link (``scheduler.invitations``), refused
-exactly as the ``/join`` page refuses it; their name is fixed as organisation + name.
+exactly as the ``/join`` page refuses it; their name is fixed as organisation + name. Every guest
+(enterprise, supplier, observer) waits in the room's waiting room until the host admits them or
+opens the room to guests; staff enter directly.
 """
 
 from __future__ import annotations
@@ -91,5 +93,5 @@ async def admit_guest(
     """A guest's place in the room by their link; refused (:class:`InvitationRefused`) as the
     landing page refuses it: altered, foreign, revoked, expired, cancelled."""
     _, guest, check = await valid_link(session, token, secret, now=now, grace_hours=grace_hours)
-    entrant = Entrant(f"guest:{guest.id}", guest_name(guest), GUEST_ROLES[guest.kind])
+    entrant = Entrant(f"guest:{guest.id}", guest_name(guest), GUEST_ROLES[guest.kind], guest=True)
     return Admission(entrant, check, Actor(f"guest:{guest.id}", check.city_code))

@@ -27,9 +27,12 @@ class RoomHost(Protocol):
     socket; the host has already let the connection go.
     """
 
-    async def join(self, room_id: str, identity: str, name: str, role: str, lang: str, sink: Sink) -> str:
+    async def join(
+        self, room_id: str, identity: str, name: str, role: str, lang: str, sink: Sink, guest: bool = False
+    ) -> str:
         """Enter ``room_id`` (made on first use) as ``role`` (a ``RoomRole`` value); the
-        connection's id. Messages to the browser, in ``lang`` where they are text, go to ``sink``."""
+        connection's id. Messages to the browser, in ``lang`` where they are text, go to ``sink``.
+        A ``guest`` (by link) waits for the host unless the room is open to guests."""
         ...
 
     async def signal(self, room_id: str, connection: str, message: OfferMessage) -> None:
@@ -90,14 +93,16 @@ class LocalRoomHost:
             return None
         return room, member
 
-    async def join(self, room_id: str, identity: str, name: str, role: str, lang: str, sink: Sink) -> str:
+    async def join(
+        self, room_id: str, identity: str, name: str, role: str, lang: str, sink: Sink, guest: bool = False
+    ) -> str:
         """See :meth:`RoomHost.join`."""
         install_passthrough()
         room = self.rooms.get(room_id)
         if room is None:
             room = self.rooms[room_id] = Room(room_id, self.config)
         try:
-            return await room.join(identity, name, RoomRole(role), lang, sink)
+            return await room.join(identity, name, RoomRole(role), lang, sink, guest=guest)
         finally:
             self._forget_if_empty(room)
 

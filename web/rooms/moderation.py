@@ -1,7 +1,9 @@
 """Who is in a room and what they may do: a pure state machine, no I/O.
 
 The notice's meeting guide and remote-audit practice ask for a host who admits guests from a
-waiting room, mutes everyone and gives the floor in turn; anyone may raise a hand. Muting is
+waiting room, mutes everyone and gives the floor in turn; anyone may raise a hand. Every guest
+(whoever came by a link: enterprise, supplier, observer) waits for the host, unless the host has
+opened the room to guests; staff enter directly. Muting is
 enforced by the server: :meth:`Moderation.forwards_audio` is what the forwarding path asks.
 A person is keyed by identity (``user:7`` or ``guest:3``), so joining again replaces the old
 connection and a rejoin keeps role, name and mute state.
@@ -21,9 +23,6 @@ class RoomRole(enum.StrEnum):
     ENTERPRISE = "enterprise"  # 企业: operates and demonstrates
     SUPPLIER = "supplier"  # 服务商: may add
     OBSERVER = "observer"  # 观察员: auditors, alliance staff
-
-
-GUEST_ROLES = frozenset({RoomRole.ENTERPRISE, RoomRole.SUPPLIER})
 
 
 class Recording(enum.StrEnum):
@@ -51,6 +50,7 @@ class Person:
     identity: str
     name: str  # 单位+姓名
     role: RoomRole
+    guest: bool = False  # came by a guest's link
     connection: str | None = None
     admitted: bool = False
     muted: bool = False
@@ -78,13 +78,17 @@ class Moderation:
     people: dict[str, Person] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     locked_mute: bool = False  # after "mute all", only the floor unmutes
+    open_to_guests: bool = False  # guests enter without waiting for the host
     recording: Recording = Recording.OFF
 
     def present(self) -> list[Person]:
         return [p for p in self.people.values() if p.connection is not None]
 
-    def arrive(self, identity: str, name: str, role: RoomRole, connection: str) -> ArrivalResult:
-        """Someone opens the room. Guests wait for the host; the same person again replaces the old link."""
+    def arrive(
+        self, identity: str, name: str, role: RoomRole, connection: str, *, guest: bool
+    ) -> ArrivalResult:
+        """Someone opens the room. Guests wait for the host unless the room is open to them; the
+        same person again replaces the old link."""
         if identity in self.removed:
             raise _refuse("您已被主持人移出本次会议", "The host removed you from this session", "removed")
         person = self.people.get(identity)
@@ -100,8 +104,9 @@ class Moderation:
                 409,
             )
         if person is None:
-            person = Person(identity, name, role, admitted=role not in GUEST_ROLES, muted=self.locked_mute)
+            person = Person(identity, name, role, guest, muted=self.locked_mute)
             self.people[identity] = person
+        person.admitted = person.admitted or not person.guest or self.open_to_guests
         person.connection = connection
         return ArrivalResult(Arrival.JOINED if person.admitted else Arrival.WAITING, person)
 
@@ -134,6 +139,15 @@ class Moderation:
         person.admitted = True
         person.muted = person.muted or self.locked_mute
         return person
+
+    def set_open_to_guests(self, by: str, is_open: bool) -> list[Person]:
+        """The host opens the room to guests (they enter without waiting; those waiting now are
+        admitted: returned) or closes it again (guests arriving from now on wait)."""
+        self._host(by)
+        self.open_to_guests = is_open
+        if not is_open:
+            return []
+        return [self.admit(by, person.identity) for person in self.waiting()]
 
     def remove(self, by: str, identity: str) -> str | None:
         """Send someone away for the rest of the session; returns the connection to close."""

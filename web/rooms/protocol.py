@@ -27,11 +27,13 @@ Server to browser::
     {"type": "slots", "audio": 2, "video": 3}   # have at least this many receiving m-lines, then offer
     {"type": "slot", "mid": "3", "participant": "...", "name": "...", "source": "camera"}
     {"type": "slot", "mid": "3", "participant": null}              # the slot is free
-    {"type": "error", "code": "...", "message": "..."}
+    {"type": "error", "code": "...", "message": "...", "fields": [...]}
+    {"type": "error", "code": "rate_limited", "message": "...",
+     "fields": [{"field": "type", "value": "hand"}]}     # a message refused for its kind's limit
     {"type": "roster", "you": "p1", "people": [{"id": "p1", "name": "单位 张三", "role": "host",
      "admitted": true, "muted": false, "hand_up": false, "has_floor": false,
-     "sharing_screen": false, "connected": true}], "locked_mute": false, "recording": false,
-     "recording_state": "off", "capacity": 12}   # to admitted people, after every change
+     "sharing_screen": false, "connected": true}], "locked_mute": false, "open_to_guests": false,
+     "recording": false, "recording_state": "off", "capacity": 12}   # to admitted people, after every change
     {"type": "notice", "message": "本次会议将被录制"}   # before recording starts, and on entering
     {"type": "waiting"}                  # a guest waits for the host; nothing else is sent
     {"type": "admitted"}                 # then "joined" follows
@@ -40,6 +42,12 @@ Server to browser::
 
 A waiting person receives nothing of the room (no roster, no media) and may not offer. Roster
 ids (``p1``...) are the ids of ``slot`` messages; they stay the same when a person rejoins.
+
+Every kind of message a browser sends has a rate limit (``web.rooms.rates``): one past it is
+refused with a ``rate_limited`` error naming its kind (once per run of refusals) and does
+nothing; a browser that keeps sending past the limits is disconnected with close code 1008. A
+browser that does not read what the server sends is disconnected with close code 1013 (see
+``web.rooms.outbox``).
 """
 
 from __future__ import annotations
@@ -90,6 +98,8 @@ Action = Literal[
     "give_floor",
     "take_floor",
     "unlock",
+    "open_to_guests",
+    "close_to_guests",
     "record_start",
     "record_pause",
     "record_resume",
@@ -98,7 +108,9 @@ Action = Literal[
 RECORDING_ACTIONS: frozenset[str] = frozenset(
     {"record_start", "record_pause", "record_resume", "record_stop"}
 )
-TARGETLESS: frozenset[str] = frozenset({"mute_all", "unlock"}) | RECORDING_ACTIONS
+TARGETLESS: frozenset[str] = (
+    frozenset({"mute_all", "unlock", "open_to_guests", "close_to_guests"}) | RECORDING_ACTIONS
+)
 
 
 class ModerateMessage(BaseModel):
@@ -198,16 +210,19 @@ def roster(
     *,
     locked_mute: bool,
     capacity: int,
+    open_to_guests: bool = False,
     recording: bool = False,
     recording_state: str = "off",
 ) -> dict[str, Any]:
     """Everyone the room knows (present, waiting, or gone and able to rejoin) and their state;
-    ``recording`` is true while frames are being recorded (``recording_state``: off, on, paused)."""
+    ``recording`` is true while frames are being recorded (``recording_state``: off, on, paused);
+    ``open_to_guests``: guests enter without waiting for the host."""
     return {
         "type": "roster",
         "you": you,
         "people": people,
         "locked_mute": locked_mute,
+        "open_to_guests": open_to_guests,
         "recording": recording,
         "recording_state": recording_state,
         "capacity": capacity,

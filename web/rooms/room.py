@@ -33,7 +33,10 @@ REPLACED = Message(
     "You joined from another window or device; this one is closed",
 )
 RECORDED = Message("本次会议将被录制", "This session will be recorded")
-AUDITED = {"admit": "room.admit", "remove": "room.remove", "mute_all": "room.mute_all"}
+AUDITED = {
+    action: f"room.{action}"
+    for action in ("admit", "remove", "mute_all", "open_to_guests", "close_to_guests")
+}
 
 
 def _refuse(zh: str, en: str, code: str, status: int = 409) -> DomainError:
@@ -82,12 +85,15 @@ class Room:
         self.aliases: dict[str, str] = {}  # identity -> the id browsers see
         self.recorder: RoomRecorder | None = None  # while recording (or paused)
 
-    async def join(self, identity: str, name: str, role: RoomRole, lang: str, sink: Sink) -> str:
+    async def join(
+        self, identity: str, name: str, role: RoomRole, lang: str, sink: Sink, *, guest: bool = False
+    ) -> str:
         """A person connects; the connection's id. Refused (a :class:`DomainError`) when the
         room is full or the person was removed. The same person again replaces their old
-        connection, keeping role, name and mute state."""
+        connection, keeping role, name and mute state. A guest waits for the host unless the
+        room is open to guests."""
         connection = uuid.uuid4().hex
-        arrival = self.moderation.arrive(identity, name, role, connection)
+        arrival = self.moderation.arrive(identity, name, role, connection, guest=guest)
         alias = self.aliases.setdefault(identity, f"p{len(self.aliases) + 1}")
         member = Member(connection, identity, alias, lang, sink)
         self.members[connection] = member
@@ -178,15 +184,15 @@ class Room:
         if action == "unlock":
             moderation.unlock(by)
             return None
+        if action in ("open_to_guests", "close_to_guests"):
+            for person in moderation.set_open_to_guests(by, action == "open_to_guests"):
+                self._let_in(person)
+            return {"action": AUDITED[action], "subject": ""}
         if action in protocol.RECORDING_ACTIONS:
             return await self._record(member, action.removeprefix("record_"))
         target = self._identity_of(message.target)
         if action == "admit":
-            person = moderation.admit(by, target)
-            waiting = self.members.get(person.connection or "")
-            if waiting is not None and waiting.participant is None:
-                waiting.sink(protocol.admitted())
-                self._enter(waiting, person)
+            self._let_in(moderation.admit(by, target))
         elif action == "remove":
             connection = moderation.remove(by, target)
             gone = self.members.pop(connection or "", None)
@@ -202,6 +208,13 @@ class Room:
         if action in AUDITED:
             return {"action": AUDITED[action], "subject": target}
         return None
+
+    def _let_in(self, person: Person) -> None:
+        """An admitted person who was waiting enters the call."""
+        waiting = self.members.get(person.connection or "")
+        if waiting is not None and waiting.participant is None:
+            waiting.sink(protocol.admitted())
+            self._enter(waiting, person)
 
     async def _record(self, member: Member, step: str) -> dict[str, str]:
         folder_root = self.config.recordings_dir
@@ -392,6 +405,7 @@ class Room:
                     people,
                     locked_mute=self.moderation.locked_mute,
                     capacity=self.moderation.capacity,
+                    open_to_guests=self.moderation.open_to_guests,
                     recording=self.moderation.recording == Recording.ON,
                     recording_state=self.moderation.recording.value,
                 )

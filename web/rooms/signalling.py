@@ -1,10 +1,15 @@
 """The signalling WebSocket loop shared by the development room and the rooms of check sessions.
 
 The endpoint decides who the browser is (an :class:`Entrant`) before the loop starts; the
-development room alone lets the browser name itself with a ``join`` message. Messages the
-room sends go out through a queue, so the media path never waits for a socket; after a
-``removed`` or ``replaced`` message the socket is closed. Audit events are recorded by a
-callback in tasks of their own, off the media path.
+development room alone lets the browser name itself with a ``join`` message. Every message the
+browser sends is first checked against its kind's rate limit (:mod:`web.rooms.rates`): past it,
+the message is refused (the browser is told once per run of refusals) and does nothing; a browser
+that keeps at it is disconnected (1008). A person's limits outlast their connection, and
+connecting counts as a ``join``: one who connects too often is refused (1008). Messages the room
+sends go out through a bounded :class:`~web.rooms.outbox.Outbox`, so the media path never waits
+for a socket and a browser that does not read is disconnected instead of growing the server's
+memory; after a ``removed`` or ``replaced`` message the socket is closed. Audit events are
+recorded by a callback in tasks of their own, off the media path.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from remote_check.errors import DomainError, Forbidden, Message, invalid
-from web.keys import ROOMS
+from web.keys import ROOMS, SETTINGS
 from web.rooms import protocol
 from web.rooms.moderation import RoomRole
-from web.rooms.protocol import JoinMessage, LeaveMessage, OfferMessage
+from web.rooms.outbox import Outbox
+from web.rooms.protocol import AnyClientMessage, JoinMessage, LeaveMessage, OfferMessage
+from web.rooms.rates import MALFORMED, MessageLimiter, PeopleLimits, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,23 @@ SOCKETS = web.AppKey("room_sockets", OpenSockets)
 PENDING_AUDITS = web.AppKey("room_audits", set[asyncio.Task[None]])
 """Audit entries still being written, awaited before the database closes."""
 
+
+SIGNAL_LIMITS = web.AppKey("room_signal_limits", PeopleLimits)
+"""The signalling rate limits of the people in the rooms (their clock: ``time.monotonic``)."""
+
+TOO_MANY = Message("消息过于频繁，已被拒绝，请稍后再试", "Too many messages: refused, try again shortly")
+TOO_OFTEN = Message("连接过于频繁，请稍后再进入会议", "Connecting too often: try again in a little while")
+CLOSED_FOR_FLOODING = Message(
+    "消息过于频繁，连接已被服务器关闭", "Too many messages: the server closed the connection"
+)
+FLOODING = b"too many messages"
+
+
+def rate_limited(kind: str, message: Message = TOO_MANY) -> DomainError:
+    """A message refused for its kind's rate limit (``fields`` names the kind)."""
+    return DomainError(message, 429, "rate_limited", [{"field": "type", "value": kind}])
+
+
 Audit = Callable[[Mapping[str, str]], Awaitable[None]]
 """Record an event in the audit log: ``{"action": "room.admit", "subject": "guest:3"}``, with more
 keys for some (a recording's start names its part, folder and clock origin)."""
@@ -84,11 +108,13 @@ keys for some (a recording's start names its part, folder and clock origin)."""
 
 @dataclass(frozen=True)
 class Entrant:
-    """Who a connection is, as the server decided: identity, fixed name, role."""
+    """Who a connection is, as the server decided: identity, fixed name, role, and whether they
+    came by a guest's link (guests wait for the host unless the room is open to them)."""
 
     identity: str
     name: str
     role: RoomRole
+    guest: bool = False
 
 
 def same_origin(request: web.Request) -> None:
@@ -142,16 +168,20 @@ async def serve(
     await ws.prepare(request)
     sockets = request.app[SOCKETS]
     sockets.add(ws)
-    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-    writer = asyncio.create_task(_write(ws, outbox))
+    outbox = Outbox(ws, request.transport, request.app[SETTINGS].room_send_backlog_kib * 1024)
+    limits = request.app[SIGNAL_LIMITS]
+    limiter = limits.connection() if entrant is None else limits.of(room_id, entrant.identity)
     audits = _Audits(audit, request.app[PENDING_AUDITS])
     connection: str | None = None
+    closing: tuple[int, bytes] = (WSCloseCode.OK, b"")
 
     async def enter(who: Entrant) -> str | None:
         try:
-            made = await host.join(room_id, who.identity, who.name, who.role.value, lang, outbox.put_nowait)
+            made = await host.join(
+                room_id, who.identity, who.name, who.role.value, lang, outbox.put, guest=who.guest
+            )
         except DomainError as exc:
-            outbox.put_nowait(protocol.error(exc, lang))
+            outbox.put(protocol.error(exc, lang))
             return None
         audits({"action": "room.join", "subject": who.identity})
         return made
@@ -169,6 +199,10 @@ async def serve(
 
     try:
         if entrant is not None:
+            if limiter.check("join") != Verdict.ALLOW:  # reconnecting to refill the limits
+                outbox.put(protocol.error(rate_limited("join", TOO_OFTEN), lang))
+                closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
+                return ws
             connection = await enter(entrant)
             if connection is None:
                 return ws
@@ -177,7 +211,9 @@ async def serve(
             if frame.type != WSMsgType.TEXT:
                 break
             try:
-                message = protocol.parse_client_message(frame.data)
+                message = _admitted_message(limiter, frame.data)
+                if message is None:
+                    continue
                 if isinstance(message, LeaveMessage):
                     break
                 if isinstance(message, JoinMessage):
@@ -193,8 +229,13 @@ async def serve(
                     event = await host.command(room_id, connection, message)
                     if event is not None:
                         audits(event)
+            except Flooding as flooding:
+                outbox.put(protocol.error(flooding.refusal, lang))
+                closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
+                log.info("room %s: closing a flooding connection (%s refused)", room_id, limiter.refused)
+                break
             except DomainError as exc:
-                outbox.put_nowait(protocol.error(exc, lang))
+                outbox.put(protocol.error(exc, lang))
     except Exception:
         log.exception("room %s: signalling failed", room_id)
     finally:
@@ -209,29 +250,46 @@ async def serve(
                 sockets.hold(leaving)
                 await asyncio.shield(leaving)
         finally:
-            outbox.put_nowait(None)
-            try:
-                await writer
-                await ws.close()
-            finally:
-                writer.cancel()
-                sockets.discard(ws)
+            try:  # what the leave recorded is written before the browser sees the socket close
                 await asyncio.shield(audits.settle())
+            finally:
+                try:
+                    await outbox.finish(*closing)
+                finally:
+                    sockets.discard(ws)
     return ws
+
+
+class Flooding(Exception):
+    """A browser kept sending past the rate limits: its connection is closed."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.refusal = rate_limited(kind, CLOSED_FOR_FLOODING)
+
+
+def _admitted_message(limiter: MessageLimiter, data: str) -> AnyClientMessage | None:
+    """The browser's message if its kind is within its rate limit; None when it is refused quietly.
+    Raises the refusal to tell (a :class:`DomainError`: over the limit, or malformed), or
+    :class:`Flooding`."""
+    try:
+        message: AnyClientMessage | None = protocol.parse_client_message(data)
+        malformed = None
+    except DomainError as exc:
+        message, malformed = None, exc
+    kind = MALFORMED if message is None else message.type
+    verdict = limiter.check(kind)
+    if verdict == Verdict.CLOSE:
+        raise Flooding(kind)
+    if verdict == Verdict.REFUSE:
+        raise rate_limited(kind)
+    if verdict == Verdict.REFUSE_QUIETLY:
+        return None
+    if malformed is not None:
+        raise malformed
+    return message
 
 
 def _audit_stop(audits: _Audits, leaving: asyncio.Future[Mapping[str, str] | None]) -> None:
     if not leaving.cancelled() and leaving.exception() is None and (stopped := leaving.result()) is not None:
         audits(stopped)  # the last one left: the recording is finished
-
-
-async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
-    while (message := await outbox.get()) is not None:
-        if ws.closed:
-            continue
-        try:
-            await ws.send_json(message)
-        except ConnectionError:
-            continue
-        if message.get("type") in protocol.CLOSING:
-            await ws.close()

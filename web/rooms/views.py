@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,15 @@ from remote_check.errors import NotFound
 from web.context import lang_of
 from web.keys import ROOMS, SETTINGS
 from web.rooms.internals import include_loopback_candidates
-from web.rooms.signalling import PENDING_AUDITS, SOCKETS, OpenSockets, same_origin, serve
+from web.rooms.rates import PeopleLimits
+from web.rooms.signalling import (
+    PENDING_AUDITS,
+    SIGNAL_LIMITS,
+    SOCKETS,
+    OpenSockets,
+    same_origin,
+    serve,
+)
 from web.rooms.workers import make_room_host
 
 routes = web.RouteTableDef()
@@ -39,6 +48,7 @@ def setup(app: web.Application) -> None:
     app[ROOMS] = make_room_host(settings)
     app[SOCKETS] = OpenSockets()
     app[PENDING_AUDITS] = set()
+    app[SIGNAL_LIMITS] = PeopleLimits(time.monotonic)
     app.cleanup_ctx.append(_finish_audits)  # added after the database's: it ends before the database closes
 
     async def close_rooms(app: web.Application) -> None:

@@ -33,8 +33,9 @@ class RoomClient {
     });
     const joined = new Promise((resolve, reject) => { this.pendingJoin = { resolve, reject }; });
     this.ws.onmessage = (event) => this.receive(JSON.parse(event.data));
-    this.ws.onclose = () => {
-      this.status("closed");
+    this.ws.onclose = (event) => {
+      // 1008: closed for sending too many messages; rejoining would not help
+      this.status(event.code === 1008 ? "ended" : "closed");
       if (this.pendingJoin && this.id === null) this.pendingJoin.reject(new Error("closed"));
     };
     if (this.named) this.send({ type: "join", name });
@@ -104,10 +105,16 @@ class RoomClient {
       case "error":
         this.call("onError", message);
         this.status(message.message);
-        if (this.pendingAnswer) this.pendingAnswer.reject(new Error(message.message));
+        if (this.pendingAnswer && !this.refusedOther(message, "offer")) this.pendingAnswer.reject(new Error(message.message));
         else if (this.pendingJoin && this.id === null) this.pendingJoin.reject(new Error(message.message));
         break;
     }
+  }
+
+  /* Whether an error refused a message of another kind than `kind` (a rate limit names it). */
+  refusedOther(error, kind) {
+    const refused = (error.fields || []).find((f) => f.field === "type" && f.value);
+    return error.code === "rate_limited" && Boolean(refused) && refused.value !== kind;
   }
 
   call(handler, message) {

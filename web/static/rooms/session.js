@@ -142,6 +142,7 @@
     state.you = roster.you;
     const me = person(roster.you);
     renderRecording(roster);
+    renderGuestEntry(roster);
     const list = $("people");
     list.replaceChildren();
     const waitingList = $("waiting-list");
@@ -212,6 +213,18 @@
       b.className = step === "start" ? "" : "secondary";
       return b;
     }));
+  }
+
+  /* The host's switch: guests wait in the waiting room, or enter without waiting. */
+  function renderGuestEntry(roster) {
+    const entry = $("guest-entry");
+    if (!entry) return;
+    const open = Boolean(roster.open_to_guests);
+    entry.dataset.open = String(open);
+    entry.textContent = open ? label["guests-enter"] : label["guests-wait"];
+    const toggle = $("open-to-guests");
+    toggle.textContent = open ? label["close-guests"] : label["open-guests"];
+    toggle.dataset.action = open ? "close_to_guests" : "open_to_guests";
   }
 
   function notice(message) {
@@ -359,6 +372,7 @@
   if ($("mute-all")) {
     $("mute-all").onclick = () => moderate("mute_all");
     $("unlock").onclick = () => moderate("unlock");
+    $("open-to-guests").onclick = () => moderate($("open-to-guests").dataset.action || "open_to_guests");
   }
 
   let latest = null;
