@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     public_url: str = ""
     session_hours: int = 12
     invitation_grace_hours: int = 2
+    # A session's room opens this many minutes before it starts (the host may open it earlier).
+    room_opens_minutes: int = Field(default=15, ge=0, le=24 * 60)
     max_room_size: int = 12
     # Development only: unauthenticated /rooms/{id}/dev and /rooms/{id}/ws (web/rooms/views.py).
     rooms_dev_routes: bool = False

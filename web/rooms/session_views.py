@@ -13,12 +13,17 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from recordings.models import PartState
 from recordings.service import apply_event, parts_of
 from remote_check.audit.service import Actor, record
 from remote_check.checklist.service import may_mark
+from remote_check.errors import DomainError
 from scheduler.invitations import InvitationRefused
+from scheduler.life import RoomClosed
+from scheduler.lifecycle import room_emptied, room_entered
+from web.api.sessions import room_window
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
 from web.pages.common import signed_in
@@ -39,22 +44,50 @@ ROLE_LABELS = {
 }
 
 
+PRESENCE = web.AppKey("session_room_presence", dict[int, int])
+"""How many connections each session's room has, by its join and leave events (this process
+keeps the sockets): the last one out after the scheduled end completes the session."""
+
+
+def setup(app: web.Application) -> None:
+    app[PRESENCE] = {}
+
+
+def _window_open(app: web.Application, admission: Admission) -> Admission:
+    """The one check of the room's window (:class:`scheduler.life.Window`): refused outside it."""
+    room_window(app).check(admission.session, app[CLOCK].now())
+    return admission
+
+
 async def _staff(request: web.Request) -> Admission:
     principal = signed_in(request)
     async with request.app[DB]() as session:
-        return await admit_staff(session, principal, int(request.match_info["session_id"]))
+        admission = await admit_staff(session, principal, int(request.match_info["session_id"]))
+    return _window_open(request.app, admission)
 
 
 async def _guest(request: web.Request) -> Admission:
     app = request.app
     async with app[DB]() as session:
-        return await admit_guest(
+        admission = await admit_guest(
             session,
             request.match_info["token"],
             app[SECRET],
             now=app[CLOCK].now(),
             grace_hours=app[SETTINGS].invitation_grace_hours,
         )
+    return _window_open(app, admission)
+
+
+async def _life(app: web.Application, session: AsyncSession, admission: Admission, action: str) -> None:
+    """The session's life follows its room: the first entry starts it, and the last one out
+    after the scheduled end completes it."""
+    presence, sid, now = app[PRESENCE], admission.session.id, app[CLOCK].now()
+    if action == "room.join":
+        await room_entered(session, sid, admission.actor, now=now)
+    elif presence.get(sid) == 0:
+        presence.pop(sid, None)
+        await room_emptied(session, sid, now=now)
 
 
 DETAIL_KEYS = {
@@ -72,8 +105,13 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
 
     async def audit(event: Mapping[str, str]) -> None:
         action, subject = event["action"], event.get("subject", "")
+        if action in ("room.join", "room.leave"):  # counted before any wait: in the order they happen
+            presence = app[PRESENCE]
+            presence[check.id] = presence.get(check.id, 0) + (1 if action == "room.join" else -1)
         now = app[CLOCK].now()
         async with app[DB]() as session, session.begin():
+            if action in ("room.join", "room.leave"):
+                await _life(app, session, admission, action)
             await apply_event(session, check.id, action, event, now=now)  # the recording's parts
             details: dict[str, str] = {DETAIL_KEYS.get(action, "person"): subject} if subject else {}
             if action == "recording.start":
@@ -127,12 +165,9 @@ def _page(
     return response
 
 
-def _refused(request: web.Request, refused: InvitationRefused) -> web.StreamResponse:
-    context = {
-        "refusal": refused.reason.value,
-        "message": refused.message.in_lang(lang_of(request)),
-        "o": None,
-    }
+def _refused(request: web.Request, refused: DomainError) -> web.StreamResponse:
+    reason = refused.reason.value if isinstance(refused, InvitationRefused) else refused.code
+    context = {"refusal": reason, "message": refused.message.in_lang(lang_of(request)), "o": None}
     return aiohttp_jinja2.render_template("join.html", request, context, status=refused.status)
 
 
@@ -164,7 +199,7 @@ async def guest_room_page(request: web.Request) -> web.StreamResponse:
     token = request.match_info["token"]
     try:
         admission = await _guest(request)
-    except InvitationRefused as refused:
+    except (InvitationRefused, RoomClosed) as refused:
         return _refused(request, refused)
     return _page(request, admission, f"/join/{token}/ws", f"/join/{token}")
 
