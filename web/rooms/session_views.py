@@ -23,6 +23,7 @@ from remote_check.errors import DomainError
 from scheduler.invitations import InvitationRefused
 from scheduler.life import RoomClosed
 from scheduler.lifecycle import room_emptied, room_entered
+from scheduler.models import SessionStatus
 from web.api.sessions import room_window
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
@@ -79,15 +80,21 @@ async def _guest(request: web.Request) -> Admission:
     return _window_open(app, admission)
 
 
-async def _life(app: web.Application, session: AsyncSession, admission: Admission, action: str) -> None:
-    """The session's life follows its room: the first entry starts it, and the last one out
-    after the scheduled end completes it."""
-    presence, sid, now = app[PRESENCE], admission.session.id, app[CLOCK].now()
-    if action == "room.join":
-        await room_entered(session, sid, admission.actor, now=now)
-    elif presence.get(sid) == 0:
-        presence.pop(sid, None)
-        await room_emptied(session, sid, now=now)
+async def _enter(app: web.Application, admission: Admission) -> None:
+    """Someone is entering the open room: the session is in progress (held: it can no longer be
+    moved), committed before the WebSocket is accepted."""
+    if admission.session.status not in (SessionStatus.BOOKED, SessionStatus.INTERRUPTED):
+        return  # already under way: nothing to write
+    async with app[DB]() as session, session.begin():
+        await room_entered(session, admission.session.id, admission.actor, now=app[CLOCK].now())
+
+
+async def _left(app: web.Application, session: AsyncSession, session_id: int) -> None:
+    """Someone left: the last one out after the scheduled end completes the session."""
+    presence = app[PRESENCE]
+    if presence.get(session_id) == 0:
+        presence.pop(session_id, None)
+        await room_emptied(session, session_id, now=app[CLOCK].now())
 
 
 DETAIL_KEYS = {
@@ -110,8 +117,8 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
             presence[check.id] = presence.get(check.id, 0) + (1 if action == "room.join" else -1)
         now = app[CLOCK].now()
         async with app[DB]() as session, session.begin():
-            if action in ("room.join", "room.leave"):
-                await _life(app, session, admission, action)
+            if action == "room.leave":
+                await _left(app, session, check.id)
             await apply_event(session, check.id, action, event, now=now)  # the recording's parts
             details: dict[str, str] = {DETAIL_KEYS.get(action, "person"): subject} if subject else {}
             if action == "recording.start":
@@ -187,6 +194,7 @@ async def staff_room_socket(request: web.Request) -> web.WebSocketResponse:
     """The signalling WebSocket of the session's room, for a signed-in user."""
     same_origin(request)
     admission = await _staff(request)
+    await _enter(request.app, admission)
     audit = _auditor(request.app, admission)
     sid = admission.session.id
     joined = _continuer(request.app, sid)
@@ -210,6 +218,7 @@ async def guest_room_socket(request: web.Request) -> web.WebSocketResponse:
     refused link is refused at the handshake with its status (403, 410)."""
     same_origin(request)
     admission = await _guest(request)
+    await _enter(request.app, admission)
     audit = _auditor(request.app, admission)
     sid = admission.session.id
     joined = _continuer(request.app, sid)
