@@ -438,7 +438,7 @@ async def test_cancellation_frees_the_slot_and_returns_the_project(db: Database,
 async def test_a_project_has_one_active_session(db: Database, clock: FixedClock) -> None:
     w = await _world(db)
     await _book(db, w.coordinator, w.projects[0].id, local(11, 9), w.experts[:3], clock)
-    with pytest.raises(Conflict, match="move it instead"):
+    with pytest.raises(Conflict, match="reschedule it on its page instead"):
         await _book(db, w.coordinator, w.projects[0].id, local(12, 9), w.experts[:3], clock)
 
 
