@@ -26,14 +26,12 @@ from scheduler.models import CheckSession, SessionStatus
 from scheduler.models import SessionStatus as S
 from tests.scheduling_factories import (
     add_expert,
-    add_experts,
-    add_project,
-    add_supplier,
     counts,
     local,
     project_status,
 )
-from tests.web_helpers import Browser, WebServer
+from tests.test_sessions_web import Setup, _setup
+from tests.web_helpers import WebServer
 
 # --- pure rules --------------------------------------------------------------------------------
 
@@ -88,25 +86,6 @@ def test_weekends_and_night_hours_are_off_hours() -> None:
 
 
 # --- over HTTP ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Setup:
-    gz: Browser
-    project: int
-    second: int
-    experts: list[int]
-    supplier: str
-
-
-async def _setup(server: WebServer) -> Setup:
-    await server.add_user("gz.coord", Role.CITY_COORDINATOR, "4401", "广州协调员")
-    async with transaction(server.db.factory) as session:
-        supplier = await add_supplier(session, "粤云科技")
-        project = await add_project(session, supplier)
-        second = await add_project(session, supplier)
-        experts = await add_experts(session, 9)
-    return Setup(await server.signed_in("gz.coord"), project.id, second.id, experts, supplier.name)
 
 
 def _body(

@@ -110,11 +110,13 @@ def _panel(form: Form) -> list[int]:
     return lead + [m for m in _ids([str(v) for v in form.getall("members", [])]) if m not in lead]
 
 
-def _refusal(context: dict[str, Any], exc: DomainError, lang: str) -> dict[str, Any]:
-    """A warning to confirm (off hours) or an error, shown above the form."""
+def _shown_again(
+    request: web.Request, template: str, context: dict[str, Any], exc: DomainError
+) -> web.Response:
+    """The form again with what was typed, and above it a warning to confirm (off hours) or the error."""
     key = "warning" if exc.code == "needs_confirmation" else "error"
-    context[key] = exc.message.in_lang(lang)
-    return context
+    context[key] = exc.message.in_lang(lang_of(request))
+    return aiohttp_jinja2.render_template(template, request, context, status=exc.status)
 
 
 @routes.post("/sessions/new")
@@ -138,8 +140,7 @@ async def new_session_submit(request: web.Request) -> web.StreamResponse:
         if exc.status == 404:
             raise
         context = await _form_context(request, principal, project_id, values)
-        context = _refusal(context, exc, lang_of(request))
-        return aiohttp_jinja2.render_template("session_new.html", request, context, status=exc.status)
+        return _shown_again(request, "session_new.html", context, exc)
     raise web.HTTPSeeOther(f"/sessions/{check.id}")
 
 
@@ -206,6 +207,5 @@ async def move_submit(request: web.Request) -> web.StreamResponse:
         if exc.status == 404:
             raise
         context = await _move_context(request, principal, session_id, values)
-        context = _refusal(context, exc, lang_of(request))
-        return aiohttp_jinja2.render_template("session_move.html", request, context, status=exc.status)
+        return _shown_again(request, "session_move.html", context, exc)
     raise web.HTTPSeeOther(f"/sessions/{session_id}")
