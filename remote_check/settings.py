@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     password_workers: int = Field(default=2, ge=1)
     password_queue: int = Field(default=16, ge=0)
     invitation_grace_hours: int = 2
+    # A session's room opens this many minutes before it starts (the host may open it earlier).
+    room_opens_minutes: int = Field(default=15, ge=0, le=24 * 60)
     max_room_size: int = 12
     # Development only: unauthenticated /rooms/{id}/dev and /rooms/{id}/ws (web/rooms/views.py).
     rooms_dev_routes: bool = False

@@ -24,6 +24,8 @@ EXPERT_BUFFER = dt.timedelta(0)
 ENTERPRISE_BUFFER = dt.timedelta(0)
 MAX_LENGTH = dt.timedelta(hours=4)
 PANEL_SIZES = (3, 5)
+WORKING_HOURS = (dt.time(8, 0), dt.time(18, 0))
+"""Local (Asia/Shanghai) working hours, Monday to Friday: outside them a booking needs confirming."""
 
 
 class ResourceKind(enum.StrEnum):
@@ -73,6 +75,7 @@ class Demand:
     party_id: int
     options: tuple[str, ...]
     interval: Interval
+    buffer: dt.timedelta = dt.timedelta(0)  # included at the end of ``interval``
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,14 @@ def session_demands(
             supplier_id,
             tuple(supplier_resource(supplier_id, k) for k in range(teams)),
             Interval(starts_at, ends_at + supplier_buffer),
+            supplier_buffer,
         ),
         Demand(
             ResourceKind.ENTERPRISE,
             enterprise_id,
             (enterprise_resource(enterprise_id),),
             Interval(starts_at, ends_at + enterprise_buffer),
+            enterprise_buffer,
         ),
     ]
     demands.extend(
@@ -145,6 +150,7 @@ def session_demands(
             expert_id,
             (expert_resource(expert_id),),
             Interval(starts_at, ends_at + expert_buffer),
+            expert_buffer,
         )
         for expert_id in expert_ids
     )
@@ -206,6 +212,20 @@ def conflict_reasons(
 
 def _norm(code: str) -> str:
     return code.strip().upper()
+
+
+def off_hours(starts_at: dt.datetime, ends_at: dt.datetime, tz: dt.tzinfo) -> list[str]:
+    """Why a session from ``starts_at`` to ``ends_at`` is outside working time in ``tz``:
+    ``"weekend"`` (it falls on a Saturday or Sunday), ``"hours"`` (before 08:00 or after 18:00)."""
+    starts, ends = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    reasons = []
+    if starts.weekday() >= 5 or ends.weekday() >= 5:
+        reasons.append("weekend")
+    opening, closing = WORKING_HOURS
+    last = ends - dt.timedelta(microseconds=1)  # a session ending at 18:00 is within the hours
+    if starts.time() < opening or starts.date() != last.date() or last.time() >= closing:
+        reasons.append("hours")
+    return reasons
 
 
 def panel_problems(expert_ids: Sequence[int]) -> list[str]:

@@ -74,12 +74,15 @@ def clash_error(
         if demand.kind == ResourceKind.SUPPLIER:
             name = parties.supplier.name
             teams = len(demand.options)
+            minutes = int(demand.buffer.total_seconds() // 60)
+            gap_zh = f"（服务商两场核查之间须间隔 {minutes} 分钟）" if minutes else ""
+            gap_en = f" (a supplier needs {minutes} minutes between two sessions)" if minutes else ""
             if teams > 1:
-                zh_parts.append(f"服务商“{name}”的 {teams} 个演示团队在该时段均有核查：{at_zh}")
-                en_parts.append(f"all {teams} teams of supplier {name} are busy: {at_en}")
+                zh_parts.append(f"服务商“{name}”的 {teams} 个演示团队在该时段均有核查{gap_zh}：{at_zh}")
+                en_parts.append(f"all {teams} teams of supplier {name} are busy{gap_en}: {at_en}")
             else:
-                zh_parts.append(f"服务商“{name}”在该时段已有核查：{at_zh}")
-                en_parts.append(f"supplier {name} is busy: {at_en}")
+                zh_parts.append(f"服务商“{name}”在该时段已有核查{gap_zh}：{at_zh}")
+                en_parts.append(f"supplier {name} is busy{gap_en}: {at_en}")
         elif demand.kind == ResourceKind.ENTERPRISE:
             name = parties.enterprise.name
             zh_parts.append(f"企业“{name}”在该时段已有核查：{at_zh}")

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
-from remote_check.errors import Message
+from remote_check.errors import Conflict, Message
+from scheduler.life import OVER
 from scheduler.models import CheckSession, ConnectivityCheck, Guest
 from scheduler.rules import load_session
 
@@ -124,8 +125,11 @@ async def record_guest_check(
 async def record_user_check(
     session: AsyncSession, principal: Principal, session_id: int, measured: Measured, *, now: dt.datetime
 ) -> ConnectivityCheck:
-    """Store a signed-in user's test for a session they may see (404 otherwise)."""
+    """Store a signed-in user's test for a session they may see (404 otherwise) that is still to
+    take place (409 once it is over: completed, no-show or cancelled)."""
     check, _ = await load_session(session, principal, session_id)
+    if check.status in OVER:
+        raise Conflict(Message("该核查会议已结束或已取消", "This check session is over or cancelled"))
     row = _row(check, measured, now)
     row.user_id = principal.user_id
     return await _store(session, row, Actor.of(principal), check.city_code, now)

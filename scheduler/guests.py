@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
-from remote_check.errors import Conflict, Message, NotFound, invalid
+from remote_check.errors import Conflict, DomainError, Message, NotFound, invalid
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
 from scheduler.invitations import (
     Invitation,
@@ -30,7 +30,7 @@ from scheduler.invitations import (
     verify,
 )
 from scheduler.models import CheckSession, Guest, GuestKind, SessionStatus
-from scheduler.rules import load_session, must_be_booked
+from scheduler.rules import load_session, must_not_be_over
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,11 @@ async def add_guest(
 ) -> tuple[Guest, CheckSession]:
     """Invite a person; the organisation defaults to the project's enterprise or supplier."""
     check, parties = await load_session(session, principal, session_id, lock=True)
-    must_be_booked(check)
+    must_not_be_over(check)
     name = new.name.strip()
     if not name:
         raise invalid("请填写姓名", "A name is required", field="name")
+    await _refuse_twice(session, check, new.email.strip(), new.phone.strip())
     organisation = new.organisation.strip()
     if not organisation:
         if new.kind == GuestKind.ENTERPRISE:
@@ -106,6 +107,36 @@ async def add_guest(
         details={"session": check.id, "kind": new.kind.value, "organisation": organisation, "name": name},
     )
     return guest, check
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+async def _refuse_twice(session: AsyncSession, check: CheckSession, email: str, phone: str) -> None:
+    """Refuse (409) a person already invited to ``check``: the same email (any case) or phone
+    (its digits), revoked or not (a revoked guest is given a new link instead)."""
+    if not email and not _digits(phone):
+        return
+    guests = (await session.scalars(select(Guest).where(Guest.session_id == check.id))).all()
+    for guest in guests:
+        if email and guest.email.casefold() == email.casefold():
+            same_zh, same_en, field = "邮箱", "email", "email"
+        elif _digits(phone) and _digits(guest.phone) == _digits(phone):
+            same_zh, same_en, field = "电话", "phone", "phone"
+        else:
+            continue
+        raise DomainError(
+            Message(
+                f"该嘉宾已受邀参加本次会议（{guest.organisation}·{guest.name}，{same_zh}相同）；"
+                "如需新的链接，请对其使用“重新签发”",
+                f"This person is already invited to this session ({guest.organisation} · {guest.name}, "
+                f"same {same_en}); give them a new link instead",
+            ),
+            409,
+            "already_invited",
+            [{"field": field, "guest_id": str(guest.id)}],
+        )
 
 
 async def _guest_of(session: AsyncSession, check: CheckSession, guest_id: int) -> Guest:
@@ -143,7 +174,7 @@ async def renew_link(
 ) -> tuple[Guest, CheckSession]:
     """Issue a guest a new link (for instance after the old one leaked); older links stop working."""
     check, _ = await load_session(session, principal, session_id)
-    must_be_booked(check)
+    must_not_be_over(check)
     guest = await _guest_of(session, check, guest_id)
     guest.link_nonce = new_nonce()
     guest.revoked = False

@@ -19,11 +19,19 @@ from remote_check.programme.models import enum_column
 
 
 class SessionStatus(enum.StrEnum):
+    """What is stored of a session's life (see :mod:`scheduler.life` for the steps, and for
+    "open", which is derived from the time)."""
+
     BOOKED = "booked"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    INTERRUPTED = "interrupted"
+    IN_PROGRESS = "in_progress"  # someone entered its open room
+    DONE = "done"  # completed
+    INTERRUPTED = "interrupted"  # the server died while it was recorded
     CANCELLED = "cancelled"
+    NO_SHOW = "no_show"  # the enterprise or supplier did not come
+
+
+VOID = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+"""Sessions that did not and will not take place: they give their panel nothing of the project."""
 
 
 class GuestKind(enum.StrEnum):
@@ -50,6 +58,12 @@ class CheckSession(Base):
         enum_column(SessionStatus, "session_status"), default=SessionStatus.BOOKED
     )
     host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The host opened the room before its window (``None``: it opens by the clock).
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The first entry into the open room, and the end (completed, no-show, cancelled) and who said so.
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

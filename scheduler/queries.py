@@ -9,12 +9,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
+from remote_check.accounts.models import Role
 from remote_check.clock import SHANGHAI
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
-from remote_check.programme.scoping import scoped
+from remote_check.programme.scoping import scope_sessions
 from scheduler.booking import conflict_reasons
-from scheduler.models import Booking, CheckSession, Guest, PanelRole, PanelSeat, SessionStatus
+from scheduler.models import VOID, Booking, CheckSession, Guest, PanelRole, PanelSeat, SessionStatus
 from scheduler.rules import Parties, load_parties, load_session
 
 PAGE_SIZE = 50
@@ -88,7 +89,7 @@ async def list_sessions(
         .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
         .join(Supplier, Supplier.id == VoucherProject.supplier_id)
     )
-    stmt = _filtered(scoped(stmt, principal), f)
+    stmt = _filtered(scope_sessions(stmt, principal), f)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = (
         await session.execute(
@@ -101,7 +102,10 @@ async def list_sessions(
 
 
 async def session_detail(session: AsyncSession, principal: Principal, session_id: int) -> SessionDetail:
-    """One session with its parties, panel (lead first), guests and held resources."""
+    """One session with its parties, panel (lead first), guests and held resources.
+
+    The panel of a session that did not take place (cancelled, no-show) no longer sees its guests.
+    """
     check, parties = await load_session(session, principal, session_id)
     panel = [
         (seat, expert)
@@ -117,6 +121,8 @@ async def session_detail(session: AsyncSession, principal: Principal, session_id
     guests = list(
         (await session.scalars(select(Guest).where(Guest.session_id == check.id).order_by(Guest.id))).all()
     )
+    if principal.role == Role.EXPERT and check.status in VOID:
+        guests = []
     resources = list(
         (
             await session.scalars(

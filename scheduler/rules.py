@@ -20,9 +20,10 @@ from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from remote_check.programme.scoping import project_in_scope, scoped, session_in_scope
-from scheduler.booking import MAX_LENGTH, conflict_reasons, panel_problems
+from remote_check.programme.scoping import project_in_scope, scope_sessions, session_in_scope
+from scheduler.booking import MAX_LENGTH, WORKING_HOURS, conflict_reasons, off_hours, panel_problems
 from scheduler.clashes import coi_error
+from scheduler.life import OVER
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
 
 BOOKABLE = (ProjectStatus.SAMPLED, ProjectStatus.SCHEDULED)
@@ -41,7 +42,10 @@ async def load_parties(
     session: AsyncSession, principal: Principal, project_id: int, *, lock: bool = False
 ) -> Parties:
     """The project (locked for update if asked) with its parties; 404 if unknown or out of scope."""
-    project = await project_in_scope(session, principal, project_id, lock=lock)
+    return await _parties_of(session, await project_in_scope(session, principal, project_id, lock=lock))
+
+
+async def _parties_of(session: AsyncSession, project: VoucherProject) -> Parties:
     enterprise = await session.get(Enterprise, project.enterprise_id)
     supplier = await session.get(Supplier, project.supplier_id)
     assert enterprise is not None
@@ -52,14 +56,21 @@ async def load_parties(
 async def load_session(
     session: AsyncSession, principal: Principal, session_id: int, *, lock: bool = False
 ) -> tuple[CheckSession, Parties]:
-    """A session and its parties; 404 if unknown or if its project is outside the scope."""
+    """A session and its parties; 404 if unknown or outside the scope.
+
+    The parties come with the session: an expert sees them by their seat on its panel, even when
+    the session was cancelled and the project is no longer theirs.
+    """
     found = await session_in_scope(session, principal, session_id, lock=lock)
-    return found, await load_parties(session, principal, found.project_id, lock=lock)
+    stmt = select(VoucherProject).where(VoucherProject.id == found.project_id)
+    project = await session.scalar(stmt.with_for_update(of=VoucherProject) if lock else stmt)
+    assert project is not None
+    return found, await _parties_of(session, project)
 
 
 async def visible_sessions(session: AsyncSession, principal: Principal, ids: Iterable[int]) -> set[int]:
-    """Which of the sessions ``ids`` ``principal`` may see (their projects are in the scope)."""
-    stmt = scoped(
+    """Which of the sessions ``ids`` ``principal`` may see."""
+    stmt = scope_sessions(
         select(CheckSession.id)
         .join(VoucherProject, VoucherProject.id == CheckSession.project_id)
         .where(CheckSession.id.in_(set(ids))),
@@ -106,6 +117,34 @@ def check_times(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) 
         raise invalid("核查会议不能超过 4 小时", "A check session lasts at most 4 hours", field="ends_at")
     if starts_at < now:
         raise invalid("开始时间已过去", "The start time is in the past", field="starts_at")
+
+
+OFF_HOURS = {
+    "weekend": Message("在周末", "on a weekend"),
+    "hours": Message(
+        f"在工作时间（{WORKING_HOURS[0]:%H:%M}–{WORKING_HOURS[1]:%H:%M}）之外",
+        f"outside working hours ({WORKING_HOURS[0]:%H:%M}–{WORKING_HOURS[1]:%H:%M})",
+    ),
+}
+
+
+def check_working_time(starts_at: dt.datetime, ends_at: dt.datetime, *, confirmed: bool) -> None:
+    """Refuse (409 ``needs_confirmation``) a session on a weekend or outside working hours unless
+    the booker confirmed it: a warning to confirm, never a silent accept."""
+    reasons = off_hours(starts_at, ends_at, SHANGHAI)
+    if not reasons or confirmed:
+        return
+    zh = "、".join(OFF_HOURS[r].zh for r in reasons)
+    en = " and ".join(OFF_HOURS[r].en for r in reasons)
+    raise DomainError(
+        Message(
+            f"该时间{zh}（北京时间），请确认后再预订",
+            f"This time is {en} (China time); confirm it to book",
+        ),
+        409,
+        "needs_confirmation",
+        [{"field": "confirm_off_hours", "reason": r} for r in reasons],
+    )
 
 
 async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: Parties) -> list[Expert]:
@@ -179,10 +218,22 @@ async def panel_of(session: AsyncSession, session_id: int) -> list[Expert]:
 
 
 def must_be_booked(check: CheckSession) -> None:
-    """Refuse (409) changing a session that has started, ended or been cancelled."""
+    """Refuse (409) moving or cancelling a session that has been held (someone entered its room),
+    has ended or been cancelled."""
     if check.status != SessionStatus.BOOKED:
         raise DomainError(
-            Message("只有尚未开始的会议可以取消或改期", "Only a session that has not started can be changed"),
+            Message(
+                "只有尚未举行的会议可以取消或改期（已开始、已结束或已取消的不可以）",
+                "Only a session that has not been held can be cancelled or rescheduled",
+            ),
             409,
             "bad_status",
+        )
+
+
+def must_not_be_over(check: CheckSession) -> None:
+    """Refuse (409) inviting people to a session that is over (completed, no-show, cancelled)."""
+    if check.status in OVER:
+        raise DomainError(
+            Message("该核查会议已结束或已取消", "This check session is over or cancelled"), 409, "bad_status"
         )

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from remote_check.ids import Id
 from remote_check.paging import MAX_PAGE
 from remote_check.query import Day
+from scheduler.life import Phase
 from scheduler.models import GuestKind, PanelRole, SessionStatus
 
 
@@ -27,13 +28,29 @@ class SessionCreate(BaseModel):
         description="The host: an active coordinator of the project's city or a province "
         "administrator (the booker when left out); any other id is the same 422",
     )
+    confirm_off_hours: bool = Field(
+        default=False,
+        description="Book on a weekend or outside 08:00-18:00 China time (else 409 needs_confirmation)",
+    )
 
 
 class SessionMove(BaseModel):
+    """Reschedule a session not yet held: a new time and, if given, a new panel (lead first)."""
+
     model_config = ConfigDict(extra="forbid")
 
     starts_at: AwareDatetime
     ends_at: AwareDatetime
+    panel: list[Id] | None = Field(default=None, min_length=1, max_length=9)
+    confirm_off_hours: bool = False
+
+
+class SessionEnd(BaseModel):
+    """Record a no-show (after the start)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=500)
 
 
 class SessionCancel(BaseModel):
@@ -102,6 +119,12 @@ class SessionOut(BaseModel):
     starts_at: dt.datetime
     ends_at: dt.datetime
     status: SessionStatus
+    phase: Phase = Field(
+        description="The status, with 'open' derived from the clock: where the session is now"
+    )
+    opens_at: dt.datetime = Field(description="When its room opens (earlier if the host opened it)")
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
     enterprise: PartyOut
     supplier: PartyOut
     panel: list[PanelSeatOut]
@@ -118,6 +141,7 @@ class SessionSummary(BaseModel):
     starts_at: dt.datetime
     ends_at: dt.datetime
     status: SessionStatus
+    phase: Phase
     enterprise_name: str
     supplier_name: str
 

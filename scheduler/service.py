@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,12 +36,15 @@ from scheduler.booking import (
     span,
 )
 from scheduler.clashes import clash_error
+from scheduler.life import check_move as check_session_move
+from scheduler.lifecycle import ACTIVE, release_project
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
 from scheduler.rules import (
     Parties,
     check_host,
     check_parties,
     check_times,
+    check_working_time,
     load_panel,
     load_parties,
     load_session,
@@ -50,7 +53,6 @@ from scheduler.rules import (
     visible_sessions,
 )
 
-ACTIVE = (SessionStatus.BOOKED, SessionStatus.IN_PROGRESS)
 EXCLUSION_VIOLATION = "23P01"
 ATTEMPTS = 5
 
@@ -70,6 +72,7 @@ class NewSession:
     ends_at: dt.datetime
     panel: Sequence[int]  # expert ids, the lead first
     host_user_id: int | None = None
+    confirmed_off_hours: bool = False  # the booker confirmed a time on a weekend or outside working hours
 
 
 async def _held(session: AsyncSession, resources: list[str], window: Interval) -> list[tuple[Held, str]]:
@@ -167,12 +170,13 @@ async def book_session(
     if active is not None:
         raise Conflict(
             Message(
-                f"该项目已有核查会议 #{active}，请改期而不是重复预订",
-                f"This project already has session #{active}; move it instead",
+                f"该项目已有核查会议 #{active}，请在该会议页面改期，而不是重复预订",
+                f"This project already has session #{active}; reschedule it on its page instead",
             ),
         )
     project = parties.project
     host_id = await check_host(session, principal, new.host_user_id, project.city_code)
+    check_working_time(new.starts_at, new.ends_at, confirmed=new.confirmed_off_hours)  # the last word
     check = CheckSession(
         project_id=project.id,
         city_code=project.city_code,
@@ -220,19 +224,42 @@ async def move_session(
     ends_at: dt.datetime,
     *,
     now: dt.datetime,
+    panel: Sequence[int] | None = None,
+    confirmed_off_hours: bool = False,
     buffers: Buffers = Buffers(),
 ) -> CheckSession:
-    """Re-book a session at another time: the old holds are released only if the new ones succeed."""
+    """Reschedule a session that has not been held: a new time and, if given, a new panel (lead
+    first), under the booking's rules. The old holds are released only if the new ones succeed;
+    the guests' links stay valid and follow the new time."""
     check, parties = await load_session(session, principal, session_id, lock=True)
     must_be_booked(check)
     check_times(starts_at, ends_at, now)
     check_parties(parties, now)
-    experts = await panel_of(session, check.id)
+    current = await panel_of(session, check.id)
+    before_panel = [e.id for e in current]
+    experts = current if panel is None else await load_panel(session, panel, parties)
+    check_working_time(starts_at, ends_at, confirmed=confirmed_off_hours)
     before = (check.starts_at, check.ends_at)
     await session.execute(delete(Booking).where(Booking.session_id == check.id))
     check.starts_at, check.ends_at = starts_at, ends_at
+    check.opened_at = None  # an early opening was for the old time
     await session.flush()
     plan = await _reserve(session, principal, check, parties, experts, buffers)
+    after_panel = [e.id for e in experts]
+    if after_panel != before_panel:
+        await session.execute(delete(PanelSeat).where(PanelSeat.session_id == check.id))
+        session.add_all(
+            PanelSeat(session_id=check.id, expert_id=e, role=PanelRole.LEAD if i == 0 else PanelRole.MEMBER)
+            for i, e in enumerate(after_panel)
+        )
+        await session.flush()
+    details: dict[str, object] = {
+        "from": [t.isoformat() for t in before],
+        "to": [starts_at.isoformat(), ends_at.isoformat()],
+        "resources": [a.resource for a in plan.allocations],
+    }
+    if after_panel != before_panel:
+        details["panel"] = {"from": before_panel, "to": after_panel}
     await record(
         session,
         Actor.of(principal),
@@ -240,11 +267,7 @@ async def move_session(
         f"session:{check.id}",
         at=now,
         city_code=check.city_code,
-        details={
-            "from": [t.isoformat() for t in before],
-            "to": [starts_at.isoformat(), ends_at.isoformat()],
-            "resources": [a.resource for a in plan.allocations],
-        },
+        details=details,
     )
     return check
 
@@ -252,21 +275,17 @@ async def move_session(
 async def cancel_session(
     session: AsyncSession, principal: Principal, session_id: int, *, now: dt.datetime, reason: str = ""
 ) -> CheckSession:
-    """Cancel a booked session: its holds are freed and the project goes back to sampled."""
+    """Cancel a session that has not been held: its holds are freed and the project goes back to
+    sampled. Its panel keeps seeing the session as cancelled, and nothing of the project after it."""
     check, parties = await load_session(session, principal, session_id, lock=True)
     must_be_booked(check)
     await session.execute(delete(Booking).where(Booking.session_id == check.id))
+    check_session_move(check.status, SessionStatus.CANCELLED)
     check.status = SessionStatus.CANCELLED
+    check.ended_at, check.ended_by = now, principal.user_id
     await session.flush()
     project = parties.project
-    others = await session.scalar(
-        select(func.count(CheckSession.id)).where(
-            CheckSession.project_id == project.id, CheckSession.status.in_(ACTIVE)
-        )
-    )
-    if not others and project.status == ProjectStatus.SCHEDULED:
-        check_move(project.status, ProjectStatus.SAMPLED)
-        project.status = ProjectStatus.SAMPLED
+    await release_project(session, project)
     await session.flush()
     await record(
         session,

@@ -33,6 +33,7 @@ ROLES: dict[str, tuple[Role, str | None]] = {
     "fs_coord": (Role.CITY_COORDINATOR, "4406"),
     "expert_on": (Role.EXPERT, None),  # on the panel of the Dongguan session
     "expert_off": (Role.EXPERT, None),  # on no panel
+    "expert_was": (Role.EXPERT, None),  # on the panel of a cancelled session whose project was rebooked
     "auditor": (Role.AUDITOR, None),  # province-wide
     "dg_auditor": (Role.AUDITOR, "4419"),
     "alliance": (Role.ALLIANCE_STAFF, None),
@@ -49,6 +50,9 @@ class World:
     dg_draw: int
     dg_session: int
     dg_guest: int  # invited to the Dongguan session
+    dg_rebooked_project: int  # its first session was cancelled; rebooked with expert_on's panel
+    dg_cancelled: int  # that first session, with expert_was on its panel
+    dg_rebooked: int  # the session it was rebooked as, with guests' email and phone
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,10 @@ SEES_FS_CLUSTER = {"admin", "fs_coord", "auditor", "alliance"}
 SEES_DG_CITY = {"admin", "dg_coord", "auditor", "dg_auditor"}  # a city's plans: not alliance staff
 DG_WRITERS = {"admin", "dg_coord"}
 REPLAYS = {"admin", "dg_coord", "auditor", "dg_auditor"}  # recording.read and the Dongguan session
+# A session and what is under it by a seat on that session's panel, not on another of its project's.
+SEES_REBOOKED = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
+SEES_CANCELLED = {"admin", "dg_coord", "expert_was", "auditor", "dg_auditor"}
+MEASURED = {"camera_ok": True, "microphone_ok": True, "screen_ok": True, "fps": 30, "bitrate_kbps": 800}
 PLANNERS = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # who sees campaigns and samples
 
 CASES: list[Case] = [
@@ -173,6 +181,33 @@ CASES: list[Case] = [
     c("audit page", "GET", "/audit", {"admin", "auditor", "dg_auditor"}, page=True),
     c("users page", "GET", "/users", {"admin"}, page=True),
     c("import page", "GET", "/imports", {"admin", "dg_coord", "fs_coord"}, page=True),
+    # Cancelled and rebooked with another panel: the old panel's expert sees the cancelled session
+    # only; nothing of the project after it (issue 9, item 3).
+    c("rebooked session", "GET", "/api/sessions/{dg_rebooked}", SEES_REBOOKED),
+    c("rebooked session page", "GET", "/sessions/{dg_rebooked}", SEES_REBOOKED, page=True),
+    c("rebooked session's marks", "GET", "/api/sessions/{dg_rebooked}/marks", SEES_REBOOKED),
+    c("rebooked session's replay", "GET", "/api/sessions/{dg_rebooked}/replay", SEES_REBOOKED),
+    c("rebooked project", "GET", "/api/projects/{dg_rebooked_project}", SEES_REBOOKED),
+    c("rebooked project page", "GET", "/projects/{dg_rebooked_project}", SEES_REBOOKED, page=True),
+    c("rebooked project's checklist", "GET", "/api/projects/{dg_rebooked_project}/checklist", SEES_REBOOKED),
+    c(
+        "mark the rebooked project's checklist",
+        "PATCH",
+        "/api/projects/{dg_rebooked_project}/checklist/R1",
+        {"admin", "expert_on"},
+        body={"result": "pass", "notes": ""},
+    ),
+    c(
+        "connectivity result for the rebooked session",
+        "POST",
+        "/sessions/{dg_rebooked}/check/result",
+        SEES_REBOOKED,
+        body=MEASURED,
+        page=True,
+    ),
+    c("rebooked session's room", "GET", "/sessions/{dg_rebooked}/room", SEES_REBOOKED, page=True),
+    c("cancelled session", "GET", "/api/sessions/{dg_cancelled}", SEES_CANCELLED),
+    c("cancelled session page", "GET", "/sessions/{dg_cancelled}", SEES_CANCELLED, page=True),
     # Last: it changes the session the cases above look at.
     c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),
 ]
@@ -182,20 +217,25 @@ async def build_world(server: WebServer) -> World:
     ids = {name: await server.add_user(name, role, city) for name, (role, city) in ROLES.items()}
     async with transaction(server.db.factory) as session:
         bundle = await factories.add_supplier(session)
-        experts = [await factories.add_expert(session, name=f"专家{i}") for i in range(3)]
+        experts = [await factories.add_expert(session, name=f"专家{i}") for i in range(7)]
         from remote_check.accounts.models import User
 
         on = await session.get(User, ids["expert_on"])
         off = await session.get(User, ids["expert_off"])
+        was = await session.get(User, ids["expert_was"])
         assert on is not None
         assert off is not None
+        assert was is not None
         experts[0].user_id = on.id
+        experts[3].user_id = was.id
         await factories.add_expert(session, off, name="不在专家组")
         for _ in range(3):
             await factories.add_project(session, bundle, city_code="4419")
         cluster = await factories.add_project(session, bundle, city_code="4406")
         cluster.is_cluster = True
-        expert_ids = [e.id for e in experts]
+        expert_ids = [e.id for e in experts[:3]]
+        old_panel = [e.id for e in experts[3:6]]
+        new_panel = [experts[0].id, experts[6].id, experts[2].id]
     admin = await server.signed_in("admin")
     campaign = await _ok(
         admin,
@@ -204,7 +244,7 @@ async def build_world(server: WebServer) -> World:
         {"city_code": "4419", "period": "2019", "budget": "500000.00", "deadline": "2020-06-30"},
     )
     draw = (
-        await _ok(admin, "POST", f"/api/campaigns/{campaign['id']}/draws", {"count": 1, "seed": "matrix"})
+        await _ok(admin, "POST", f"/api/campaigns/{campaign['id']}/draws", {"count": 2, "seed": "matrix"})
     )["draw"]
     await _ok(admin, "POST", f"/api/draws/{draw['id']}/publish", {})
     async with server.db.factory() as session:
@@ -217,7 +257,7 @@ async def build_world(server: WebServer) -> World:
                 )
             )
         ).all()
-    assert len(sampled) >= 1
+    assert len(sampled) >= 2
     start = dt.datetime(2020, 4, 20, 10, 0, tzinfo=SHANGHAI)
     booked = await _ok(
         admin,
@@ -236,7 +276,29 @@ async def build_world(server: WebServer) -> World:
         f"/api/sessions/{booked['id']}/guests",
         {"kind": "enterprise", "name": "陈经理"},
     )
-    return World(sampled[0], cluster.id, campaign["id"], draw["id"], booked["id"], guest["id"])
+    later = dt.datetime(2020, 4, 21, 10, 0, tzinfo=SHANGHAI)
+    times = {"starts_at": later.isoformat(), "ends_at": (later + dt.timedelta(minutes=45)).isoformat()}
+    contact = {"kind": "enterprise", "name": "林经理", "email": "lin@example.cn", "phone": "13800000000"}
+    cancelled = await _ok(
+        admin, "POST", "/api/sessions", {"project_id": sampled[1], **times, "panel": old_panel}
+    )
+    await _ok(admin, "POST", f"/api/sessions/{cancelled['id']}/guests", contact)
+    await _ok(admin, "POST", f"/api/sessions/{cancelled['id']}/cancel", {"reason": "企业改期"})
+    rebooked = await _ok(
+        admin, "POST", "/api/sessions", {"project_id": sampled[1], **times, "panel": new_panel}
+    )
+    await _ok(admin, "POST", f"/api/sessions/{rebooked['id']}/guests", contact)
+    return World(
+        sampled[0],
+        cluster.id,
+        campaign["id"],
+        draw["id"],
+        booked["id"],
+        guest["id"],
+        sampled[1],
+        cancelled["id"],
+        rebooked["id"],
+    )
 
 
 async def _ok(browser: Browser, method: str, path: str, body: Any) -> Any:

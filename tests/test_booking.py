@@ -176,7 +176,7 @@ async def _book(
         return await book_session(
             session,
             principal,
-            NewSession(project_id, start, start + minutes * MIN, panel),
+            NewSession(project_id, start, start + minutes * MIN, panel, confirmed_off_hours=True),
             now=clock.now(),
         )
 
@@ -323,7 +323,12 @@ async def test_the_host_is_a_coordinator_of_the_city_or_a_province_admin(
                     session,
                     w.coordinator,
                     NewSession(
-                        w.projects[0].id, local(11, 9), local(11, 10), w.experts[:3], host_user_id=host
+                        w.projects[0].id,
+                        local(11, 9),
+                        local(11, 10),
+                        w.experts[:3],
+                        host_user_id=host,
+                        confirmed_off_hours=True,
                     ),
                     now=clock.now(),
                 )
@@ -337,7 +342,14 @@ async def test_the_host_is_a_coordinator_of_the_city_or_a_province_admin(
             check = await book_session(
                 session,
                 w.coordinator,
-                NewSession(w.projects[i].id, local(11 + i, 9), local(11 + i, 10), w.experts[:3], named),
+                NewSession(
+                    w.projects[i].id,
+                    local(11 + i, 9),
+                    local(11 + i, 10),
+                    w.experts[:3],
+                    named,
+                    confirmed_off_hours=True,
+                ),
                 now=clock.now(),
             )
         assert check.host_user_id == (named or w.coordinator.user_id)
@@ -426,7 +438,7 @@ async def test_cancellation_frees_the_slot_and_returns_the_project(db: Database,
 async def test_a_project_has_one_active_session(db: Database, clock: FixedClock) -> None:
     w = await _world(db)
     await _book(db, w.coordinator, w.projects[0].id, local(11, 9), w.experts[:3], clock)
-    with pytest.raises(Conflict, match="move it instead"):
+    with pytest.raises(Conflict, match="reschedule it on its page instead"):
         await _book(db, w.coordinator, w.projects[0].id, local(12, 9), w.experts[:3], clock)
 
 
@@ -437,14 +449,26 @@ async def test_moving_is_atomic(db: Database, clock: FixedClock) -> None:
     with pytest.raises(Conflict):
         async with transaction(db.factory) as session:
             await move_session(
-                session, w.coordinator, one.id, local(11, 14, 30), local(11, 15), now=clock.now()
+                session,
+                w.coordinator,
+                one.id,
+                local(11, 14, 30),
+                local(11, 15),
+                now=clock.now(),
+                confirmed_off_hours=True,
             )
     async with transaction(db.factory) as session:
         kept = (await session.scalars(select(Booking).where(Booking.session_id == one.id))).all()
         assert len(kept) == 5
         assert all(b.starts_at == local(11, 9) for b in kept)
         moved = await move_session(
-            session, w.coordinator, one.id, local(11, 9, 30), local(11, 10, 30), now=clock.now()
+            session,
+            w.coordinator,
+            one.id,
+            local(11, 9, 30),
+            local(11, 10, 30),
+            now=clock.now(),
+            confirmed_off_hours=True,
         )
         assert moved.starts_at == local(11, 9, 30)
     async with transaction(db.factory) as session:
@@ -479,7 +503,13 @@ async def _race(db: Database, clock: FixedClock, teams: int) -> tuple[BaseExcept
             await book_session(
                 session,
                 w.coordinator,
-                NewSession(w.projects[1].id, local(11, 9, 30), local(11, 10, 30), w.experts[3:6]),
+                NewSession(
+                    w.projects[1].id,
+                    local(11, 9, 30),
+                    local(11, 10, 30),
+                    w.experts[3:6],
+                    confirmed_off_hours=True,
+                ),
                 now=clock.now(),
             )
 
@@ -489,7 +519,9 @@ async def _race(db: Database, clock: FixedClock, teams: int) -> tuple[BaseExcept
             await book_session(
                 session,
                 w.coordinator,
-                NewSession(w.projects[0].id, local(11, 9), local(11, 10), w.experts[:3]),
+                NewSession(
+                    w.projects[0].id, local(11, 9), local(11, 10), w.experts[:3], confirmed_off_hours=True
+                ),
                 now=clock.now(),
             )
             racer = asyncio.create_task(book_b())

@@ -159,26 +159,23 @@ async def test_an_expert_off_the_panel_gets_no_form_and_is_refused(server: WebSe
     assert await audit_count(server) == 0
 
 
-async def test_an_expert_whose_session_was_cancelled_sees_the_page_but_may_not_mark(
-    server: WebServer,
-) -> None:
+async def test_an_expert_whose_session_was_cancelled_no_longer_sees_the_project(server: WebServer) -> None:
+    """Access follows the seat on a session that takes place (issue 9, item 3): the panel of a
+    cancelled session sees neither the project nor its checklist, and may not mark it."""
     s = await sampled_project(server)
     async with transaction(server.db.factory) as session:
         await session.execute(
             update(CheckSession).where(CheckSession.id == s.session_id).values(status=SessionStatus.CANCELLED)
         )
     expert = await server.signed_in("expert.a")
-    html = await (await expert.get(f"/projects/{s.project_id}")).text()
-    assert "核查要点" in row(html, "R1")
-    assert '<form method="post" action="/projects/' not in html
-    status, _, refused = await submit(
+    assert (await expert.get(f"/projects/{s.project_id}")).status == 404
+    assert (await expert.get(f"/api/projects/{s.project_id}/checklist")).status == 404
+    status, _, _ = await submit(
         expert,
         f"/projects/{s.project_id}/checklist/R1?lang=en",
         {"csrf_token": expert.csrf, "result": "pass", "notes": "seen on video"},
     )
-    assert status == 403
-    assert "Only the experts of this project&#39;s panel may" in refused
-    assert "seen on video" in row(refused, "R1")  # what was typed is kept
+    assert status == 404
     assert (await item(server, s.project_id, "R1")).result == ItemResult.PENDING
 
 

@@ -105,7 +105,7 @@ async def _guest_world(db: Database, clock: FixedClock) -> tuple[Principal, int,
         check = await book_session(
             session,
             coordinator,
-            NewSession(project.id, local(11, 10), local(11, 11), experts),
+            NewSession(project.id, local(11, 10), local(11, 11), experts, confirmed_off_hours=True),
             now=clock.now(),
         )
         guest, check = await add_guest(
@@ -157,7 +157,15 @@ async def test_a_link_on_another_sessions_address_is_foreign(db: Database, clock
 async def test_a_link_follows_its_session_moved_later(db: Database, clock: FixedClock) -> None:
     coordinator, session_id, _, token = await _guest_world(db, clock)  # 11 April 10:00-11:00
     async with transaction(db.factory) as session:
-        await move_session(session, coordinator, session_id, local(12, 14), local(12, 15), now=clock.now())
+        await move_session(
+            session,
+            coordinator,
+            session_id,
+            local(12, 14),
+            local(12, 15),
+            now=clock.now(),
+            confirmed_off_hours=True,
+        )
     clock.set(local(11, 13, 30))  # past the old end + grace: the link sent before the move still opens
     assert not isinstance(await _open(db, token, clock.now(), session_id), Refusal)
     clock.set(local(12, 16, 59))
@@ -169,7 +177,15 @@ async def test_a_link_follows_its_session_moved_later(db: Database, clock: Fixed
 async def test_cancelled_or_earlier_moved_sessions_close_the_link(db: Database, clock: FixedClock) -> None:
     coordinator, session_id, _, token = await _guest_world(db, clock)
     async with transaction(db.factory) as session:
-        await move_session(session, coordinator, session_id, local(10, 14), local(10, 15), now=clock.now())
+        await move_session(
+            session,
+            coordinator,
+            session_id,
+            local(10, 14),
+            local(10, 15),
+            now=clock.now(),
+            confirmed_off_hours=True,
+        )
     clock.set(local(10, 17, 30))  # past the new end + grace, before the link's own expiry
     assert await _open(db, token, clock.now()) == Refusal.EXPIRED
     clock.set(local(10, 13))

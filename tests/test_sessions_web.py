@@ -59,6 +59,7 @@ def _body(project: int, experts: list[int], start: dt.datetime, minutes: int = 6
         "starts_at": start.isoformat(),
         "ends_at": end.isoformat(),
         "panel": experts,
+        "confirm_off_hours": True,  # most of these are on Saturday 11 April
     }
 
 
@@ -313,7 +314,11 @@ async def test_pages_book_show_panel_guests_qr_and_cancel(server: WebServer) -> 
     short = await s.gz.post("/sessions/new", data=[d for d in data if d != ("members", str(s.experts[2]))])
     assert short.status == 422
     assert "3 或 5" in await short.text()
-    booked = await s.gz.post("/sessions/new", data=data)
+    warned = await s.gz.post("/sessions/new", data=data)  # a Saturday: a warning to confirm
+    assert warned.status == 409
+    assert "周末" in await warned.text()
+    assert (await counts(server.db.factory)).sessions == 0
+    booked = await s.gz.post("/sessions/new", data=[*data, ("confirm_off_hours", "yes")])
     assert booked.status == 303
     detail_path = booked.headers["Location"]
     sid = int(detail_path.rsplit("/", 1)[1])

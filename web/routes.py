@@ -15,6 +15,7 @@ from web.api import replays as replays_api
 from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
+from web.pages import booking as booking_pages
 from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
@@ -45,6 +46,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     imports_pages,
     rooms_views,
     room_pages,
+    booking_pages,
     sessions_pages,
     replay_pages,
     connectivity_pages,

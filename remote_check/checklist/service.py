@@ -22,7 +22,7 @@ from remote_check.programme.models import (
     Supplier,
     VoucherProject,
 )
-from scheduler.models import CheckSession, PanelSeat, SessionStatus
+from scheduler.models import VOID, CheckSession, PanelSeat
 
 # Results are recorded while the project is being checked; a verdict freezes them.
 EDITABLE = frozenset({ProjectStatus.SAMPLED, ProjectStatus.SCHEDULED, ProjectStatus.CHECKED})
@@ -103,7 +103,8 @@ async def create_items(
 
 
 async def sits_on_panel(session: AsyncSession, expert_id: int | None, project_id: int) -> bool:
-    """Whether the expert sits on the panel of a (not cancelled) session of the project."""
+    """Whether the expert sits on the panel of a session of the project that takes or took place
+    (not cancelled, not a no-show: see :mod:`remote_check.programme.scoping`)."""
     if expert_id is None:
         return False
     found = await session.scalar(
@@ -111,7 +112,7 @@ async def sits_on_panel(session: AsyncSession, expert_id: int | None, project_id
         .join(CheckSession, CheckSession.id == PanelSeat.session_id)
         .where(
             CheckSession.project_id == project_id,
-            CheckSession.status != SessionStatus.CANCELLED,
+            CheckSession.status.not_in(VOID),
             PanelSeat.expert_id == expert_id,
         )
         .limit(1)

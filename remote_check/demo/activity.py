@@ -125,7 +125,10 @@ async def _book(
         try:
             async with load.session.begin_nested():
                 check = await book_session(
-                    load.session, admin, NewSession(project.id, start, end, panel, host_id), now=load.now
+                    load.session,
+                    admin,
+                    NewSession(project.id, start, end, panel, host_id, confirmed_off_hours=True),
+                    now=load.now,
                 )
                 for guest in guests:
                     await add_guest(load.session, admin, check.id, guest, now=load.now)

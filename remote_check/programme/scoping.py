@@ -5,6 +5,14 @@ campaigns and draws in :mod:`remote_check.campaigns.visible`) put the scope in t
 and answer 404 for what is absent *or* out of scope alike, so that ids of other cities' things
 cannot be probed and no row outside the scope is ever read or locked. 403 stays for "your role
 may not do this".
+
+An expert's access follows their seats, not the project: a session (and everything under it:
+guests, marks, connectivity results, its room) by a seat on *that* session's panel; a project
+(its page and checklist) by a seat on the panel of one of its sessions that takes or took place
+(:data:`scheduler.models.VOID`: a cancelled or no-show session gives nothing). So the panel of a
+cancelled session keeps seeing that session as it was (time, parties, panel; not its guests) but
+nothing of the project that comes after it: not the project, its checklist, or the session it is
+rebooked as.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from remote_check.accounts.access import Principal, Scope, ScopeKind, project_scope
 from remote_check.errors import NotFound
 from remote_check.programme.models import VoucherProject
-from scheduler.models import CheckSession, PanelSeat
+from scheduler.models import VOID, CheckSession, PanelSeat
 
 Ts = TypeVarTuple("Ts")
 
@@ -36,9 +44,23 @@ def scope_projects(stmt: Select[*Ts], scope: Scope) -> Select[*Ts]:
     on_panel = (
         select(CheckSession.project_id)
         .join(PanelSeat, PanelSeat.session_id == CheckSession.id)
-        .where(PanelSeat.expert_id == scope.expert_id)
+        .where(PanelSeat.expert_id == scope.expert_id, CheckSession.status.not_in(VOID))
     )
     return stmt.where(VoucherProject.id.in_(on_panel))
+
+
+def seated(expert_id: int | None) -> Select[int]:
+    """The ids of the sessions on whose panel ``expert_id`` sits (none for ``None``)."""
+    return select(PanelSeat.session_id).where(PanelSeat.expert_id == expert_id)
+
+
+def scope_sessions(stmt: Select[*Ts], principal: Principal) -> Select[*Ts]:
+    """Restrict a statement over ``check_sessions`` joined to ``voucher_projects`` to the sessions
+    ``principal`` sees: an expert those of their seats, everyone else those of their projects."""
+    scope = project_scope(principal)
+    if scope.kind == ScopeKind.PANEL:
+        return stmt.where(CheckSession.id.in_(seated(scope.expert_id)))
+    return scope_projects(stmt, scope)
 
 
 def scoped(stmt: Select[*Ts], principal: Principal) -> Select[*Ts]:
@@ -73,8 +95,12 @@ async def project_in_scope(
 async def session_in_scope(
     session: AsyncSession, principal: Principal, session_id: int, *, lock: bool = False
 ) -> CheckSession:
-    """The check session if ``principal`` sees its project (locked if asked); else 404."""
-    stmt = scoped(
+    """The check session if ``principal`` sees it (locked if asked); else 404.
+
+    Staff see the sessions of the projects in their scope; an expert only the sessions on whose
+    panel they sit (see the module's docstring).
+    """
+    stmt = scope_sessions(
         select(CheckSession)
         .join(VoucherProject, VoucherProject.id == CheckSession.project_id)
         .where(CheckSession.id == session_id),

@@ -55,7 +55,10 @@ async def add_session(factory: async_sessionmaker[AsyncSession], now: dt.datetim
             items[code] = item.id
         panel = await add_experts(session, 3)
         check = await book_session(
-            session, host, NewSession(project.id, local(11, 10), local(11, 11), panel), now=now
+            session,
+            host,
+            NewSession(project.id, local(11, 10), local(11, 11), panel, confirmed_off_hours=True),
+            now=now,
         )
         return RecordedSession(check.id, items, host.user_id)
 

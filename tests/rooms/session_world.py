@@ -12,6 +12,7 @@ from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from remote_check.experts.models import Expert
 from scheduler.guests import NewGuest, add_guest, link_for
+from scheduler.lifecycle import open_room
 from scheduler.models import GuestKind
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
@@ -50,8 +51,9 @@ USERS = [
 
 
 async def build_world(server: TestServer, db: Database, clock: FixedClock) -> World:
-    """A session on 11 April 10:00-11:00 (the clock is at 10 April 09:00) in Guangzhou, with
-    an enterprise, a supplier and an observer guest; a cluster session too."""
+    """A session on 11 April 10:00-11:00 in Guangzhou, with an enterprise, a supplier and an
+    observer guest; a cluster session too, whose room the host opened early. Booked on 10 April
+    09:00; the clock is then at 11 April 09:50, when the session's room is open."""
     web = WebServer(server, db, clock)
     async with transaction(db.factory) as session:
         principals = {name: await add_principal(session, name, role, city) for name, role, city in USERS}
@@ -65,13 +67,25 @@ async def build_world(server: TestServer, db: Database, clock: FixedClock) -> Wo
         check = await book_session(
             session,
             coordinator,
-            NewSession(project.id, local(11, 10), local(11, 11), [e.id for e in experts[:3]]),
+            NewSession(
+                project.id,
+                local(11, 10),
+                local(11, 11),
+                [e.id for e in experts[:3]],
+                confirmed_off_hours=True,
+            ),
             now=clock.now(),
         )
         other = await book_session(
             session,
             coordinator,
-            NewSession(cluster.id, local(12, 10), local(12, 11), [e.id for e in experts[:3]]),
+            NewSession(
+                cluster.id,
+                local(12, 10),
+                local(12, 11),
+                [e.id for e in experts[:3]],
+                confirmed_off_hours=True,
+            ),
             now=clock.now(),
         )
         tokens, ids = {}, {}
@@ -86,4 +100,6 @@ async def build_world(server: TestServer, db: Database, clock: FixedClock) -> Wo
             )
             tokens[kind.value] = link_for(guest, check, secret, grace).href.removeprefix("/join/")
             ids[kind.value] = guest.id
+        await open_room(session, coordinator, other.id, now=clock.now())  # the cluster session's, early
+    clock.set(local(11, 9, 50))  # the session's room is open (from 15 minutes before)
     return World(web, check.id, other.id, tokens, ids)

@@ -80,6 +80,7 @@ async def invite(server: WebServer) -> Invited:
             "starts_at": start.isoformat(),
             "ends_at": (start + dt.timedelta(minutes=60)).isoformat(),
             "panel": experts,
+            "confirm_off_hours": True,  # a Saturday
         },
     )
     assert booked.status == 201, await booked.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -9,6 +10,8 @@ from aiohttp import web
 from remote_check.accounts.access import Permission
 from remote_check.settings import Settings
 from scheduler.guests import Link, NewGuest, add_guest, link_for, renew_link, revoke_guest, view_link
+from scheduler.life import Phase, Window, opens_at, phase
+from scheduler.lifecycle import complete_session, mark_no_show, open_room
 from scheduler.models import CheckSession, Guest
 from scheduler.queries import (
     PAGE_SIZE,
@@ -28,6 +31,7 @@ from scheduler.schemas import (
     PartyOut,
     SessionCancel,
     SessionCreate,
+    SessionEnd,
     SessionList,
     SessionMove,
     SessionOut,
@@ -79,6 +83,16 @@ def guest_out(request: web.Request, guest: Guest, check: CheckSession, *, with_l
     )
 
 
+def room_window(app: web.Application) -> Window:
+    """When sessions' rooms open, from the settings (``room_opens_minutes`` before the start)."""
+    return Window(dt.timedelta(minutes=app[SETTINGS].room_opens_minutes))
+
+
+def phase_now(app: web.Application, check: CheckSession) -> Phase:
+    """Where ``check`` is in its life at the app's present time."""
+    return phase(check, app[CLOCK].now(), room_window(app).opens_before)
+
+
 def session_out(request: web.Request, detail: SessionDetail) -> SessionOut:
     """A session as JSON. Guests come without their links: a link (a bearer credential) is shown
     only in the answer to invite and renew, and by the audited "show link" call."""
@@ -91,6 +105,10 @@ def session_out(request: web.Request, detail: SessionDetail) -> SessionOut:
         starts_at=check.starts_at,
         ends_at=check.ends_at,
         status=check.status,
+        phase=phase_now(request.app, check),
+        opens_at=opens_at(check, room_window(request.app).opens_before),
+        started_at=check.started_at,
+        ended_at=check.ended_at,
         enterprise=PartyOut(
             id=parties.enterprise.id, name=parties.enterprise.name, credit_code=parties.enterprise.credit_code
         ),
@@ -124,6 +142,7 @@ async def sessions(call: Call, query: SessionQuery) -> SessionList:
                 starts_at=r.session.starts_at,
                 ends_at=r.session.ends_at,
                 status=r.session.status,
+                phase=phase_now(call.request.app, r.session),
                 enterprise_name=r.enterprise_name,
                 supplier_name=r.supplier_name,
             )
@@ -143,7 +162,9 @@ async def sessions(call: Call, query: SessionQuery) -> SessionList:
 )
 async def book(call: Call, body: SessionCreate) -> SessionOut:
     principal = call.user
-    new = NewSession(body.project_id, body.starts_at, body.ends_at, body.panel, body.host_user_id)
+    new = NewSession(
+        body.project_id, body.starts_at, body.ends_at, body.panel, body.host_user_id, body.confirm_off_hours
+    )
     async with call.transaction() as session:
         check = await book_session(session, principal, new, now=call.request.app[CLOCK].now())
         return session_out(call.request, await session_detail(session, principal, check.id))
@@ -174,7 +195,7 @@ async def cancel(call: Call, body: SessionCancel) -> SessionOut:
 
 @api.post(
     SESSION + "/move",
-    summary="Move a session to another time, atomically",
+    summary="Reschedule a session not yet held: a new time and panel, atomically (guests' links follow)",
     permission=Permission.SESSION_WRITE,
 )
 async def move(call: Call, body: SessionMove) -> SessionOut:
@@ -187,8 +208,49 @@ async def move(call: Call, body: SessionMove) -> SessionOut:
             body.starts_at,
             body.ends_at,
             now=call.request.app[CLOCK].now(),
+            panel=body.panel,
+            confirmed_off_hours=body.confirm_off_hours,
         )
         return session_out(call.request, await session_detail(session, principal, check.id))
+
+
+SessionStep = Callable[..., Awaitable[CheckSession]]
+
+
+async def _step(call: Call, step: SessionStep, **kw: str) -> SessionOut:
+    principal = call.user
+    async with call.transaction() as session:
+        check = await step(
+            session, principal, call.path_int("session_id"), now=call.request.app[CLOCK].now(), **kw
+        )
+        return session_out(call.request, await session_detail(session, principal, check.id))
+
+
+@api.post(
+    SESSION + "/open",
+    summary="Open the session's room before its window (the host)",
+    permission=Permission.SESSION_WRITE,
+)
+async def open_early(call: Call) -> SessionOut:
+    return await _step(call, open_room)
+
+
+@api.post(
+    SESSION + "/complete",
+    summary="Record that the session is completed (the host)",
+    permission=Permission.SESSION_WRITE,
+)
+async def complete(call: Call) -> SessionOut:
+    return await _step(call, complete_session)
+
+
+@api.post(
+    SESSION + "/no-show",
+    summary="Record, after the start, that the enterprise or supplier did not come (the host)",
+    permission=Permission.SESSION_WRITE,
+)
+async def no_show(call: Call, body: SessionEnd) -> SessionOut:
+    return await _step(call, mark_no_show, reason=body.reason)
 
 
 @api.post(

@@ -1,9 +1,10 @@
-"""Check-session pages: the list, one session (panel, guests, links with QR codes), the booking
-form, and the public landing page of a guest's invitation link."""
+"""Check-session pages: the list, one session (its phase, panel, guests, links with QR codes, the
+steps of its life), and the public landing page of a guest's invitation link. The booking and
+rescheduling forms are in :mod:`web.pages.booking`."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,33 +15,29 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from remote_check.accounts.access import Permission, Principal, allowed
-from remote_check.clock import SHANGHAI, format_local
-from remote_check.errors import DomainError, Message, invalid
+from remote_check.clock import format_local
+from remote_check.errors import Message, invalid
 from remote_check.programme.cities import BY_CODE
-from remote_check.programme.models import ProjectStatus, VoucherProject
+from remote_check.programme.models import VoucherProject
 from remote_check.programme.scoping import scoped
 from scheduler.connectivity import latest_checks
 from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest, view_link
 from scheduler.invitations import InvitationRefused
-from scheduler.models import GuestKind, SessionStatus
-from scheduler.queries import PAGE_SIZE, SessionFilter, experts_with_conflicts, list_sessions, session_detail
+from scheduler.life import LABELS as PHASE_LABELS
+from scheduler.life import OVER, Phase, can_move, opens_at, phase
+from scheduler.lifecycle import complete_session, is_host, mark_no_show, open_room
+from scheduler.models import CheckSession, GuestKind, SessionStatus
+from scheduler.queries import PAGE_SIZE, SessionFilter, list_sessions, session_detail
 from scheduler.schemas import SessionQuery
-from scheduler.service import NewSession, book_session, cancel_session
+from scheduler.service import cancel_session
 from web.api.registry import validation_error
-from web.api.sessions import guest_link
+from web.api.sessions import guest_link, phase_now, room_window
 from web.context import lang_of
 from web.keys import CLOCK, DB, SECRET, SETTINGS
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
 
-STATUS_LABELS: dict[SessionStatus, Message] = {
-    SessionStatus.BOOKED: Message("已预订", "Booked"),
-    SessionStatus.IN_PROGRESS: Message("进行中", "In progress"),
-    SessionStatus.DONE: Message("已完成", "Done"),
-    SessionStatus.INTERRUPTED: Message("已中断", "Interrupted"),
-    SessionStatus.CANCELLED: Message("已取消", "Cancelled"),
-}
 KIND_LABELS: dict[GuestKind, Message] = {
     GuestKind.ENTERPRISE: Message("企业", "Enterprise"),
     GuestKind.SUPPLIER: Message("服务商", "Supplier"),
@@ -49,10 +46,13 @@ KIND_LABELS: dict[GuestKind, Message] = {
 FILTER_KEYS = ("status", "date_from", "date_to", "city_code", "page")
 
 
-def _labels(lang: str) -> dict[str, Any]:
+def _labels(request: web.Request) -> dict[str, Any]:
+    """The labels of kinds of guest, and of each session's phase at the app's present time."""
+    lang = lang_of(request)
     return {
-        "status_label": {s.value: m.in_lang(lang) for s, m in STATUS_LABELS.items()},
+        "phase_label": {s.value: m.in_lang(lang) for s, m in PHASE_LABELS.items()},
         "kind_label": {k.value: m.in_lang(lang) for k, m in KIND_LABELS.items()},
+        "phase_of": lambda check: phase_now(request.app, check).value,
     }
 
 
@@ -84,11 +84,11 @@ async def sessions_page(request: web.Request) -> dict[str, Any]:
     filters = {k: v for k, v in raw.items() if k != "page"}
     pages = max(1, -(-total // PAGE_SIZE))
     return {
-        **_labels(lang),
+        **_labels(request),
         "rows": rows,
         "total": total,
         "query": query,
-        "statuses": [(s.value, m.in_lang(lang)) for s, m in STATUS_LABELS.items()],
+        "statuses": [(s.value, PHASE_LABELS[Phase(s.value)].in_lang(lang)) for s in SessionStatus],
         "city": lambda code: _city(code, lang),
         "can_book": allowed(principal, Permission.SESSION_WRITE),
         "prev_url": "/sessions?" + urlencode({**filters, "page": query.page - 1}) if query.page > 1 else "",
@@ -106,24 +106,40 @@ async def _session_context(
     async with request.app[DB]() as session:
         detail = await session_detail(session, principal, session_id)
         latest = await latest_checks(session, detail.session.id)
+        # the panel of a cancelled session sees it, but no longer its project
+        project_visible = await session.scalar(
+            scoped(select(VoucherProject.id).where(VoucherProject.id == detail.session.project_id), principal)
+        )
+    check = detail.session
     manage = allowed(principal, Permission.SESSION_WRITE)
     guests = []
     for guest in detail.guests:
         entry: dict[str, Any] = {"guest": guest, "link": "", "qr": "", "expires": "", "can_show": False}
-        if manage and not guest.revoked and detail.session.status != SessionStatus.CANCELLED:
+        if manage and not guest.revoked and check.status not in OVER:
             entry["can_show"] = True
             if guest.id == shown:
                 link = guest_link(request, guest, detail.session)
                 entry.update(link=link.href, qr=qr_svg(link.href), expires=format_local(link.expires_at))
         guests.append(entry)
+    now, window = request.app[CLOCK].now(), room_window(request.app)
+    current = phase(check, now, window.opens_before)
+    hosting = manage and is_host(principal, check)
     return {
-        **_labels(lang),
+        **_labels(request),
         "d": detail,
-        "s": detail.session,
+        "s": check,
         "p": detail.parties,
-        "city": _city(detail.session.city_code, lang),
+        "phase": current.value,
+        "opens": format_local(opens_at(check, window.opens_before)),
+        "city": _city(check.city_code, lang),
         "guests": guests,
-        "manage": manage and detail.session.status == SessionStatus.BOOKED,
+        "manage": manage and check.status == SessionStatus.BOOKED,  # move, cancel
+        "invite": manage and check.status not in OVER,
+        "can_open": hosting and current == Phase.BOOKED,
+        "can_complete": hosting and check.status in (SessionStatus.IN_PROGRESS, SessionStatus.INTERRUPTED),
+        "can_no_show": hosting and now >= check.starts_at and can_move(check.status, SessionStatus.NO_SHOW),
+        "room_open": current in (Phase.OPEN, Phase.IN_PROGRESS, Phase.INTERRUPTED),
+        "project_visible": project_visible,
         "kinds": [(k.value, m.in_lang(lang)) for k, m in KIND_LABELS.items()],
         "checks": latest,
     }
@@ -154,20 +170,24 @@ def _back(session_id: int) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"/sessions/{session_id}")
 
 
-@routes.post(r"/sessions/{session_id:\d+}/cancel")
-async def cancel_submit(request: web.Request) -> web.StreamResponse:
-    """Cancel a session from its page."""
+LIFE_STEPS: dict[str, Callable[..., Awaitable[CheckSession]]] = {
+    "cancel": cancel_session,
+    "open": open_room,
+    "complete": complete_session,
+    "no-show": mark_no_show,
+}
+
+
+@routes.post(r"/sessions/{session_id:\d+}/{step:(cancel|open|complete|no-show)}")
+async def life_submit(request: web.Request) -> web.StreamResponse:
+    """A step of the session's life from its page (or the room's, for "complete"): cancel, open the
+    room early, completed, no-show."""
     principal = signed_in(request, Permission.SESSION_WRITE)
-    session_id = int(request.match_info["session_id"])
+    session_id, step = int(request.match_info["session_id"]), request.match_info["step"]
     form = await request.post()
+    extra = {"reason": str(form.get("reason", ""))[:500]} if step in ("cancel", "no-show") else {}
     async with request.app[DB]() as session, session.begin():
-        await cancel_session(
-            session,
-            principal,
-            session_id,
-            now=request.app[CLOCK].now(),
-            reason=str(form.get("reason", ""))[:500],
-        )
+        await LIFE_STEPS[step](session, principal, session_id, now=request.app[CLOCK].now(), **extra)
     raise _back(session_id)
 
 
@@ -220,72 +240,6 @@ async def guest_form_address(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/sessions/{request.match_info['session_id']}{query}")
 
 
-async def _form_context(request: web.Request, principal: Principal, project_id: int | None) -> dict[str, Any]:
-    async with request.app[DB]() as session:
-        stmt = scoped(
-            select(VoucherProject.id, VoucherProject.code, VoucherProject.city_code)
-            .where(VoucherProject.status == ProjectStatus.SAMPLED)
-            .order_by(VoucherProject.code)
-            .limit(500),
-            principal,
-        )
-        projects = (await session.execute(stmt)).all()
-        experts = await experts_with_conflicts(session, principal, project_id=project_id)
-    values: dict[str, Any] = {"date": "", "start": "", "end": "", "lead": "", "members": []}
-    return {"projects": projects, "experts": experts, "project_id": project_id, "error": "", "values": values}
-
-
-@routes.get("/sessions/new", name="session_new")
-@aiohttp_jinja2.template("session_new.html")
-async def new_session_page(request: web.Request) -> dict[str, Any]:
-    """The booking form; with ``?project_id=`` experts with a conflict are marked."""
-    principal = signed_in(request, Permission.SESSION_WRITE)
-    raw = request.query.get("project_id", "")
-    return await _form_context(request, principal, int(raw) if raw.isdigit() else None)
-
-
-def _instant(day: str, clock: str, field: str) -> dt.datetime:
-    try:
-        return dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(clock), tzinfo=SHANGHAI)
-    except ValueError:
-        raise invalid("日期或时间格式不正确", "The date or time is not valid", field=field) from None
-
-
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
-
-
-@routes.post("/sessions/new")
-async def new_session_submit(request: web.Request) -> web.StreamResponse:
-    """Book from the form; a refusal shows the form again with the reason."""
-    principal = signed_in(request, Permission.SESSION_WRITE)
-    form = await request.post()
-    project_raw = str(form.get("project_id", ""))
-    project_id = int(project_raw) if project_raw.isdigit() else None
-    try:
-        if project_id is None:
-            raise invalid("请选择项目", "Choose a project", field="project_id")
-        day = str(form.get("date", ""))
-        starts = _instant(day, str(form.get("start", "")), "start")
-        ends = _instant(day, str(form.get("end", "")), "end")
-        lead = _ids([str(form.get("lead", ""))])
-        members = [m for m in _ids([str(v) for v in form.getall("members", [])]) if m not in lead]
-        async with request.app[DB]() as session, session.begin():
-            check = await book_session(
-                session,
-                principal,
-                NewSession(project_id, starts, ends, lead + members),
-                now=request.app[CLOCK].now(),
-            )
-    except DomainError as exc:
-        context = await _form_context(request, principal, project_id)
-        context["error"] = exc.message.in_lang(lang_of(request))
-        context["values"].update({k: str(form.get(k, "")) for k in ("date", "start", "end", "lead")})
-        context["values"]["members"] = [str(v) for v in form.getall("members", [])]
-        return aiohttp_jinja2.render_template("session_new.html", request, context, status=exc.status)
-    raise web.HTTPSeeOther(f"/sessions/{check.id}")
-
-
 async def _join(request: web.Request, session_id: int | None) -> web.StreamResponse:
     lang = lang_of(request)
     app = request.app
@@ -313,6 +267,7 @@ async def _join(request: web.Request, session_id: int | None) -> web.StreamRespo
         "kind_label": KIND_LABELS[opened.guest.kind].in_lang(lang),
         "city": _city(s.city_code, lang),
         "when": f"{format_local(s.starts_at)}–{format_local(s.ends_at)[-5:]}",
+        "opens": format_local(opens_at(s, room_window(app).opens_before)),
     }
     response = aiohttp_jinja2.render_template("join.html", request, context)
     response.headers["Cache-Control"] = "no-store"

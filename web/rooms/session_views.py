@@ -13,12 +13,18 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from recordings.models import PartState
 from recordings.service import apply_event, parts_of
 from remote_check.audit.service import Actor, record
 from remote_check.checklist.service import may_mark
+from remote_check.errors import DomainError
 from scheduler.invitations import InvitationRefused
+from scheduler.life import RoomClosed
+from scheduler.lifecycle import room_emptied, room_entered
+from scheduler.models import SessionStatus
+from web.api.sessions import room_window
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
 from web.pages.common import signed_in
@@ -39,22 +45,56 @@ ROLE_LABELS = {
 }
 
 
+PRESENCE = web.AppKey("session_room_presence", dict[int, int])
+"""How many connections each session's room has, by its join and leave events (this process
+keeps the sockets): the last one out after the scheduled end completes the session."""
+
+
+def setup(app: web.Application) -> None:
+    app[PRESENCE] = {}
+
+
+def _window_open(app: web.Application, admission: Admission) -> Admission:
+    """The one check of the room's window (:class:`scheduler.life.Window`): refused outside it."""
+    room_window(app).check(admission.session, app[CLOCK].now())
+    return admission
+
+
 async def _staff(request: web.Request) -> Admission:
     principal = signed_in(request)
     async with request.app[DB]() as session:
-        return await admit_staff(session, principal, int(request.match_info["session_id"]))
+        admission = await admit_staff(session, principal, int(request.match_info["session_id"]))
+    return _window_open(request.app, admission)
 
 
 async def _guest(request: web.Request) -> Admission:
     app = request.app
     async with app[DB]() as session:
-        return await admit_guest(
+        admission = await admit_guest(
             session,
             request.match_info["token"],
             app[SECRET],
             now=app[CLOCK].now(),
             grace_hours=app[SETTINGS].invitation_grace_hours,
         )
+    return _window_open(app, admission)
+
+
+async def _enter(app: web.Application, admission: Admission) -> None:
+    """Someone is entering the open room: the session is in progress (held: it can no longer be
+    moved), committed before the WebSocket is accepted."""
+    if admission.session.status not in (SessionStatus.BOOKED, SessionStatus.INTERRUPTED):
+        return  # already under way: nothing to write
+    async with app[DB]() as session, session.begin():
+        await room_entered(session, admission.session.id, admission.actor, now=app[CLOCK].now())
+
+
+async def _left(app: web.Application, session: AsyncSession, session_id: int) -> None:
+    """Someone left: the last one out after the scheduled end completes the session."""
+    presence = app[PRESENCE]
+    if presence.get(session_id) == 0:
+        presence.pop(session_id, None)
+        await room_emptied(session, session_id, now=app[CLOCK].now())
 
 
 DETAIL_KEYS = {
@@ -72,8 +112,13 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
 
     async def audit(event: Mapping[str, str]) -> None:
         action, subject = event["action"], event.get("subject", "")
+        if action in ("room.join", "room.leave"):  # counted before any wait: in the order they happen
+            presence = app[PRESENCE]
+            presence[check.id] = presence.get(check.id, 0) + (1 if action == "room.join" else -1)
         now = app[CLOCK].now()
         async with app[DB]() as session, session.begin():
+            if action == "room.leave":
+                await _left(app, session, check.id)
             await apply_event(session, check.id, action, event, now=now)  # the recording's parts
             details: dict[str, str] = {DETAIL_KEYS.get(action, "person"): subject} if subject else {}
             if action == "recording.start":
@@ -127,12 +172,9 @@ def _page(
     return response
 
 
-def _refused(request: web.Request, refused: InvitationRefused) -> web.StreamResponse:
-    context = {
-        "refusal": refused.reason.value,
-        "message": refused.message.in_lang(lang_of(request)),
-        "o": None,
-    }
+def _refused(request: web.Request, refused: DomainError) -> web.StreamResponse:
+    reason = refused.reason.value if isinstance(refused, InvitationRefused) else refused.code
+    context = {"refusal": reason, "message": refused.message.in_lang(lang_of(request)), "o": None}
     return aiohttp_jinja2.render_template("join.html", request, context, status=refused.status)
 
 
@@ -152,6 +194,7 @@ async def staff_room_socket(request: web.Request) -> web.WebSocketResponse:
     """The signalling WebSocket of the session's room, for a signed-in user."""
     same_origin(request)
     admission = await _staff(request)
+    await _enter(request.app, admission)
     audit = _auditor(request.app, admission)
     sid = admission.session.id
     joined = _continuer(request.app, sid)
@@ -164,7 +207,7 @@ async def guest_room_page(request: web.Request) -> web.StreamResponse:
     token = request.match_info["token"]
     try:
         admission = await _guest(request)
-    except InvitationRefused as refused:
+    except (InvitationRefused, RoomClosed) as refused:
         return _refused(request, refused)
     return _page(request, admission, f"/join/{token}/ws", f"/join/{token}")
 
@@ -175,6 +218,7 @@ async def guest_room_socket(request: web.Request) -> web.WebSocketResponse:
     refused link is refused at the handshake with its status (403, 410)."""
     same_origin(request)
     admission = await _guest(request)
+    await _enter(request.app, admission)
     audit = _auditor(request.app, admission)
     sid = admission.session.id
     joined = _continuer(request.app, sid)
