@@ -7,18 +7,28 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from remote_check.migrate import downgrade, upgrade
 from remote_check.models import Base, City
 from tests.conftest import Database
 
 
-async def test_migrated_schema_matches_the_models(db: Database) -> None:
-    def _diff(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
-        return list(compare_metadata(context, Base.metadata))
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": False})
+    return list(compare_metadata(context, Base.metadata))
 
+
+async def test_migrated_schema_matches_the_models(db: Database) -> None:
     async with db.engine.connect() as conn:
         diff = await conn.run_sync(_diff)
     assert diff == []
+
+
+async def test_every_migration_goes_down_and_up_again(db: Database) -> None:
+    """Each migration after the first can be undone, and redone to the same schema."""
+    await downgrade(db.engine, "0001")
+    await upgrade(db.engine)
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_diff) == []
 
 
 async def test_the_21_cities_are_there(db: Database) -> None:
