@@ -68,6 +68,7 @@ class UploadReader:
 
     def __init__(self, limits: Limits | None = None, *, workers: int = 2) -> None:
         self.limits = limits or Limits()
+        self.workers = workers
         self.started: Callable[[int], None] | None = None
         self._slots = asyncio.Semaphore(workers)
         self._children: dict[int, asyncio.subprocess.Process] = {}
