@@ -23,18 +23,25 @@ import os
 import resource
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, TypeVar
 
 from remote_check.errors import DomainError, Message
 from remote_check.imports.limits import Limits, bad_file, check_size
 from remote_check.imports.validate import Validation
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class OffLoop(Protocol):
+    """Runs CPU-bound work off the event loop, on a thread that is not the default executor's."""
+
+    def __call__(self, work: Callable[[], T]) -> Awaitable[T]: ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class UploadReader:
         self.started: Callable[[int], None] | None = None
         self._slots = asyncio.Semaphore(workers)
         self._children: dict[int, asyncio.subprocess.Process] = {}
-        self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-decode")
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-work")
 
     async def read(self, filename: str, source: bytes | IO[bytes]) -> Upload:
         """Read and validate ``source`` (bytes, or a file with a descriptor) named ``filename``.
@@ -88,7 +95,7 @@ class UploadReader:
         request = json.dumps({"filename": filename, "limits": dataclasses.asdict(self.limits)})
         async with self._slots:
             out = await self._run(request, source)
-        answer = await asyncio.get_running_loop().run_in_executor(self._decoder, _decode, out)
+        answer = await self.off_loop(lambda: _decode(out))
         if isinstance(answer, DomainError):
             raise answer
         return answer
@@ -133,16 +140,21 @@ class UploadReader:
             )
         return out
 
+    def off_loop(self, work: Callable[[], T]) -> Awaitable[T]:
+        """Run ``work`` (decoding a child's answer, planning, preparing rows) on the reader's own
+        thread, so that imports never take the threads the rest of the server needs."""
+        return asyncio.get_running_loop().run_in_executor(self._worker, work)
+
     async def close(self) -> None:
-        """End every child still reading, and the decoding thread."""
+        """End every child still reading, and the reader's thread."""
         for child in list(self._children.values()):
             with contextlib.suppress(ProcessLookupError):
                 child.kill()
-        self._decoder.shutdown(wait=False, cancel_futures=True)
+        self._worker.shutdown(wait=False, cancel_futures=True)
 
 
 def _decode(out: bytes) -> Upload | DomainError:
-    """The child's JSON answer (in the decoding thread: 20,000 records take a while)."""
+    """The child's JSON answer (off the loop: 20,000 records take a while)."""
     from remote_check.imports.wire import decode
 
     answer = json.loads(out)

@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,17 +34,10 @@ from remote_check.audit.service import Actor, record
 from remote_check.clock import local
 from remote_check.errors import Conflict, DomainError, Message
 from remote_check.imports.plan import Plan, make_plan
-from remote_check.imports.sandbox import Upload
+from remote_check.imports.rows import Prepared, insert_rows, prepare
+from remote_check.imports.sandbox import OffLoop, Upload
 from remote_check.imports.stored import Stored, read_stored
 from remote_check.imports.validate import Problem
-from remote_check.programme.models import (
-    Enterprise,
-    Product,
-    ProductModule,
-    ProjectStatus,
-    Supplier,
-    VoucherProject,
-)
 
 
 @dataclass(frozen=True)
@@ -144,6 +136,7 @@ class Checked:
     summary: ImportSummary
     restrict_city: str | None
     today: dt.date
+    prepared: Prepared
 
 
 def _summary(plan: Plan, rows: int, dry_run: bool) -> ImportSummary:
@@ -176,24 +169,31 @@ async def check(
     *,
     source: str,
     now: dt.datetime,
+    off_loop: OffLoop,
     restrict_city: str | None = None,
     dry_run: bool = False,
 ) -> Checked:
-    """Check a file's validation against the database (reads only: run it in a read transaction).
+    """Check a file's validation against the database (reads only: run it in a read transaction)
+    and prepare the rows to insert; ``off_loop`` runs the CPU-bound parts.
 
     ``restrict_city`` (a city coordinator's city) makes rows of other cities problems. On any
-    problem :class:`ImportRefused` is raised (audit it with :func:`record_refusal`).
+    problem :class:`ImportRefused` is raised (audit it with :func:`record_refusal`). ``now`` is
+    the import time.
     """
     validation = upload.validation
     stored = await read_stored(session, validation.records)
     today = local(now).date()
-    plan = make_plan(
-        validation.records, validation.problems, stored, today=today, restrict_city=restrict_city
+    plan = await off_loop(
+        lambda: make_plan(
+            validation.records, validation.problems, stored, today=today, restrict_city=restrict_city
+        )
     )
     if plan.problems:
         raise _refused(upload, plan.problems, source, dry_run)
+    dialect = session.get_bind().dialect
+    prepared = await off_loop(lambda: prepare(plan, dialect, now))
     summary = _summary(plan, validation.rows, dry_run)
-    return Checked(upload, source, stored, plan, summary, restrict_city, today)
+    return Checked(upload, source, stored, plan, summary, restrict_city, today, prepared)
 
 
 def _details(checked: Checked, summary: ImportSummary) -> dict[str, object]:
@@ -213,7 +213,9 @@ async def record_dry_run(session: AsyncSession, checked: Checked, *, actor: Acto
     )
 
 
-async def store(session: AsyncSession, checked: Checked, *, actor: Actor, now: dt.datetime) -> ImportSummary:
+async def store(
+    session: AsyncSession, checked: Checked, *, actor: Actor, now: dt.datetime, off_loop: OffLoop
+) -> ImportSummary:
     """Store a checked file in the caller's write transaction, with its ``project.import`` audit entry.
 
     What the check read is read again first (enterprises, suppliers and products ``FOR SHARE``
@@ -222,14 +224,17 @@ async def store(session: AsyncSession, checked: Checked, *, actor: Actor, now: d
     """
     records = checked.upload.validation.records
     stored = await read_stored(session, records, lock=True)
-    plan, summary = checked.plan, checked.summary
+    plan, summary, prepared = checked.plan, checked.summary, checked.prepared
     if stored != checked.stored:
-        plan = make_plan(records, [], stored, today=checked.today, restrict_city=checked.restrict_city)
+        today, city = checked.today, checked.restrict_city
+        plan = await off_loop(lambda: make_plan(records, [], stored, today=today, restrict_city=city))
         if plan.problems:
             raise _refused(checked.upload, plan.problems, checked.source, False)
         summary = _summary(plan, checked.upload.validation.rows, False)
+        dialect = session.get_bind().dialect
+        prepared = await off_loop(lambda: prepare(plan, dialect, now))
     try:
-        await _insert(session, plan, now)
+        await insert_rows(session, plan, prepared)
     except IntegrityError:
         raise Conflict(
             Message(
@@ -247,99 +252,3 @@ async def store(session: AsyncSession, checked: Checked, *, actor: Actor, now: d
         details=_details(checked, summary),
     )
     return summary
-
-
-async def _insert(session: AsyncSession, plan: Plan, now: dt.datetime) -> None:
-    """Bulk inserts (a statement per table and batch, not an object per row)."""
-    suppliers = {code: sup.id for code, sup in plan.suppliers.items()}
-    new_suppliers = {
-        r.supplier.credit_code: r.supplier for r in plan.new if r.supplier.credit_code not in suppliers
-    }
-    if new_suppliers:
-        rows = await session.execute(
-            insert(Supplier).returning(Supplier.credit_code, Supplier.id),
-            [
-                {
-                    "name": s.name,
-                    "credit_code": s.credit_code,
-                    "kind": s.kind,
-                    "teams": s.teams,
-                    "listed": True,
-                }
-                for s in new_suppliers.values()
-            ],
-        )
-        suppliers.update({code: id_ for code, id_ in rows})
-    enterprises = {code: ent.id for code, ent in plan.enterprises.items()}
-    new_enterprises = {
-        r.enterprise.credit_code: r.enterprise
-        for r in plan.new
-        if r.enterprise.credit_code not in enterprises
-    }
-    if new_enterprises:
-        rows = await session.execute(
-            insert(Enterprise).returning(Enterprise.credit_code, Enterprise.id),
-            [
-                {"name": e.name, "credit_code": e.credit_code, "city_code": e.city_code}
-                for e in new_enterprises.values()
-            ],
-        )
-        enterprises.update({code: id_ for code, id_ in rows})
-    products = {where: prod.id for where, prod in plan.products.items()}
-    new_products = {
-        (r.supplier.credit_code, r.product.name): r.product
-        for r in plan.new
-        if (r.supplier.credit_code, r.product.name) not in products
-    }
-    if new_products:
-        code_of = {id_: code for code, id_ in suppliers.items()}
-        made = await session.execute(
-            insert(Product).returning(Product.supplier_id, Product.name, Product.id),
-            [
-                {
-                    "supplier_id": suppliers[code],
-                    "name": p.name,
-                    "business_area": p.business_area,
-                    "listed_price": p.listed_price,
-                    "price_unit": p.price_unit,
-                    "price_period": p.price_period,
-                    "deployment": p.deployment,
-                }
-                for (code, _), p in new_products.items()
-            ],
-        )
-        created = {(code_of[supplier_id], name): id_ for supplier_id, name, id_ in made}
-        products.update(created)
-        await session.execute(
-            insert(ProductModule),
-            [
-                {"product_id": created[where], "position": i, "name": name, "description": ""}
-                for where, p in new_products.items()
-                for i, name in enumerate(p.modules, start=1)
-            ],
-        )
-    if plan.new:
-        await session.execute(
-            insert(VoucherProject),
-            [
-                {
-                    "code": r.code,
-                    "city_code": r.city_code,
-                    "enterprise_id": enterprises[r.enterprise.credit_code],
-                    "supplier_id": suppliers[r.supplier.credit_code],
-                    "product_id": products[(r.supplier.credit_code, r.product.name)],
-                    "contract_date": r.contract_date,
-                    "contract_amount": r.contract_amount,
-                    "voucher_amount": r.voucher_amount,
-                    "amount_paid": r.amount_paid,
-                    "redemption_requested_at": r.redemption_requested_at,
-                    "is_key_project": r.is_key_project,
-                    "is_cluster": r.is_cluster,
-                    "has_usage_logs": r.has_usage_logs,
-                    "under_recheck": False,
-                    "status": ProjectStatus.REGISTERED,
-                    "imported_at": now,
-                }
-                for r in plan.new
-            ],
-        )

@@ -66,7 +66,13 @@ async def import_upload(
     try:
         async with transaction(databases.read) as session:
             checked = await check(
-                session, upload, source=filename, now=now, restrict_city=restrict_city, dry_run=dry_run
+                session,
+                upload,
+                source=filename,
+                now=now,
+                off_loop=reader.off_loop,
+                restrict_city=restrict_city,
+                dry_run=dry_run,
             )
             if while_checking is not None:
                 await while_checking()
@@ -74,7 +80,7 @@ async def import_upload(
             if dry_run:
                 await record_dry_run(session, checked, actor=actor, now=now)
                 return checked.summary
-            return await store(session, checked, actor=actor, now=now)
+            return await store(session, checked, actor=actor, now=now, off_loop=reader.off_loop)
     except ImportRefused as refused:
         async with transaction(databases.write) as session:
             await record_refusal(session, refused, actor=actor, now=now, restrict_city=restrict_city)
