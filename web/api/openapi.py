@@ -152,4 +152,6 @@ def _responses(ep: Endpoint) -> dict[str, Any]:
         ("422", "Invalid input"),
     ):
         responses[code] = {"description": text, "content": error}
+    if ep.upload_field is not None:
+        responses["413"] = {"description": "The file is, or expands to, too much", "content": error}
     return responses
