@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Dialect, column, insert, table
+from sqlalchemy import Dialect, column, insert, table, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -56,6 +56,9 @@ class _Values:
         return out
 
 
+_NEXT_ENTERPRISE_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('enterprises', 'id')) FROM generate_series(1, :n)"
+)
 ProductKey = tuple[str, str]  # supplier credit code, product name
 
 
@@ -138,12 +141,29 @@ async def insert_rows(session: AsyncSession, plan: Plan, prepared: Prepared) -> 
         )
         suppliers.update({code: id_ for code, id_ in made})
     enterprises = {code: e.id for code, e in plan.enterprises.items()}
-    if prepared.enterprises:
-        made = await session.execute(
-            insert(_ENTERPRISES).returning(_ENTERPRISES.c.credit_code, _ENTERPRISES.c.id),
-            prepared.enterprises,
-        )
-        enterprises.update({code: id_ for code, id_ in made})
+    if prepared.enterprises:  # as many as the projects, nearly: the sequence's ids, then COPY
+        connection = await session.connection()
+        if connection.dialect.driver == "asyncpg":
+            ids = (
+                await session.scalars(
+                    _NEXT_ENTERPRISE_IDS,
+                    {"n": len(prepared.enterprises)},
+                )
+            ).all()
+            names = ["id", *prepared.enterprises[0]]
+            await _bulk(
+                session,
+                _ENTERPRISES.name,
+                names,
+                [(i, *v.values()) for i, v in zip(ids, prepared.enterprises, strict=True)],
+            )
+            enterprises.update({v["credit_code"]: i for i, v in zip(ids, prepared.enterprises, strict=True)})
+        else:
+            made = await session.execute(
+                insert(_ENTERPRISES).returning(_ENTERPRISES.c.credit_code, _ENTERPRISES.c.id),
+                prepared.enterprises,
+            )
+            enterprises.update({code: id_ for code, id_ in made})
     products = {key: p.id for key, p in plan.products.items()}
     if prepared.products:
         code_of = {id_: code for code, id_ in suppliers.items()}
