@@ -33,10 +33,11 @@ def run_db(settings: Settings, work: Callable[[Any], Awaitable[T]], *, checkpoin
         key = settings.audit_key()
         try:
             factory = make_sessionmaker(engine, audit_key=key)
-            result = await work(factory)
-            if checkpoint:
-                await _checkpoint(settings, factory, key)
-            return result
+            try:
+                return await work(factory)
+            finally:  # a refusal may have audited too
+                if checkpoint:
+                    await _checkpoint(settings, factory, key)
         finally:
             await engine.dispose()
 

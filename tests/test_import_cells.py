@@ -122,6 +122,9 @@ def test_a_value_under_no_header_is_a_problem() -> None:
         ("p.pdf", b"%PDF-1.4", "不支持的文件类型 .pdf"),
         ("p.csv", b"", "文件是空的"),
         ("p.csv", b"\xff\xfe\x00\xd8", "无法识别 CSV 文件的编码"),
+        ("p.csv", bytes(1000), "这不是 CSV 或 XLSX 文件"),  # NULs decode as text: once 18 problems
+        ("p", bytes(range(128)) * 8, "这不是 CSV 或 XLSX 文件"),
+        ("p.txt", "项目编号\x01\x02\x03\x04".encode() * 100, "这不是 CSV 或 XLSX 文件"),
     ],
 )
 def test_files_that_cannot_be_read(name: str, data: bytes, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aiohttp import FormData
 from sqlalchemy import func, select
 
@@ -169,11 +170,33 @@ async def test_the_upload_page_shows_every_problem_then_the_summary(server: WebS
 
 
 async def test_the_templates_can_be_downloaded(server: WebServer) -> None:
-    await server.add_user("dg.coord", Role.CITY_COORDINATOR, "4419")
-    browser = await server.signed_in("dg.coord")
+    await server.add_user("admin", Role.PROVINCE_ADMIN)
+    browser = await server.signed_in("admin")
     xlsx = await browser.get("/imports/template.xlsx")
     assert xlsx.status == 200
     assert await xlsx.read() == (HERE / XLSX_NAME).read_bytes()
     assert "attachment" in xlsx.headers["Content-Disposition"]
     csv = await browser.get("/imports/template.csv")
     assert (await csv.read()).decode("utf-8-sig").startswith("项目编号,城市,企业名称")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+async def test_the_template_a_user_downloads_can_be_uploaded_as_it_is(server: WebServer, kind: str) -> None:
+    """A coordinator may import only their own city's rows: their template's examples are in it."""
+    await server.add_user("dg.coord", Role.CITY_COORDINATOR, "4419")
+    await server.add_user("fs.coord", Role.CITY_COORDINATOR, "4406")
+    await server.add_user("admin", Role.PROVINCE_ADMIN)
+    stored_before = 0
+    for user in ("dg.coord", "fs.coord", "admin"):
+        browser = await server.signed_in(user)
+        template = await (await browser.get(f"/imports/template.{kind}")).read()
+        response = await browser.post("/api/imports", data=upload(template, f"template.{kind}"))
+        assert response.status == 200, (user, await response.text())
+        body = await response.json()
+        assert (body["created"], body["skipped"]) == (2, 0), user
+        stored_now, _ = await stored(server)
+        assert stored_now == stored_before + 2
+        stored_before = stored_now
+    async with server.db.factory() as session:
+        cities = (await session.scalars(select(VoucherProject.city_code).order_by(VoucherProject.id))).all()
+    assert cities == ["4419", "4419", "4406", "4406", "4419", "4406"]

@@ -1,14 +1,11 @@
-"""Heavy work stays off the event loop: an import's row checks run in a worker thread without
-holding the database's write lock, and the audit export is streamed in batches, not built whole
-in memory."""
+"""Heavy work stays off the event loop: the audit export is streamed in batches, not built whole
+in memory. (An import's file is read and checked in a child process, and against the database
+without the write lock: tests/test_import_bombs.py and tests/test_import_write.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import datetime as dt
 import io
-import sqlite3
 from typing import Any
 
 import pytest
@@ -18,51 +15,8 @@ from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
 from remote_check.audit.service import Actor, record
 from remote_check.database import transaction
-from remote_check.imports import service as imports
-from remote_check.imports.readers import Table
-from remote_check.imports.validate import Validation, validate
-from tests.conftest import Database
-from tests.import_files import csv_file, row
 from tests.web_helpers import WebServer
 from web.api import audit
-
-NOW = dt.datetime(2020, 4, 10, 1, 0, tzinfo=dt.UTC)
-
-
-async def test_import_rows_are_checked_in_a_worker_thread_before_any_lock(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The real ``validate`` runs, watched: which thread runs it, and whether another
-    connection could take SQLite's write lock meanwhile."""
-    seen: list[tuple[bool, bool]] = []
-    path = db.url.split("///", 1)[1] if db.kind == "sqlite" else ""
-
-    def watched(table: Table) -> Validation:
-        try:
-            asyncio.get_running_loop()
-            on_loop = True
-        except RuntimeError:
-            on_loop = False
-        free = True
-        if path:
-            probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-            try:
-                probe.execute("BEGIN IMMEDIATE")
-                probe.execute("ROLLBACK")
-            except sqlite3.OperationalError:
-                free = False
-            finally:
-                probe.close()
-        seen.append((on_loop, free))
-        return validate(table)
-
-    monkeypatch.setattr(imports, "validate", watched)
-    async with transaction(db.factory) as session:
-        summary = await imports.import_file(
-            session, "rows.csv", csv_file([row(1), row(2)]), actor=Actor.cli(), now=NOW, dry_run=True
-        )
-    assert summary.rows == 2
-    assert seen == [(False, True)]
 
 
 async def _entries(server: WebServer, count: int) -> None:

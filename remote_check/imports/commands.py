@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from remote_check.audit.service import Actor
 from remote_check.clock import SystemClock
-from remote_check.database import transaction
+from remote_check.database import make_reader
 from remote_check.errors import DomainError
-from remote_check.imports.service import ImportRefused, ImportSummary, import_file, record_refusal
+from remote_check.imports.sandbox import UploadReader
+from remote_check.imports.service import ImportSummary
+from remote_check.imports.workflow import Databases, import_upload
 from remote_check.settings import Settings
 
 
@@ -54,35 +56,16 @@ def import_command(settings: Settings, file: Path, dry_run: bool, city_code: str
     "第 N 行 [列名] 原因 / row N [column] reason" and the exit status is 2.
     Importing the same file again changes nothing.
     """
-    from remote_check.cli import run_db
+    from remote_check.cli import run_db  # the composition root: the database, then an audit checkpoint
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        click.echo(f"错误 / error: {exc}", err=True)
-        sys.exit(2)
-
-    async def _work(factory: Any) -> ImportSummary:
-        now = SystemClock().now()
-        try:
-            async with transaction(factory) as session:
-                return await import_file(
-                    session,
-                    file.name,
-                    data,
-                    actor=Actor.cli(),
-                    now=now,
-                    restrict_city=city_code,
-                    dry_run=dry_run,
-                )
-        except ImportRefused as refused:
-            # The refusal rolled the import back; its audit entry has a transaction of its own.
-            async with transaction(factory) as session:
-                await record_refusal(session, refused, actor=Actor.cli(), now=now, restrict_city=city_code)
-            raise
+    async def _work(factory: async_sessionmaker[AsyncSession]) -> ImportSummary:
+        return await _import(factory, file, city_code, dry_run)
 
     try:
         summary = run_db(settings, _work)
+    except OSError as exc:
+        click.echo(f"错误 / error: {exc}", err=True)
+        sys.exit(2)
     except DomainError as exc:
         click.echo(f"错误 / error: {exc.message}", err=True)
         for detail in exc.details:
@@ -91,3 +74,24 @@ def import_command(settings: Settings, file: Path, dry_run: bool, city_code: str
         sys.exit(2)
     for line in summary_lines(summary):
         click.echo(line)
+
+
+async def _import(
+    factory: async_sessionmaker[AsyncSession], file: Path, city_code: str | None, dry_run: bool
+) -> ImportSummary:
+    """The file is read by a limited child process (as on the server), then imported."""
+    reader = UploadReader()
+    try:
+        with file.open("rb") as source:
+            return await import_upload(
+                reader,
+                Databases(write=factory, read=make_reader(factory.kw["bind"])),
+                file.name,
+                source,
+                actor=Actor.cli(),
+                now=SystemClock().now(),
+                restrict_city=city_code,
+                dry_run=dry_run,
+            )
+    finally:
+        await reader.close()

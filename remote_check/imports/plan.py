@@ -1,6 +1,7 @@
 """The database side of checking an import: what is new, what is already there, and what is refused.
 
-:func:`make_plan` reads (never writes) and returns a :class:`Plan`: the rows to store, the
+:func:`make_plan` is pure: from a file's valid records and what the database holds about them
+(:class:`~remote_check.imports.stored.Stored`) it returns a :class:`Plan`: the rows to store, the
 number already imported unchanged, the enterprises, suppliers and products to reuse, and every
 problem found against the database: another city's rows, unknown or excluded cities, project
 codes stored with different data, barred enterprises and suppliers, delisted suppliers, and
@@ -14,19 +15,19 @@ reported only as "belongs to another city", never with the stored values or whic
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Executable, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-
 from remote_check.imports.columns import BY_FIELD
+from remote_check.imports.stored import (
+    FACTS,
+    Stored,
+    StoredCity,
+    StoredEnterprise,
+    StoredProduct,
+    StoredSupplier,
+)
 from remote_check.imports.validate import Problem, ProjectRecord, problem_at
-from remote_check.programme.models import City, Enterprise, Product, Supplier, VoucherProject
-
-CHUNK = 500
 
 
 @dataclass
@@ -35,24 +36,13 @@ class Plan:
 
     new: list[ProjectRecord] = field(default_factory=list)
     skipped: int = 0
-    enterprises: dict[str, Enterprise] = field(default_factory=dict)
-    suppliers: dict[str, Supplier] = field(default_factory=dict)
-    products: dict[tuple[str, str], Product] = field(default_factory=dict)
+    enterprises: dict[str, StoredEnterprise] = field(default_factory=dict)
+    suppliers: dict[str, StoredSupplier] = field(default_factory=dict)
+    products: dict[tuple[str, str], StoredProduct] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, rec: ProjectRecord, fieldname: str, code: str, zh: str, en: str) -> None:
         self.problems.append(problem_at(rec.row, BY_FIELD[fieldname], code, zh, en))
-
-
-async def _in_chunks(
-    session: AsyncSession, make: Callable[[list[Any]], Executable], values: Iterable[Hashable]
-) -> list[Any]:
-    """Run ``make(chunk)`` over the distinct ``values`` a few hundred at a time; all rows."""
-    found: list[Any] = []
-    unique = list(dict.fromkeys(values))
-    for start in range(0, len(unique), CHUNK):
-        found.extend((await session.execute(make(unique[start : start + CHUNK]))).all())
-    return found
 
 
 def _record_facts(rec: ProjectRecord) -> dict[str, Any]:
@@ -61,38 +51,13 @@ def _record_facts(rec: ProjectRecord) -> dict[str, Any]:
         "enterprise_credit_code": rec.enterprise.credit_code,
         "supplier_credit_code": rec.supplier.credit_code,
         "product_name": rec.product.name,
-        "contract_date": rec.contract_date,
-        "contract_amount": rec.contract_amount,
-        "voucher_amount": rec.voucher_amount,
-        "amount_paid": rec.amount_paid,
-        "redemption_requested_at": rec.redemption_requested_at,
-        "is_key_project": rec.is_key_project,
-        "is_cluster": rec.is_cluster,
-        "has_usage_logs": rec.has_usage_logs,
+        **{name: getattr(rec, name) for name in FACTS},
     }
 
 
-def _stored_facts(project: VoucherProject, enterprise: str, supplier: str, product: str) -> dict[str, Any]:
-    return {
-        "city": project.city_code,
-        "enterprise_credit_code": enterprise,
-        "supplier_credit_code": supplier,
-        "product_name": product,
-        "contract_date": project.contract_date,
-        "contract_amount": project.contract_amount,
-        "voucher_amount": project.voucher_amount,
-        "amount_paid": project.amount_paid,
-        "redemption_requested_at": project.redemption_requested_at,
-        "is_key_project": project.is_key_project,
-        "is_cluster": project.is_cluster,
-        "has_usage_logs": project.has_usage_logs,
-    }
-
-
-async def _check_cities(
-    session: AsyncSession, plan: Plan, records: list[ProjectRecord], restrict_city: str | None
+def _check_cities(
+    plan: Plan, records: list[ProjectRecord], cities: dict[str, StoredCity], restrict_city: str | None
 ) -> list[ProjectRecord]:
-    cities = {c.code: c for c in (await session.scalars(select(City))).all()}
     kept = []
     for rec in records:
         city = cities.get(rec.city_code)
@@ -119,21 +84,9 @@ async def _check_cities(
     return kept
 
 
-async def _split_existing_projects(
-    session: AsyncSession, plan: Plan, records: list[ProjectRecord], restrict_city: str | None
+def _split_existing_projects(
+    plan: Plan, records: list[ProjectRecord], stored: dict[str, dict[str, Any]], restrict_city: str | None
 ) -> None:
-    rows = await _in_chunks(
-        session,
-        lambda codes: (
-            select(VoucherProject, Enterprise.credit_code, Supplier.credit_code, Product.name)
-            .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
-            .join(Supplier, Supplier.id == VoucherProject.supplier_id)
-            .join(Product, Product.id == VoucherProject.product_id)
-            .where(VoucherProject.code.in_(codes))
-        ),
-        (r.code for r in records),
-    )
-    stored = {row[0].code: _stored_facts(*row) for row in rows}
     for rec in records:
         facts = stored.get(rec.code)
         if facts is None:
@@ -177,32 +130,8 @@ def _mismatch(
             )
 
 
-async def _load_entities(session: AsyncSession, plan: Plan) -> None:
-    for (ent,) in await _in_chunks(
-        session,
-        lambda codes: select(Enterprise).where(Enterprise.credit_code.in_(codes)),
-        (r.enterprise.credit_code for r in plan.new),
-    ):
-        plan.enterprises[ent.credit_code] = ent
-    for (sup,) in await _in_chunks(
-        session,
-        lambda codes: select(Supplier).where(Supplier.credit_code.in_(codes)),
-        (r.supplier.credit_code for r in plan.new),
-    ):
-        plan.suppliers[sup.credit_code] = sup
-    by_id = {s.id: s for s in plan.suppliers.values()}
-    for (prod,) in await _in_chunks(
-        session,
-        lambda ids: (
-            select(Product).options(selectinload(Product.modules)).where(Product.supplier_id.in_(ids))
-        ),
-        by_id,
-    ):
-        plan.products[(by_id[prod.supplier_id].credit_code, prod.name)] = prod
-
-
 def _check_enterprise(
-    plan: Plan, rec: ProjectRecord, ent: Enterprise, today: dt.date, restrict_city: str | None
+    plan: Plan, rec: ProjectRecord, ent: StoredEnterprise, today: dt.date, restrict_city: str | None
 ) -> None:
     if restrict_city is not None and ent.city_code != restrict_city:
         plan.add(
@@ -229,7 +158,7 @@ def _check_enterprise(
     )
 
 
-def _check_supplier(plan: Plan, rec: ProjectRecord, sup: Supplier, today: dt.date) -> None:
+def _check_supplier(plan: Plan, rec: ProjectRecord, sup: StoredSupplier, today: dt.date) -> None:
     if not sup.listed or sup.delisted_at is not None:
         plan.add(
             rec,
@@ -259,7 +188,7 @@ def _check_supplier(plan: Plan, rec: ProjectRecord, sup: Supplier, today: dt.dat
     )
 
 
-def _check_product(plan: Plan, rec: ProjectRecord, prod: Product) -> None:
+def _check_product(plan: Plan, rec: ProjectRecord, prod: StoredProduct) -> None:
     given = rec.product
     _mismatch(
         plan,
@@ -271,36 +200,39 @@ def _check_product(plan: Plan, rec: ProjectRecord, prod: Product) -> None:
             ("price_unit", prod.price_unit, given.price_unit),
             ("price_period", prod.price_period, given.price_period),
             ("deployment", prod.deployment, given.deployment),
-            ("modules", tuple(m.name for m in prod.modules), given.modules),
+            ("modules", prod.modules, given.modules),
         ],
     )
 
 
-async def make_plan(
-    session: AsyncSession,
+def make_plan(
     records: list[ProjectRecord],
     problems: list[Problem],
+    stored: Stored,
     *,
     today: dt.date,
     restrict_city: str | None = None,
 ) -> Plan:
-    """Check valid ``records`` against the database; ``problems`` (the file's own) are carried on.
+    """Check valid ``records`` against what is ``stored``; ``problems`` (the file's own) are carried on.
 
     Bars (``barred_until >= today``), delisting and mismatches are checked only for rows that
-    would be stored: a row already imported unchanged is skipped whatever happened since.
+    would be stored: a row already imported unchanged is skipped whatever happened since. Pure.
     """
     plan = Plan(problems=list(problems))
-    kept = await _check_cities(session, plan, records, restrict_city)
-    await _split_existing_projects(session, plan, kept, restrict_city)
-    await _load_entities(session, plan)
+    kept = _check_cities(plan, records, stored.cities, restrict_city)
+    _split_existing_projects(plan, kept, stored.projects, restrict_city)
     for rec in plan.new:
-        ent = plan.enterprises.get(rec.enterprise.credit_code)
+        ent = stored.enterprises.get(rec.enterprise.credit_code)
         if ent is not None:
+            plan.enterprises[rec.enterprise.credit_code] = ent
             _check_enterprise(plan, rec, ent, today, restrict_city)
-        sup = plan.suppliers.get(rec.supplier.credit_code)
+        sup = stored.suppliers.get(rec.supplier.credit_code)
         if sup is not None:
+            plan.suppliers[rec.supplier.credit_code] = sup
             _check_supplier(plan, rec, sup, today)
-        prod = plan.products.get((rec.supplier.credit_code, rec.product.name))
+        where = (rec.supplier.credit_code, rec.product.name)
+        prod = stored.products.get(where)
         if prod is not None:
+            plan.products[where] = prod
             _check_product(plan, rec, prod)
     return plan

@@ -1,9 +1,13 @@
-"""Importing voucher projects into the database, all or nothing.
+"""Importing voucher projects into the database, all or nothing, in two steps.
 
-:func:`import_table` checks a parsed file against the database and, only if there is no
-problem at all, stores every new project with its new enterprises, suppliers and products in
-the caller's transaction (it only flushes). Otherwise it raises a :class:`DomainError` (422,
-code ``import_invalid``) whose ``details`` list every problem, and stores nothing.
+:func:`check` takes a file's validation (from :mod:`remote_check.imports.sandbox`) and checks it
+against the database in a *read* transaction: the slow part, and it holds no write lock. If
+there is any problem it raises :class:`ImportRefused` (422, code ``import_invalid``) whose
+``details`` list every problem. :func:`store` then, in the caller's *write* transaction, reads
+again what the check read: unchanged, the checked plan stands; changed (another import or
+a bar meanwhile), the plan is made again from what is there now, and any problem refuses the
+whole import. It stores every new project with its new enterprises, suppliers and products by
+bulk inserts (it only flushes), so the write lock is held for seconds at most, not for the check.
 
 A row whose project code is already stored with the same data is *skipped* (so importing the
 same file twice changes nothing); with different data it is a problem. Existing enterprises
@@ -18,9 +22,7 @@ transaction of its own with :func:`record_refusal`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,16 +34,10 @@ from remote_check.audit.service import Actor, record
 from remote_check.clock import local
 from remote_check.errors import Conflict, DomainError, Message
 from remote_check.imports.plan import Plan, make_plan
-from remote_check.imports.readers import Table, read_bytes
-from remote_check.imports.validate import Problem, validate
-from remote_check.programme.models import (
-    Enterprise,
-    Product,
-    ProductModule,
-    ProjectStatus,
-    Supplier,
-    VoucherProject,
-)
+from remote_check.imports.rows import Prepared, insert_rows, prepare
+from remote_check.imports.sandbox import OffLoop, Upload
+from remote_check.imports.stored import Stored, read_stored
+from remote_check.imports.validate import Problem
 
 
 @dataclass(frozen=True)
@@ -129,107 +125,26 @@ async def record_refusal(
     )
 
 
-async def _store(session: AsyncSession, plan: Plan, now: dt.datetime) -> tuple[int, int, int]:
-    new_suppliers = {}
-    for rec in plan.new:
-        s = rec.supplier
-        if s.credit_code not in plan.suppliers:
-            new_suppliers[s.credit_code] = Supplier(
-                name=s.name, credit_code=s.credit_code, kind=s.kind, teams=s.teams, listed=True
-            )
-    session.add_all(new_suppliers.values())
-    new_enterprises = {}
-    for rec in plan.new:
-        e = rec.enterprise
-        if e.credit_code not in plan.enterprises:
-            new_enterprises[e.credit_code] = Enterprise(
-                name=e.name, credit_code=e.credit_code, city_code=e.city_code
-            )
-    session.add_all(new_enterprises.values())
-    await session.flush()
-    suppliers = {**plan.suppliers, **new_suppliers}
-    enterprises = {**plan.enterprises, **new_enterprises}
-    new_products: dict[tuple[str, str], tuple[Product, tuple[str, ...]]] = {}
-    for rec in plan.new:
-        p, where = rec.product, (rec.supplier.credit_code, rec.product.name)
-        if where not in plan.products and where not in new_products:
-            product = Product(
-                supplier_id=suppliers[where[0]].id,
-                name=p.name,
-                business_area=p.business_area,
-                listed_price=p.listed_price,
-                price_unit=p.price_unit,
-                price_period=p.price_period,
-                deployment=p.deployment,
-            )
-            new_products[where] = (product, p.modules)
-    session.add_all(product for product, _ in new_products.values())
-    await session.flush()
-    session.add_all(
-        ProductModule(product_id=product.id, position=i, name=name, description="")
-        for product, modules in new_products.values()
-        for i, name in enumerate(modules, start=1)
-    )
-    products = {**plan.products, **{k: v[0] for k, v in new_products.items()}}
-    session.add_all(
-        VoucherProject(
-            code=r.code,
-            city_code=r.city_code,
-            enterprise_id=enterprises[r.enterprise.credit_code].id,
-            supplier_id=suppliers[r.supplier.credit_code].id,
-            product_id=products[(r.supplier.credit_code, r.product.name)].id,
-            contract_date=r.contract_date,
-            contract_amount=r.contract_amount,
-            voucher_amount=r.voucher_amount,
-            amount_paid=r.amount_paid,
-            redemption_requested_at=r.redemption_requested_at,
-            is_key_project=r.is_key_project,
-            is_cluster=r.is_cluster,
-            has_usage_logs=r.has_usage_logs,
-            under_recheck=False,
-            status=ProjectStatus.REGISTERED,
-            imported_at=now,
-        )
-        for r in plan.new
-    )
-    await session.flush()
-    return len(new_enterprises), len(new_suppliers), len(new_products)
+@dataclass(frozen=True)
+class Checked:
+    """A file checked against the database, ready to be stored by :func:`store`."""
+
+    upload: Upload
+    source: str
+    stored: Stored
+    plan: Plan
+    summary: ImportSummary
+    restrict_city: str | None
+    today: dt.date
+    prepared: Prepared
 
 
-async def import_table(
-    session: AsyncSession,
-    table: Table,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-    source: str,
-    digest: str = "",
-    restrict_city: str | None = None,
-    dry_run: bool = False,
-) -> ImportSummary:
-    """Check ``table`` against the file rules and the database, then store it or raise with every problem.
-
-    ``restrict_city`` (a city coordinator's city) makes rows of other cities problems. With
-    ``dry_run`` nothing is stored but the ``project.import_dry_run`` audit entry. On any problem
-    :class:`ImportRefused` is raised (audit it with :func:`record_refusal` after the rollback).
-    ``now`` is the import time.
-    """
-    # Pure and CPU-bound (about 0.8 s for 20,000 rows): in a worker thread, and before the
-    # transaction's first statement, so that no lock is held meanwhile (SQLite's BEGIN IMMEDIATE
-    # is sent with the first statement). Callers import before anything else in the transaction.
-    validation = await asyncio.to_thread(validate, table)
-    plan = await make_plan(
-        session, validation.records, validation.problems, today=local(now).date(), restrict_city=restrict_city
-    )
-    if plan.problems:
-        raise ImportRefused(
-            plan.problems, rows=validation.rows, source=source, digest=digest, dry_run=dry_run
-        )
+def _summary(plan: Plan, rows: int, dry_run: bool) -> ImportSummary:
     distinct_ent = {r.enterprise.credit_code for r in plan.new}
     distinct_sup = {r.supplier.credit_code for r in plan.new}
     distinct_prod = {(r.supplier.credit_code, r.product.name) for r in plan.new}
-    summary = ImportSummary(
-        rows=validation.rows,
+    return ImportSummary(
+        rows=rows,
         created=len(plan.new),
         skipped=plan.skipped,
         enterprises_created=len(distinct_ent - plan.enterprises.keys()),
@@ -240,20 +155,86 @@ async def import_table(
         products_reused=len(distinct_prod & plan.products.keys()),
         dry_run=dry_run,
     )
-    details = {"file": source, "sha256": digest, **summary.counts()}
-    if dry_run:
-        await record(
-            session,
-            actor,
-            "project.import_dry_run",
-            f"file:{source}",
-            at=now,
-            city_code=restrict_city,
-            details=details,
+
+
+def _refused(checked: Upload, problems: Sequence[Problem], source: str, dry_run: bool) -> ImportRefused:
+    return ImportRefused(
+        problems, rows=checked.validation.rows, source=source, digest=checked.digest, dry_run=dry_run
+    )
+
+
+async def check(
+    session: AsyncSession,
+    upload: Upload,
+    *,
+    source: str,
+    now: dt.datetime,
+    off_loop: OffLoop,
+    restrict_city: str | None = None,
+    dry_run: bool = False,
+) -> Checked:
+    """Check a file's validation against the database (reads only: run it in a read transaction)
+    and prepare the rows to insert; ``off_loop`` runs the CPU-bound parts.
+
+    ``restrict_city`` (a city coordinator's city) makes rows of other cities problems. On any
+    problem :class:`ImportRefused` is raised (audit it with :func:`record_refusal`). ``now`` is
+    the import time.
+    """
+    validation = upload.validation
+    stored = await read_stored(session, validation.records)
+    today = local(now).date()
+    plan = await off_loop(
+        lambda: make_plan(
+            validation.records, validation.problems, stored, today=today, restrict_city=restrict_city
         )
-        return summary
+    )
+    if plan.problems:
+        raise _refused(upload, plan.problems, source, dry_run)
+    dialect = session.get_bind().dialect
+    prepared = await off_loop(lambda: prepare(plan, dialect, now))
+    summary = _summary(plan, validation.rows, dry_run)
+    return Checked(upload, source, stored, plan, summary, restrict_city, today, prepared)
+
+
+def _details(checked: Checked, summary: ImportSummary) -> dict[str, object]:
+    return {"file": checked.source, "sha256": checked.upload.digest, **summary.counts()}
+
+
+async def record_dry_run(session: AsyncSession, checked: Checked, *, actor: Actor, now: dt.datetime) -> None:
+    """Audit a dry run that found nothing wrong (``project.import_dry_run``), with its counts."""
+    await record(
+        session,
+        actor,
+        "project.import_dry_run",
+        f"file:{checked.source}",
+        at=now,
+        city_code=checked.restrict_city,
+        details=_details(checked, checked.summary),
+    )
+
+
+async def store(
+    session: AsyncSession, checked: Checked, *, actor: Actor, now: dt.datetime, off_loop: OffLoop
+) -> ImportSummary:
+    """Store a checked file in the caller's write transaction, with its ``project.import`` audit entry.
+
+    What the check read is read again first (enterprises, suppliers and products ``FOR SHARE``
+    on PostgreSQL); if it changed, the plan is made again, and any problem now raises
+    :class:`ImportRefused` before anything is written. ``now`` is the import time.
+    """
+    records = checked.upload.validation.records
+    stored = await read_stored(session, records, lock=True)
+    plan, summary, prepared = checked.plan, checked.summary, checked.prepared
+    if stored != checked.stored:
+        today, city = checked.today, checked.restrict_city
+        plan = await off_loop(lambda: make_plan(records, [], stored, today=today, restrict_city=city))
+        if plan.problems:
+            raise _refused(checked.upload, plan.problems, checked.source, False)
+        summary = _summary(plan, checked.upload.validation.rows, False)
+        dialect = session.get_bind().dialect
+        prepared = await off_loop(lambda: prepare(plan, dialect, now))
     try:
-        await _store(session, plan, now)
+        await insert_rows(session, plan, prepared)
     except IntegrityError:
         raise Conflict(
             Message(
@@ -265,33 +246,9 @@ async def import_table(
         session,
         actor,
         "project.import",
-        f"file:{source}",
+        f"file:{checked.source}",
         at=now,
-        city_code=restrict_city,
-        details=details,
+        city_code=checked.restrict_city,
+        details=_details(checked, summary),
     )
     return summary
-
-
-async def import_file(
-    session: AsyncSession,
-    filename: str,
-    data: bytes,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-    restrict_city: str | None = None,
-    dry_run: bool = False,
-) -> ImportSummary:
-    """Parse ``data`` (XLSX or CSV, in a worker thread) and :func:`import_table` it."""
-    table = await read_bytes(filename, data)
-    return await import_table(
-        session,
-        table,
-        actor=actor,
-        now=now,
-        source=filename,
-        digest=hashlib.sha256(data).hexdigest(),
-        restrict_city=restrict_city,
-        dry_run=dry_run,
-    )

@@ -166,4 +166,6 @@ def _responses(ep: Endpoint) -> dict[str, Any]:
             "headers": {"Retry-After": retry_after},
             "content": error,
         }
+    if ep.upload_field is not None:
+        responses["413"] = {"description": "The file is, or expands to, too much", "content": error}
     return responses

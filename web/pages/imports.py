@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from remote_check.accounts.access import Permission
+from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope
 from remote_check.errors import DomainError
 from remote_check.imports.columns import COLUMNS
-from remote_check.imports.template import CSV_NAME, HERE, XLSX_NAME
-from web.api.imports import localised, run_import, uploaded_file
+from remote_check.imports.template import CSV_NAME, XLSX_NAME, template_csv, template_xlsx
+from remote_check.programme.cities import BY_CODE, CityRef
+from web.api.imports import localised, run_import, upload_reader, uploaded_file
 from web.context import lang_of
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
+
+
+def setup(app: web.Application) -> None:
+    """The app's reader of uploads (child processes), ended when the app stops."""
+    app.cleanup_ctx.append(upload_reader)
 
 
 def _context(**values: Any) -> dict[str, Any]:
@@ -35,8 +43,8 @@ async def import_submit(request: web.Request) -> web.StreamResponse:
     lang = lang_of(request)
     filename = ""
     try:
-        filename, data, dry_run = await uploaded_file(request)
-        summary = await run_import(request, principal, filename, data, dry_run=dry_run)
+        filename, source, dry_run = await uploaded_file(request)
+        summary = await run_import(request, principal, filename, source, dry_run=dry_run)
     except DomainError as exc:
         error = localised(exc, lang)
         context = _context(
@@ -49,20 +57,30 @@ async def import_submit(request: web.Request) -> web.StreamResponse:
     return aiohttp_jinja2.render_template("imports.html", request, context)
 
 
+def _city_of(principal: Principal) -> CityRef | None:
+    """A city coordinator's city: their template's example rows are in it (they may import no other)."""
+    scope = project_scope(principal)
+    return BY_CODE.get(scope.city_code or "") if scope.kind == ScopeKind.CITY else None
+
+
 @routes.get("/imports/template.csv", name="import_template_csv")
-async def template_csv(request: web.Request) -> web.StreamResponse:
-    signed_in(request, Permission.PROJECT_IMPORT)
-    return _download(CSV_NAME, "text/csv; charset=utf-8")
+async def template_csv_download(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.PROJECT_IMPORT)
+    return await _download(template_csv, _city_of(principal), CSV_NAME, "text/csv; charset=utf-8")
 
 
 @routes.get("/imports/template.xlsx", name="import_template_xlsx")
-async def template_xlsx(request: web.Request) -> web.StreamResponse:
-    signed_in(request, Permission.PROJECT_IMPORT)
-    return _download(XLSX_NAME, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+async def template_xlsx_download(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.PROJECT_IMPORT)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return await _download(template_xlsx, _city_of(principal), XLSX_NAME, xlsx)
 
 
-def _download(name: str, content_type: str) -> web.StreamResponse:
-    return web.FileResponse(
-        HERE / name,
+async def _download(
+    make: Callable[[CityRef | None], bytes], city: CityRef | None, name: str, content_type: str
+) -> web.StreamResponse:
+    data = await asyncio.to_thread(make, city)  # made once per city, then cached
+    return web.Response(
+        body=data,
         headers={"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{name}"'},
     )
