@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from remote_check.clock import format_local
+from remote_check.clock import format_local, local
 from remote_check.errors import Conflict, DomainError, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.cities import BY_CODE
@@ -59,8 +59,8 @@ def clash_error(
                 "party_id": str(demand.party_id),
                 "resource": held.resource,
                 "city_code": other.city_code,
-                "starts_at": other.starts_at.isoformat(),
-                "ends_at": other.ends_at.isoformat(),
+                "starts_at": local(other.starts_at).isoformat(),
+                "ends_at": local(other.ends_at).isoformat(),
             }
             if other.id in visible:
                 where_zh.append(f"{city_zh} {_when(other)}（会议 #{other.id}）")

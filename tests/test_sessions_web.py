@@ -140,6 +140,10 @@ async def test_a_clash_is_a_409_in_the_users_language_and_changes_nothing(server
     assert error["message"].startswith("时间冲突")
     assert "粤云科技" in error["message"]
     assert {f["kind"] for f in error["fields"]} == {"supplier", "expert"}
+    # the busy time in China Standard Time, like every time the API answers with
+    assert {(f["starts_at"], f["ends_at"]) for f in error["fields"]} == {
+        ("2020-04-11T10:00:00+08:00", "2020-04-11T11:00:00+08:00")
+    }
     en = await s.gz.post("/api/sessions?lang=en", json=clash)
     assert (await en.json())["error"]["message"].startswith("Time clash")
     assert await counts(server.db.factory) == before
