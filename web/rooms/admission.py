@@ -24,6 +24,7 @@ from remote_check.errors import Forbidden, Message
 from remote_check.programme.scoping import session_in_scope
 from scheduler.guests import valid_link
 from scheduler.invitations import InvitationRefused, Refusal
+from scheduler.lifecycle import is_host
 from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat, SessionStatus
 from web.rooms.moderation import RoomRole
 from web.rooms.signalling import Entrant
@@ -65,8 +66,7 @@ async def admit_staff(session: AsyncSession, principal: Principal, session_id: i
     check = await session_in_scope(session, principal, session_id)
     _not_cancelled(check)
     role: RoomRole
-    coordinator = principal.role == Role.CITY_COORDINATOR and principal.city_code == check.city_code
-    if principal.role == Role.PROVINCE_ADMIN or principal.user_id == check.host_user_id or coordinator:
+    if is_host(principal, check):
         role = RoomRole.HOST
     elif principal.role == Role.EXPERT:
         seat = await session.scalar(

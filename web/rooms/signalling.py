@@ -125,21 +125,27 @@ def same_origin(request: web.Request) -> None:
 
 
 class _Audits:
+    """A connection's audit entries, written in the order its events happened (one after another)."""
+
     def __init__(self, audit: Audit | None, pending: set[asyncio.Task[None]]) -> None:
         self.audit = audit
         self.tasks: set[asyncio.Task[None]] = set()
         self.pending = pending  # the app's: a shutdown waits for them
+        self._last: asyncio.Task[None] | None = None
 
     def __call__(self, event: Mapping[str, str]) -> None:
         if self.audit is None:
             return
-        task = asyncio.ensure_future(self._record(event))
+        task = asyncio.ensure_future(self._record(event, self._last))
+        self._last = task
         for tasks in (self.tasks, self.pending):
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    async def _record(self, event: Mapping[str, str]) -> None:
+    async def _record(self, event: Mapping[str, str], after: asyncio.Task[None] | None) -> None:
         assert self.audit is not None
+        if after is not None:
+            await asyncio.wait({after})  # never raises, also when that one was cancelled
         try:
             await self.audit(event)
         except Exception:
