@@ -129,7 +129,10 @@ def _claim_statement(
 ) -> Any:
     c = LoginThrottleRow
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    admitted: ColumnElement[bool] = literal(True) if force else c.next_allowed_at <= _at(now)
+    # a wait never outlasts the rule's cap from now: a row written by a clock ahead of this one (a
+    # clock set back, another process's) would otherwise hold the name or address for as long
+    waited: ColumnElement[bool] = (c.next_allowed_at <= _at(now)) | (c.next_allowed_at > _at(now + rule.cap))
+    admitted: ColumnElement[bool] = literal(True) if force else waited
     counted = case((c.last_failure_at < _at(now - QUIET), 1), else_=c.failures + 1)
     statement = insert(LoginThrottleRow).values(
         kind=kind,
