@@ -1,0 +1,96 @@
+"""The server stopped as systemd and Docker stop it: SIGTERM to its whole process group (the web
+process and its media workers alike) while a room records. The web process leads the shutdown: the
+call ends as if everyone had left, so the recording is finished as a host's stop finishes it (files
+closed, the folder signed, ``recording.stop`` audited, the part stopped, not interrupted), and the
+server exits 0 within a few seconds, without a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import cast
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from recordings.integrity import manifest_digest, manifest_key, verify
+from recordings.models import PartState
+from recordings.paths import recordings_root
+from remote_check.clock import FixedClock
+from remote_check.settings import Settings
+from tests.conftest import Database
+from tests.recordings.jobs_world import audit_of, part_row
+from tests.rooms.session_world import build_world
+from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.serve_process import children, exited, serve
+from web.rooms.internals import install_passthrough
+
+STOPS_WITHIN = 3.0  # the target; asserted with room to spare for a loaded machine
+GENEROUS = 10.0
+
+
+def sent(client: SyntheticClient) -> int:
+    return client.tracks["camera"]._count if "camera" in client.tracks else 0
+
+
+@pytest.fixture(scope="module")
+def clip() -> EncodedClip:
+    return encode_clip(seconds=2.0)
+
+
+@pytest.mark.parametrize(
+    ("db", "media_workers"),
+    [("sqlite", 0), ("postgresql", 1), ("sqlite", 2)],  # the room in the web process, in a worker
+    indirect=["db"],
+)
+async def test_sigterm_to_the_process_group_finishes_the_recording_and_exits_cleanly(
+    db: Database, clock: FixedClock, tmp_path: Path, clip: EncodedClip, media_workers: int
+) -> None:
+    install_passthrough()
+    settings = Settings(data_dir=tmp_path / "data", database_url=db.url, media_workers=media_workers)
+    settings.secret_key()  # made once, before the server reads it
+    changes = Changes()
+    clients: list[SyntheticClient] = []
+    async with serve(settings, db.url, group=True) as server:
+        world = await build_world(cast(TestServer, server), db, clock)
+        try:
+            for who in ("gz.coord", "expert.on"):
+                http = (await world.staff(who)).session
+                clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
+                await clients[-1].join(name=False)
+            host, expert = clients
+            await host.send({"type": "moderate", "action": "record_start"})
+            await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
+            while not await audit_of(db.factory, "recording.start"):  # the start reaches the database
+                seen = sent(expert)
+                await changes.until(lambda s=seen: sent(expert) > s, what="a frame")  # type: ignore[misc]
+            mark = sent(expert)
+            await changes.until(lambda: sent(expert) >= mark + FPS, what="a second of frames")
+            workers = children(server.process.pid) if media_workers else []
+            assert len(workers) == media_workers, workers
+
+            began = time.monotonic()
+            os.killpg(server.process.pid, signal.SIGTERM)  # the whole group, as systemd and Docker do
+            code = await server.process.wait()
+            took = time.monotonic() - began
+            for pid in workers:
+                assert await exited(pid, GENEROUS), f"media worker {pid} outlived the server"
+        finally:
+            for client in clients:
+                await client.close()
+            await world.web.close()
+    output = "".join(server.output)
+    print(f"SIGTERM to exit: {took:.2f} s (target {STOPS_WITHIN} s; {media_workers} media workers)")
+    assert code == 0, output
+    assert "Traceback" not in output, output
+    assert took < GENEROUS, output
+
+    part = await part_row(db.factory, world.session_id, 1)
+    assert part.state == PartState.STOPPED  # finished, as a host's stop would: not interrupted
+    folder = recordings_root(settings) / part.folder
+    assert verify(folder, manifest_key(settings.secret_key())).ok
+    assert part.manifest_sha256 == manifest_digest(folder)
+    stops = await audit_of(db.factory, "recording.stop")
+    assert [(e.details or {}).get("manifest_sha256") for e in stops] == [part.manifest_sha256]
