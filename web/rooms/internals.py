@@ -218,7 +218,11 @@ def skip_lost_head(receiver: RTCRtpReceiver, stalled_at: int | None) -> tuple[in
     hole = slots.index(False) if False in slots else None
     if hole is None:  # no hole before the newest packet: nothing waits
         return 0, None
-    behind = next(n for n in range(hole + 1, held) if slots[n])  # the newest packet is there
+    # Usually the newest packet is held behind the hole; not after the buffer started over at a
+    # packet far older than its head (a late duplicate): then nothing is held behind, nothing waits.
+    behind = next((n for n in range(hole + 1, held) if slots[n]), None)
+    if behind is None:
+        return 0, None
     missing = (origin + hole) % (1 << 16)
     if stalled_at != missing:
         return 0, missing
