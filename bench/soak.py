@@ -150,6 +150,16 @@ def everyone_receives(clients: list[SyntheticClient]) -> bool:
     return True
 
 
+def connection_states(clients: list[SyntheticClient]) -> dict[str, str]:
+    """Each client's signalling and media state, e.g. ``joined/connected``; a closed socket's code."""
+    states = {}
+    for client in clients:
+        ws = client._ws
+        closed = f" (socket closed: {ws.close_code})" if ws is not None and ws.closed else ""
+        states[client.name] = f"{client.state}/{client.pc.connectionState}{closed}"
+    return states
+
+
 def report(minute: float, fps: dict[str, float], used: dict[str, Usage]) -> str:
     """One line of the table."""
     cells = "  ".join(f"{name} {u.rss_mb:6.1f} MB {u.fds:4d} fd" for name, u in used.items())
@@ -206,6 +216,7 @@ async def soak(minutes: float, interval: float, workers: int, cache: Path, camer
             frames = video_frames(clients)
             print(report(0.0, {}, samples[0][1]), flush=True)
             fps_seen: list[dict[str, float]] = []
+            states = connection_states(clients)
             while (elapsed := time.monotonic() - began) < minutes * 60:
                 step_began = time.monotonic()
                 await asyncio.sleep(min(interval, minutes * 60 - elapsed))
@@ -217,6 +228,9 @@ async def soak(minutes: float, interval: float, workers: int, cache: Path, camer
                 print(
                     report(samples[-1][0], fps, samples[-1][1]), f" load {os.getloadavg()[0]:.2f}", flush=True
                 )
+                if (now_states := connection_states(clients)) != states:
+                    print(f"        connections: {now_states}", flush=True)
+                    states = now_states
             recorded = time.monotonic() - began
             await host.send({"type": "moderate", "action": "record_stop"})
             await changes.until(
@@ -245,6 +259,8 @@ async def soak(minutes: float, interval: float, workers: int, cache: Path, camer
                 os.killpg(server.process.pid, signal.SIGTERM)
             code = await server.process.wait()
             print(f"SIGTERM to exit: {time.monotonic() - stop_began:.2f} s, exit code {code}")
+            complaints = server.output[2:]  # after the database's and the address's lines: what it logged
+            print(f"server log lines: {len(complaints)}", *complaints[:30], sep="\n  ")
             if "Traceback" in "".join(server.output):
                 print("TRACEBACK in the server's output:\n" + "".join(server.output))
                 ok = False
