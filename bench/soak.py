@@ -45,7 +45,7 @@ from remote_check.settings import Settings
 from scheduler.models import CheckSession
 from tests.conftest import Database
 from tests.recordings.jobs_world import codecs_and_duration
-from tests.rooms.session_world import World, build_world
+from tests.rooms.session_world import World, build_world, join_staff
 from tests.rooms.synthetic import Changes, EncodedClip, ScreenSharer, SyntheticClient
 from tests.serve_process import serve
 from web.rooms.internals import include_loopback_candidates, install_passthrough
@@ -102,10 +102,7 @@ async def enter_everyone(
 ) -> None:
     """The six people in the room, into ``clients`` (to be closed by the caller): staff sign in,
     guests come by their links and are admitted."""
-    for username in STAFF:
-        http = (await world.staff(username)).session
-        clients.append(SyntheticClient(world.room_ws(), username, clip, changes=changes, http=http))
-        await clients[-1].join(name=False)
+    await join_staff(world, STAFF, clip, changes, clients)
     host = clients[0]
     for kind in GUESTS:
         url = world.guest_ws(world.tokens[kind])

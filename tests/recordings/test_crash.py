@@ -25,7 +25,7 @@ from scheduler.models import SessionStatus
 from tests.conftest import Database, running_server
 from tests.recordings.jobs_world import audit_of, codecs_and_duration, part_row, replay_row, session_row
 from tests.recordings.media import probe
-from tests.rooms.session_world import build_world
+from tests.rooms.session_world import build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
 from tests.serve_process import children, exited, serve
 from tests.web_helpers import WebServer
@@ -69,10 +69,7 @@ async def test_a_killed_server_leaves_a_recording_that_the_next_start_finalises(
     async with serve(settings, db.url) as server:
         world = await build_world(cast(TestServer, server), db, clock)
         try:
-            for who in ("gz.coord", "expert.on"):
-                http = (await world.staff(who)).session
-                clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
-                await clients[-1].join(name=False)
+            await join_staff(world, ("gz.coord", "expert.on"), clip, changes, clients)
             host, expert = clients
             await host.send({"type": "moderate", "action": "record_start"})
             await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")

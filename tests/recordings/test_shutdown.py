@@ -22,7 +22,7 @@ from remote_check.clock import FixedClock
 from remote_check.settings import Settings
 from tests.conftest import Database, running_server
 from tests.recordings.jobs_world import audit_of, part_row, replay_row
-from tests.rooms.session_world import build_world
+from tests.rooms.session_world import build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
 from tests.serve_process import children, exited, serve
 from web.keys import REPLAYS
@@ -57,10 +57,7 @@ async def test_sigterm_to_the_process_group_finishes_the_recording_and_exits_cle
     async with serve(settings, db.url, group=True) as server:
         world = await build_world(cast(TestServer, server), db, clock)
         try:
-            for who in ("gz.coord", "expert.on"):
-                http = (await world.staff(who)).session
-                clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
-                await clients[-1].join(name=False)
+            await join_staff(world, ("gz.coord", "expert.on"), clip, changes, clients)
             host, expert = clients
             await host.send({"type": "moderate", "action": "record_start"})
             await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
@@ -113,10 +110,7 @@ async def test_a_replay_being_rendered_at_sigterm_is_rendered_at_the_next_start(
     async with serve(settings, db.url, group=True) as server:
         world = await build_world(cast(TestServer, server), db, clock)
         try:
-            for who in ("gz.coord", "expert.on"):
-                http = (await world.staff(who)).session
-                clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
-                await clients[-1].join(name=False)
+            await join_staff(world, ("gz.coord", "expert.on"), clip, changes, clients)
             host, expert = clients
             stalled = await (await world.staff("gz.auditor")).session.ws_connect(world.room_ws())
             await host.send({"type": "moderate", "action": "record_start"})

@@ -3,6 +3,7 @@ observers, staff of another city, and guests with their links."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp.test_utils import TestServer
@@ -15,6 +16,7 @@ from scheduler.guests import NewGuest, add_guest, link_for
 from scheduler.models import GuestKind
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
+from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient
 from tests.scheduling_factories import add_expert, add_principal, add_project, add_supplier, local
 from tests.web_helpers import Browser, WebServer
 from web.keys import SECRET, SETTINGS
@@ -87,3 +89,14 @@ async def build_world(server: TestServer, db: Database, clock: FixedClock) -> Wo
             tokens[kind.value] = link_for(guest, check, secret, grace).href.removeprefix("/join/")
             ids[kind.value] = guest.id
     return World(web, check.id, other.id, tokens, ids)
+
+
+async def join_staff(
+    world: World, usernames: Sequence[str], clip: EncodedClip, changes: Changes, into: list[SyntheticClient]
+) -> None:
+    """Synthetic participants for staff users, signed in and joined in turn, added to ``into`` as
+    they are made (the caller closes them, even when a join fails)."""
+    for username in usernames:
+        http = (await world.staff(username)).session
+        into.append(SyntheticClient(world.room_ws(), username, clip, changes=changes, http=http))
+        await into[-1].join(name=False)

@@ -19,7 +19,7 @@ from remote_check.database import transaction
 from tests.conftest import Database
 from tests.recordings.media import probe
 from tests.rooms.conftest import Enter, room_settings
-from tests.rooms.session_world import World, build_world
+from tests.rooms.session_world import World, build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient
 from web.app import create_app
 from web.keys import ROOMS, SECRET, SETTINGS
@@ -152,12 +152,9 @@ async def test_a_room_in_a_media_worker_records_into_the_data_folder(
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     world = await build_world(server, db, clock)
-    clients = []
+    clients: list[SyntheticClient] = []
     try:
-        for who in ("gz.coord", "expert.on"):
-            http = (await world.staff(who)).session
-            clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
-            await clients[-1].join(name=False)
+        await join_staff(world, ("gz.coord", "expert.on"), clip, changes, clients)
         host, expert = clients
         await host.send({"type": "moderate", "action": "record_start"})
         await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
