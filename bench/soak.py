@@ -76,12 +76,16 @@ def sample(names: dict[int, str]) -> dict[str, Usage]:
 
 
 def video_frames(clients: list[SyntheticClient]) -> dict[tuple[str, str], tuple[str, int]]:
-    """Frames received so far on every video slot: (client, mid) -> (source, frames)."""
+    """Frames received so far on every video slot from one connected client to another:
+    (client, mid) -> (source, frames). A client whose connection closed is left out, as a
+    receiver and as a sender (its drop is printed on its own line)."""
+    live = [client for client in clients if client.pc.connectionState == "connected"]
+    ids = {client.id for client in live}
     return {
         (client.name, mid): (str(client.slot_info.get(mid, {}).get("source", "")), received.frames)
-        for client in clients
+        for client in live
         for mid, received in client.received.items()
-        if received.kind == "video"
+        if received.kind == "video" and client.slot_info.get(mid, {}).get("participant") in ids
     }
 
 
