@@ -79,6 +79,7 @@ async def _run(argv: list[str]) -> tuple[int, bytes, bytes]:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # see render()
     )
     try:
         out, err = await process.communicate()
@@ -297,6 +298,10 @@ async def render(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        # a session of its own: a signal to the server's process group (systemd, Docker, Ctrl+C)
+        # reaches the server, which cancels the render and kills ffmpeg (the replay is rendered
+        # again at the next start); had it reached ffmpeg, the render would look failed
+        start_new_session=True,
     )
     assert process.stdout is not None
     assert process.stderr is not None

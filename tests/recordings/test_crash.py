@@ -6,23 +6,15 @@ people join again the recording goes on in a second part, joined with the first 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import os
 import signal
-import socket
-import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
-from yarl import URL
 
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, RecordingPart, ReplayState
@@ -33,113 +25,15 @@ from scheduler.models import SessionStatus
 from tests.conftest import Database, running_server
 from tests.recordings.jobs_world import audit_of, codecs_and_duration, part_row, replay_row, session_row
 from tests.recordings.media import probe
-from tests.rooms.session_world import build_world
+from tests.rooms.session_world import build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
+from tests.serve_process import children, exited, serve
 from tests.web_helpers import WebServer
-from web.keys import REPLAYS, SECRET, SETTINGS
+from web.keys import REPLAYS
 from web.rooms.internals import install_passthrough
 
-ROOT = Path(__file__).resolve().parents[2]
 RECORD = 3.0  # seconds recorded before the kill
 SURVIVES = 2.0  # what the kill may cost at most
-
-
-@dataclass
-class Process:
-    """A ``remote-check serve`` process on 127.0.0.1: what ``build_world`` needs of a server."""
-
-    process: asyncio.subprocess.Process
-    port: int
-    app: dict[Any, Any]
-    output: list[str]
-
-    def make_url(self, path: str) -> URL:
-        return URL(f"http://127.0.0.1:{self.port}{path}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _drain(process: asyncio.subprocess.Process, into: list[str], serving: asyncio.Future[None]) -> None:
-    assert process.stdout is not None
-    async for line in process.stdout:
-        into.append(line.decode(errors="replace"))
-        if "serving on" in into[-1] and not serving.done():
-            serving.set_result(None)
-    if not serving.done():
-        serving.set_exception(AssertionError("the server stopped before serving:\n" + "".join(into)))
-
-
-@contextlib.asynccontextmanager
-async def serve(settings: Settings, db: Database) -> AsyncIterator[Process]:
-    """``python -m remote_check serve`` over ``db`` and the data folder of ``settings``."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RC_DATA_DIR": str(settings.data_dir),
-        "RC_DATABASE_URL": db.url,
-        "RC_ROOMS_LOOPBACK_CANDIDATES": "true",
-        "RC_MEDIA_WORKERS": str(settings.media_workers),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "remote_check", "serve", "--host", "127.0.0.1", "--port", str(port),
-        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output: list[str] = []
-    serving: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    reader = asyncio.create_task(_drain(process, output, serving))
-    try:
-        async with asyncio.timeout(60):
-            await serving
-        yield Process(process, port, {SECRET: settings.secret_key(), SETTINGS: settings}, output)
-    finally:
-        if process.returncode is None:
-            process.terminate()  # a graceful stop, as an operator's
-        async with asyncio.timeout(30):
-            await process.wait()
-        await reader
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                stat = (entry / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
-async def exited(pid: int, seconds: float) -> bool:
-    """Whether process ``pid`` (not ours to wait for) is gone within ``seconds``: its pidfd
-    becomes readable when it exits."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    loop = asyncio.get_running_loop()
-    gone: asyncio.Future[None] = loop.create_future()
-
-    def readable() -> None:
-        if not gone.done():
-            gone.set_result(None)
-
-    loop.add_reader(fd, readable)
-    try:
-        async with asyncio.timeout(seconds):
-            await gone
-        return True
-    except TimeoutError:
-        return False
-    finally:
-        loop.remove_reader(fd)
-        os.close(fd)
 
 
 def sent(client: SyntheticClient) -> int:
@@ -172,13 +66,10 @@ async def test_a_killed_server_leaves_a_recording_that_the_next_start_finalises(
     settings.secret_key()  # made once, before the server reads it
     changes = Changes()
     clients: list[SyntheticClient] = []
-    async with serve(settings, db) as server:
+    async with serve(settings, db.url) as server:
         world = await build_world(cast(TestServer, server), db, clock)
         try:
-            for who in ("gz.coord", "expert.on"):
-                http = (await world.staff(who)).session
-                clients.append(SyntheticClient(world.room_ws(), who, clip, changes=changes, http=http))
-                await clients[-1].join(name=False)
+            await join_staff(world, ("gz.coord", "expert.on"), clip, changes, clients)
             host, expert = clients
             await host.send({"type": "moderate", "action": "record_start"})
             await changes.until(lambda: expert.roster.get("recording") is True, what="recording on")
@@ -211,7 +102,7 @@ async def test_a_killed_server_leaves_a_recording_that_the_next_start_finalises(
             assert found.ends[kind] >= cut - SURVIVES, (client.name, source, found.ends[kind], cut)
             assert found.ends[kind] <= cut + 1.0  # and nothing from after it (the clock is right)
 
-    async with serve(settings, db):  # started again: it finalises the part before it serves
+    async with serve(settings, db.url):  # started again: it finalises the part before it serves
         part = await part_row(db.factory, world.session_id, part.number)
         assert part.state == PartState.INTERRUPTED
         assert part.manifest_sha256 == manifest_digest(folder)

@@ -3,6 +3,7 @@ observers, staff of another city, and guests with their links."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp.test_utils import TestServer
@@ -16,6 +17,7 @@ from scheduler.lifecycle import open_room
 from scheduler.models import GuestKind
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
+from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient
 from tests.scheduling_factories import add_expert, add_principal, add_project, add_supplier, local
 from tests.web_helpers import Browser, WebServer
 from web.keys import SECRET, SETTINGS
@@ -103,3 +105,14 @@ async def build_world(server: TestServer, db: Database, clock: FixedClock) -> Wo
         await open_room(session, coordinator, other.id, now=clock.now())  # the cluster session's, early
     clock.set(local(11, 9, 50))  # the session's room is open (from 15 minutes before)
     return World(web, check.id, other.id, tokens, ids)
+
+
+async def join_staff(
+    world: World, usernames: Sequence[str], clip: EncodedClip, changes: Changes, into: list[SyntheticClient]
+) -> None:
+    """Synthetic participants for staff users, signed in and joined in turn, added to ``into`` as
+    they are made (the caller closes them, even when a join fails)."""
+    for username in usernames:
+        http = (await world.staff(username)).session
+        into.append(SyntheticClient(world.room_ws(), username, clip, changes=changes, http=http))
+        await into[-1].join(name=False)

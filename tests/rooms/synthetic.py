@@ -199,7 +199,7 @@ class SyntheticClient:
         self.offered_at: float | None = None
         self.negotiated = 0
         self.tracks: dict[str, ClipTrack] = {}
-        self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self._own_session = http is None
         self._session = http or aiohttp.ClientSession()
         self._ws: aiohttp.ClientWebSocketResponse | None = None

@@ -218,11 +218,14 @@ def skip_lost_head(receiver: RTCRtpReceiver, stalled_at: int | None) -> tuple[in
     hole = slots.index(False) if False in slots else None
     if hole is None:  # no hole before the newest packet: nothing waits
         return 0, None
-    missing = (origin + hole) % (1 << 16)
-    # the newest packet may not be in the buffer yet: aiortc counts it, then sends a NACK for the hole
-    # (an await) before adding it; or its payload could not be parsed
+    # Usually the newest packet is held behind the hole; not after the buffer started over at a
+    # packet far older than its head (a late duplicate), nor while aiortc sends a NACK for the hole
+    # (an await) between counting the newest packet and adding it: then nothing waits behind it.
     behind = next((n for n in range(hole + 1, held) if slots[n]), None)
-    if stalled_at != missing or behind is None:
+    if behind is None:
+        return 0, None
+    missing = (origin + hole) % (1 << 16)
+    if stalled_at != missing:
         return 0, missing
     buffer.remove(behind)
     return behind, None

@@ -17,8 +17,12 @@ worker to web process::
 
 Any public method of the local host can be called by name; arguments are validated against
 its type hints, and a ``{"$sink": n}`` argument becomes a sink that pushes messages back.
-The worker ignores SIGINT (the web process ends it) and exits when its socket closes, so it
-never outlives the web process. ICE/UDP sockets of its rooms are bound here.
+The web process leads the worker's life: the worker ignores SIGINT and SIGTERM, which a terminal's
+Ctrl+C, systemd (``KillMode=control-group``) and ``kill -- -PGID`` send to every process of the
+server at once, so that the web process can end its calls through the worker (a recording is
+finished and its stop reported) before it closes the socket; the worker exits when its socket
+closes, so it never outlives the web process (SIGKILL ends a worker alone; the server starts another).
+ICE/UDP sockets of its rooms are bound here.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ log = logging.getLogger(__name__)
 HEADER = struct.Struct(">I")
 MAX_FRAME = 16 * 1024 * 1024
 SINK = "$sink"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""What a service manager sends every process of the server to stop it: the worker leaves them to
+the web process, which ends the worker's calls and then closes its socket."""
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -197,7 +204,8 @@ async def serve(fd: int) -> None:
 
 def main() -> None:
     """Entry point: ``python -m web.rooms.worker FD``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)  # the web process stops the worker (see the module)
     logging.basicConfig(level=logging.WARNING, format="media worker %(process)d: %(levelname)s %(message)s")
     asyncio.run(serve(int(sys.argv[1])))
 

@@ -203,6 +203,8 @@ class WorkerLink:
         if self.process.returncode is None and self.reader_task is not None:
             try:
                 await asyncio.wait_for(self.call("close", {}), STOP_TIMEOUT)
+            except TimeoutError:  # a recording it was finishing is finalised at the next start
+                log.error("media worker %s did not close its rooms within %s s", self.pid, STOP_TIMEOUT)
             except Exception:
                 log.exception("media worker %s did not close its rooms", self.pid)
         self.fail()
