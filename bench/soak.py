@@ -191,8 +191,8 @@ async def soak(minutes: float, interval: float, workers: int, cache: Path, camer
     url = f"sqlite+aiosqlite:///{folder / 'soak.sqlite3'}"
     engine = make_engine(url)
     await upgrade(engine)
-    db = Database("sqlite", url, engine, make_sessionmaker(engine))
     settings = Settings(data_dir=folder / "data", database_url=url, media_workers=workers)
+    db = Database("sqlite", url, engine, make_sessionmaker(engine, audit_key=settings.audit_key()))
     settings.secret_key()
     clock = FixedClock(dt.datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI))  # the booking's "now"
     ok = True
