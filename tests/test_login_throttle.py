@@ -131,6 +131,17 @@ async def test_a_quiet_hour_forgives_past_failures(proxied: WebServer) -> None:
         assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 401
 
 
+async def test_a_wait_never_outlasts_the_cap_when_the_clock_is_set_back(proxied: WebServer) -> None:
+    browser = proxied.browser()
+    for _ in range(PAIR.free):
+        assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 401
+    assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 429
+    # counters written by a clock a year ahead (set back since, or another process's) hold nobody
+    # for a year: at most the rule's own cap
+    proxied.clock.advance(-dt.timedelta(days=365))
+    assert (await log_in(browser, "nobody", "wrong", OWNER)).status == 401
+
+
 async def test_many_addresses_guessing_one_name_share_one_slow_queue(proxied: WebServer) -> None:
     await proxied.add_user("dg.coord", Role.CITY_COORDINATOR, "4419")
     browser = proxied.browser()
