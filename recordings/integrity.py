@@ -24,7 +24,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -155,6 +157,16 @@ def hash_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def hash_files(folder: Path, names: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """:func:`hash_file` of each of ``names`` in ``folder``, a file per core at once (hashlib lets go
+    of the GIL while it hashes a chunk): a stop hashes every file a recording wrote, about 1 s per
+    250 MB on one core."""
+    if len(names) < 2:
+        return {name: hash_file(folder / name) for name in names}
+    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+        return dict(zip(names, pool.map(lambda name: hash_file(folder / name), names), strict=True))
+
+
 def folder_files(folder: Path) -> Iterator[str]:
     """The files of ``folder`` and its subfolders (but the manifest), as sorted relative names."""
     names = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
@@ -172,10 +184,8 @@ def build_manifest(
     unknown = set(parts) - set(folder_files(folder))
     if unknown:
         raise ValueError(f"parts given for files that are not in the folder: {sorted(unknown)}")
-    entries = []
-    for name in folder_files(folder):
-        size, sha256 = hash_file(folder / name)
-        entries.append(FileEntry(name, size, sha256, parts.get(name)))
+    hashed = hash_files(folder, list(folder_files(folder)))
+    entries = [FileEntry(name, size, sha256, parts.get(name)) for name, (size, sha256) in hashed.items()]
     return Manifest(session_id, created_at, tuple(entries), folder.name)
 
 
@@ -274,10 +284,11 @@ def verify(folder: Path, key: bytes, place: Place | None = None) -> Report:
         if not made_for.matches(place):
             findings.append(Finding("misplaced", str(place), str(made_for)))
     present = set(folder_files(folder))
+    hashed = hash_files(folder, sorted(present & set(listed)))
     for name in sorted(listed):
         if name not in present:
             findings.append(Finding("missing", name))
-        elif hash_file(folder / name) != tuple(listed[name]):
+        elif hashed[name] != tuple(listed[name]):
             findings.append(Finding("changed", name))
     findings.extend(Finding("added", name) for name in sorted(present - set(listed)))
     return Report(session_id, len(listed), tuple(findings), hashlib.sha256(raw).hexdigest())

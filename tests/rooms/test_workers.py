@@ -99,7 +99,10 @@ def child_pids() -> set[int]:
     """The children of this process, all threads."""
     children: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        children |= {int(pid) for pid in (task / "children").read_text().split()}
+        try:
+            children |= {int(pid) for pid in (task / "children").read_text().split()}
+        except FileNotFoundError:  # a thread that ended since the listing has no children
+            continue
     return children
 
 
