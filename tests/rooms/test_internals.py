@@ -230,23 +230,30 @@ async def test_loopback_becomes_a_host_candidate() -> None:
         await connection.close()
 
 
-async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
-    pc = RTCPeerConnection()
-    receiver = pc.addTransceiver("video", direction="recvonly").receiver
-    buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer")  # noqa: B009 - a private name
+class VideoReceiver:
+    """A video receiver of aiortc's and packets arriving at it, as its ``_handle_rtp_packet`` takes them."""
 
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection()
+        self.receiver = self.pc.addTransceiver("video", direction="recvonly").receiver
+        self.buffer = getattr(self.receiver, "_RTCRtpReceiver__jitter_buffer")  # noqa: B009 - a private name
+        self.nacks = getattr(self.receiver, "_RTCRtpReceiver__nack_generator")  # noqa: B009
+
+    @staticmethod
     def packet(sequence: int, timestamp: int) -> RtpPacket:
         made = RtpPacket(payload_type=96, sequence_number=sequence, timestamp=timestamp, payload=b"x")
         made._data = b"x"  # type: ignore[attr-defined]  # the depacketized payload, as the receiver sets it
         return made
 
-    nacks = getattr(receiver, "_RTCRtpReceiver__nack_generator")  # noqa: B009 - a private name
+    def arrive(self, sequence: int, timestamp: int) -> tuple[bool, Any]:
+        made = self.packet(sequence, timestamp)
+        self.nacks.add(made)  # as the receiver does with every packet, before the jitter buffer
+        return self.buffer.add(made)  # type: ignore[no-any-return]
 
-    def arrive(sequence: int, timestamp: int) -> tuple[bool, Any]:
-        made = packet(sequence, timestamp)
-        nacks.add(made)  # as the receiver does with every packet, before the jitter buffer
-        return buffer.add(made)  # type: ignore[no-any-return]
 
+async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
+    video = VideoReceiver()
+    receiver, arrive = video.receiver, video.arrive
     assert arrive(100, 0) == (False, None)
     assert arrive(101, 3000)[1] is not None  # frame 0 complete once the next one starts
     assert skip_lost_head(receiver, None) == (0, None)  # nothing waits
@@ -266,28 +273,20 @@ async def test_a_packet_lost_for_good_is_skipped_on_the_second_look() -> None:
     arrive(2, 0)  # 102 older than the head (104): aiortc's MAX_MISORDER is 100
     assert skip_lost_head(receiver, None) == (0, None)
     assert skip_lost_head(receiver, 3) == (0, None)
-    await pc.close()
+    await video.pc.close()
 
 
 async def test_a_look_while_aiortc_sends_a_nack_finds_nothing_waiting() -> None:
     """aiortc counts a packet, then sends a NACK for the hole before it (an await), and only then adds
     it to the buffer: a look in between finds nothing present behind the hole."""
-    pc = RTCPeerConnection()
-    receiver = pc.addTransceiver("video", direction="recvonly").receiver
-    buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer")  # noqa: B009 - a private name
-
-    def packet(sequence: int, timestamp: int) -> RtpPacket:
-        made = RtpPacket(payload_type=96, sequence_number=sequence, timestamp=timestamp, payload=b"x")
-        made._data = b"x"  # type: ignore[attr-defined]  # the depacketized payload, as the receiver sets it
-        return made
-
-    nacks = getattr(receiver, "_RTCRtpReceiver__nack_generator")  # noqa: B009 - a private name
-
-    def arrive(sequence: int, timestamp: int) -> tuple[bool, Any]:
-        made = packet(sequence, timestamp)
-        nacks.add(made)  # as the receiver does with every packet, before the jitter buffer
-        return buffer.add(made)  # type: ignore[no-any-return]
-
+    video = VideoReceiver()
+    receiver, buffer, nacks, packet, arrive = (
+        video.receiver,
+        video.buffer,
+        video.nacks,
+        video.packet,
+        video.arrive,
+    )
     assert arrive(100, 0) == (False, None)
     assert arrive(101, 3000)[1] is not None
     nacks.add(packet(103, 9000))  # 102 lost; 103 counted, not in the buffer yet
@@ -295,7 +294,7 @@ async def test_a_look_while_aiortc_sends_a_nack_finds_nothing_waiting() -> None:
     buffer.add(packet(103, 9000))
     assert skip_lost_head(receiver, None) == (0, 102)
     assert skip_lost_head(receiver, 102) == (2, None)  # given up (with frame 3000) on the second look
-    await pc.close()
+    await video.pc.close()
 
 
 async def answered(browser: aioice.Connection, server: aioice.Connection) -> None:
