@@ -4,7 +4,7 @@ Run from the repository root: ``.venv/bin/python -m bench.rooms_forwarding [--si
 [--seconds 10] [--screen] [--rooms K] [--workers W]``. It encodes a 640x480 30 fps VP8 clip,
 a 1280x720 15 fps VP8 screen clip and an Opus tone once with ffmpeg (kept in ``--cache``),
 starts the real app in a server process (development room routes on; with ``--workers W``
-its rooms run in W media worker processes, ``web.rooms.workers``), then for each N joins K
+its rooms run in W media worker processes, ``media.workers``), then for each N joins K
 rooms of N aiortc clients (in this process) that send the pre-encoded media and count what
 they receive (with ``--screen`` the first client of each room also shares its screen), and
 prints:
@@ -37,8 +37,8 @@ from pathlib import Path
 from aiohttp import web
 
 from bench.light_receivers import LightReceivers
+from media.internals import include_loopback_candidates, install_passthrough
 from tests.rooms.synthetic import SCREEN_FPS, Changes, EncodedClip, ScreenSharer, SyntheticClient, load_clip
-from web.rooms.internals import include_loopback_candidates, install_passthrough
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
@@ -98,10 +98,10 @@ def _ffmpeg(arguments: list[str]) -> None:
 def serve(port: int, workers: int | None) -> None:
     """The server process: the real app with the development room routes (its rooms in
     ``workers`` media worker processes when given)."""
+    from media.workers import make_room_host
     from remote_check.settings import Settings
     from web.app import create_app
     from web.keys import ROOMS
-    from web.rooms.workers import make_room_host
 
     data = Path(tempfile.mkdtemp(prefix="rc-bench-"))
     settings = Settings(

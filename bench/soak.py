@@ -36,6 +36,7 @@ from aiohttp.test_utils import TestServer
 
 from bench.light_receivers import LightReceivers
 from bench.rooms_forwarding import Camera, make_clip, make_screen_clip, process_tree
+from media.internals import include_loopback_candidates, install_passthrough
 from recordings.models import Replay, ReplayState
 from recordings.paths import REPLAY_FILE, recordings_root, replay_folder
 from remote_check.clock import SHANGHAI, FixedClock
@@ -48,7 +49,6 @@ from tests.recordings.jobs_world import codecs_and_duration
 from tests.rooms.session_world import World, build_world, join_staff
 from tests.rooms.synthetic import Changes, EncodedClip, ScreenSharer, SyntheticClient
 from tests.serve_process import serve
-from web.rooms.internals import include_loopback_candidates, install_passthrough
 
 GROWTH_MB = 20.0
 STAFF = ("gz.coord", "admin", "expert.on", "gz.auditor")

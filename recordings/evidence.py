@@ -1,7 +1,7 @@
 """A session's recording as evidence: the database rows behind the replay page and the evidence
 package (:func:`load`), and its files.
 
-Each part's ``index.json`` (written by :mod:`web.rooms.recorder`) says which file holds whose
+Each part's ``index.json`` (written by :mod:`media.recorder`) says which file holds whose
 camera, microphone or screen; a part cut short by a crash may have none, and then its
 ``<participant>-<source>.mkv`` files speak for themselves. The evidence package is a zip of the
 replay folder, every part folder as recorded (media, ``index.json``, ``manifest.json``, stills)

@@ -1,7 +1,7 @@
 """Experts' marks and stills during a recorded call.
 
 A mark says that a checklist item was shown from ``start`` to ``end`` seconds on the recording's
-clock. The times come from the room (:meth:`web.rooms.host.RoomHost.recording_time`), never from the
+clock. The times come from the room (:meth:`media.host.RoomHost.recording_time`), never from the
 browser; these functions only store them. One item has at most one open mark (started, not ended)
 at a time; an item may be marked again later (shown twice). Services only flush.
 """

@@ -2,7 +2,7 @@
 the replay file rendered after the call.
 
 The media themselves are files under ``<data>/recordings/session-<id>/part-<n>/`` (see
-:mod:`web.rooms.recorder`). Every part of one session is on one clock: session time 0 is the
+:mod:`media.recorder`). Every part of one session is on one clock: session time 0 is the
 moment the first part started (``RecordingPart.origin_at`` of part 1, repeated in every part), so
 that a mark's ``start``/``end`` seconds are also its time in the replay file.
 """

@@ -1,6 +1,6 @@
 """Where a session's recording lives on disk, under ``<data>/recordings`` (the settings' data folder).
 
-``session-<id>/part-<n>/`` holds the files of each part (see :mod:`web.rooms.recorder`), with its
+``session-<id>/part-<n>/`` holds the files of each part (see :mod:`media.recorder`), with its
 ``stills/``; ``session-<id>/replay/`` holds the rendered replay (``replay.mp4``, ``replay.vtt``) and
 its own signed manifest.
 """

@@ -31,7 +31,7 @@ from scheduler.models import CheckSession, SessionStatus
 
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "index.json"  # as web.rooms.recorder writes it
+INDEX_NAME = "index.json"  # as media.recorder writes it
 SOURCES = {"camera": "video", "screen": "video", "microphone": "audio"}
 MEDIA_SUFFIX = ".mkv"
 

@@ -96,7 +96,7 @@ def frame_from_packet(
     clock: SessionClock, track: str, packet: av.Packet[Any], arrival: float
 ) -> EncodedFrame:
     """The frame the room hands over as an ``av.Packet`` (``pts`` = its 32-bit RTP timestamp, as
-    ``web.rooms.internals.PassthroughDecoder`` makes it), placed on the session clock; ``arrival``
+    ``media.internals.PassthroughDecoder`` makes it), placed on the session clock; ``arrival``
     is the server time (Unix seconds) at which it was received."""
     if packet.pts is None:
         raise ValueError("a frame without an RTP timestamp")

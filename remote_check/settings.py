@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     rooms_dev_routes: bool = False
     # Offer 127.0.0.1 as an ICE candidate (server and browsers on one machine, e.g. tests).
     rooms_loopback_candidates: bool = False
-    # Media worker processes that host the rooms (web/rooms/workers.py): None = one per core,
+    # Media worker processes that host the rooms (media/workers.py): None = one per core,
     # 0 = rooms in the web process.
     media_workers: int | None = Field(default=None, ge=0)
     # Kibibytes of signalling messages that may wait for a browser that does not read (beyond what

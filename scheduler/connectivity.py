@@ -1,7 +1,7 @@
 """Connectivity tests ("the day before"): what an invited person's browser measured, stored and audited.
 
 The page asks for camera, microphone and screen-share permission, then sends its camera and
-microphone through the server and back (``web.rooms.echo``) and measures what comes back. The
+microphone through the server and back (``media.echo``) and measures what comes back. The
 verdict is computed here, from the figures, never taken from the browser.
 """
 

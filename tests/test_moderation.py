@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from media.moderation import Arrival, Moderation, Recording, RoomRole
 from remote_check.errors import DomainError
-from web.rooms.moderation import Arrival, Moderation, Recording, RoomRole
 
 
 def room_with_host(capacity: int = 12) -> Moderation:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from media.host import RoomHost
 from recordings.jobs import ReplayRenderer
 from remote_check.accounts.hashing import PasswordPool
 from remote_check.audit.anchor import Checkpointer
 from remote_check.clock import Clock
 from remote_check.settings import Settings
 from web.api.registry import Api
-from web.rooms.host import RoomHost
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

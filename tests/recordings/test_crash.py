@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from media.internals import install_passthrough
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, RecordingPart, ReplayState
 from recordings.paths import REPLAY_FILE, recordings_root, replay_folder
@@ -30,7 +31,6 @@ from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, en
 from tests.serve_process import children, exited, serve
 from tests.web_helpers import WebServer
 from web.keys import REPLAYS
-from web.rooms.internals import install_passthrough
 
 RECORD = 3.0  # seconds recorded before the kill
 SURVIVES = 2.0  # what the kill may cost at most

@@ -15,6 +15,7 @@ from typing import cast
 import pytest
 from aiohttp.test_utils import TestServer
 
+from media.internals import install_passthrough
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, ReplayState
 from recordings.paths import recordings_root
@@ -26,7 +27,6 @@ from tests.rooms.session_world import build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient, encode_clip
 from tests.serve_process import children, exited, serve
 from web.keys import REPLAYS
-from web.rooms.internals import install_passthrough
 
 STOPS_WITHIN = 3.0  # the target; asserted with room to spare for a loaded machine
 GENEROUS = 10.0

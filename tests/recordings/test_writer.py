@@ -15,10 +15,10 @@ import pytest
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from media.internals import PassthroughDecoder
 from recordings.writer import EncodedFrame, TrackSpec, TrackWriter, frame_from_packet
 from tests.recordings.feeding import BASES, NAMES, ORIGIN, START, TRACKS, session_clock, to_encoded
 from tests.recordings.media import FFMPEG, SECONDS, SourceFrame, probe
-from web.rooms.internals import PassthroughDecoder
 
 ROOT = Path(__file__).resolve().parents[2]
 

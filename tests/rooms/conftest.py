@@ -10,13 +10,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, async_playwright
 
+from media.internals import install_passthrough
 from remote_check.clock import FixedClock
 from remote_check.settings import Settings
 from tests.conftest import Database
 from tests.rooms.session_world import World, build_world
 from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
 from web.app import create_app
-from web.rooms.internals import install_passthrough
 from web.rooms.signalling import SIGNAL_LIMITS
 
 CHROMIUM = "/usr/bin/chromium"

@@ -3,7 +3,7 @@ counts the encoded frames it receives, for tests and for ``bench/rooms_forwardin
 
 Media is encoded once (PyAV, from FFmpeg's test sources) and then sent as ``av.Packet``
 objects, so a client costs packetizing only. Received media is counted, not decoded (the
-process must have :func:`web.rooms.internals.install_passthrough` installed).
+process must have :func:`media.internals.install_passthrough` installed).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from web.rooms.codecs import AUDIO_CLOCK_RATE, VIDEO_CLOCK_RATE, is_vp8_keyframe
-from web.rooms.internals import on_keyframe_request, passthrough_installed
+from media.codecs import AUDIO_CLOCK_RATE, VIDEO_CLOCK_RATE, is_vp8_keyframe
+from media.internals import on_keyframe_request, passthrough_installed
 
 FPS = 30
 SCREEN_FPS = 15
@@ -166,7 +166,7 @@ class Received:
 
 
 class SyntheticClient:
-    """A participant driven from Python over the room's WebSocket (see ``web.rooms.protocol``).
+    """A participant driven from Python over the room's WebSocket (see ``media.protocol``).
 
     In the development room it names itself with ``join``; in a check session's room the
     server knows who it is (a log-in cookie of ``http``, or a guest link in the address) and a

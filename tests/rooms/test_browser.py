@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page
 
+from media.host import LocalRoomHost, RoomSummary
 from web.keys import ROOMS
-from web.rooms.host import LocalRoomHost, RoomSummary
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from media.config import IceServer, RoomConfig
 from remote_check.settings import Settings
-from web.rooms.config import IceServer, RoomConfig
 
 
 def test_the_server_itself_uses_stun_only_and_relay_needs_a_turn_server(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ import pytest
 from playwright.async_api import Browser
 from sqlalchemy import func, select, update
 
+from media.config import RoomConfig
+from media.echo import EchoHost
 from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
 from remote_check.database import transaction
@@ -24,8 +26,6 @@ from tests.scheduling_factories import add_experts, add_project, add_supplier, l
 from tests.web_helpers import Browser as Client
 from tests.web_helpers import WebServer
 from web.pages.connectivity import ECHOES
-from web.rooms.config import RoomConfig
-from web.rooms.echo import EchoHost
 
 GOOD: dict[str, Any] = {
     "camera_ok": True,

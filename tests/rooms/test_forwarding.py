@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestServer
 
+from media.host import LocalRoomHost, RoomSummary
+from media.internals import install_passthrough, request_keyframe
 from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient
 from web.keys import ROOMS
-from web.rooms.host import LocalRoomHost, RoomSummary
-from web.rooms.internals import install_passthrough, request_keyframe
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # rooms keep no database state
 

@@ -1,7 +1,7 @@
-"""Guards on every private detail of aiortc and aioice that ``web.rooms.internals`` relies on.
+"""Guards on every private detail of aiortc and aioice that ``media.internals`` relies on.
 
 If one of these fails after an upgrade, forwarding would fail silently (decoding again,
-keyframe requests lost, no loopback candidate): fix ``web/rooms/internals.py`` first.
+keyframe requests lost, no loopback candidate): fix ``media/internals.py`` first.
 The sending side's packet path is also exercised end to end, byte for byte, by
 ``test_forwarding.py``.
 """
@@ -35,9 +35,8 @@ from aiortc.rtp import (
     RtpPacket,
 )
 
-from tests.rooms.synthetic import EncodedClip, encode_clip
-from web.rooms import internals
-from web.rooms.internals import (
+from media import internals
+from media.internals import (
     AIORTC_VERSION,
     InlineFrames,
     include_loopback_candidates,
@@ -51,6 +50,7 @@ from web.rooms.internals import (
     rtp_origin,
     skip_lost_head,
 )
+from tests.rooms.synthetic import EncodedClip, encode_clip
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)

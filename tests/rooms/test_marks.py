@@ -12,6 +12,7 @@ import av
 import pytest
 from sqlalchemy import select
 
+from media.internals import install_passthrough
 from recordings.integrity import manifest_key, verify
 from recordings.layout import plan
 from recordings.models import PartState, RecordingPart
@@ -27,7 +28,6 @@ from tests.rooms.session_world import World
 from tests.rooms.synthetic import Changes, EncodedClip, ScreenSharer, SyntheticClient, encode_clip
 from tests.web_helpers import Browser
 from web.keys import SECRET, SETTINGS
-from web.rooms.internals import install_passthrough
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 

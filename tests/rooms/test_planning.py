@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from media.codecs import is_forwardable, is_vp8_keyframe
+from media.keyframes import KeyframeThrottle
+from media.slots import FeedRef, SlotPlan, SlotState, plan_slots
+from media.timeline import Timeline
 from tests.rooms.synthetic import encode_clip
-from web.rooms.codecs import is_forwardable, is_vp8_keyframe
-from web.rooms.keyframes import KeyframeThrottle
-from web.rooms.slots import FeedRef, SlotPlan, SlotState, plan_slots
-from web.rooms.timeline import Timeline
 
 
 def test_new_feeds_take_free_slots_of_their_kind_and_the_rest_is_counted() -> None:

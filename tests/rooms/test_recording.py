@@ -11,6 +11,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from media.internals import install_passthrough
+from media.workers import make_room_host
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, RecordingPart, Replay
 from recordings.verification import audited_digests, check_folder
@@ -24,8 +26,6 @@ from tests.rooms.session_world import World, build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient
 from web.app import create_app
 from web.keys import ROOMS, SECRET, SETTINGS
-from web.rooms.internals import install_passthrough
-from web.rooms.workers import make_room_host
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 

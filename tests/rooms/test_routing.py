@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.rooms.routing import RoomRouter
+from media.routing import RoomRouter
 
 
 def test_a_new_room_goes_to_the_worker_with_fewest_participants() -> None:

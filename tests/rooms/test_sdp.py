@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from media.offers import read_offer
+from media.sdp import add_bitrate_hints, ice_credentials, media_sections
 from remote_check.errors import DomainError
-from web.rooms.offers import read_offer
-from web.rooms.sdp import add_bitrate_hints, ice_credentials, media_sections
 
 # An offer of headless Chromium 156 (camera, microphone, one receiving video m-line), made by
 # the room page's code with VP8 and Opus preferred.

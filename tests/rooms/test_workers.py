@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from media.host import LocalRoomHost, RoomSummary
+from media.internals import install_passthrough
+from media.workers import DEFAULT_FACTORY, WorkerLink, WorkerRoomHost, make_room_host
 from remote_check.clock import FixedClock
 from tests.conftest import Database
 from tests.rooms.conftest import room_settings
 from tests.rooms.synthetic import Changes, EncodedClip, SyntheticClient, encode_clip
 from web.app import create_app
 from web.keys import ROOMS
-from web.rooms.host import LocalRoomHost, RoomSummary
-from web.rooms.internals import install_passthrough
-from web.rooms.workers import DEFAULT_FACTORY, WorkerLink, WorkerRoomHost, make_room_host
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # rooms keep no database state
 

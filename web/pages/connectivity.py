@@ -2,7 +2,7 @@
 
 A guest comes by their signed link (``/join/{token}/check``), a signed-in user for a session
 they may see (``/sessions/{id}/check``). Under each address: ``/ws``, the signalling of the echo
-peer (``web.rooms.echo``: one offer, one answer; the peer lives as long as the socket), and
+peer (``media.echo``: one offer, one answer; the peer lives as long as the socket), and
 ``/result``, a POST of what the page measured (stored and audited by ``scheduler.connectivity``).
 
 Signalling messages (JSON): browser ``{"type": "offer", "sdp": "..."}``; server
@@ -22,6 +22,9 @@ import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field
 
+from media.config import RoomConfig
+from media.echo import EchoHost
+from media.internals import include_loopback_candidates
 from remote_check.accounts.access import Permission
 from remote_check.clock import format_local
 from remote_check.errors import DomainError, Forbidden, Message, invalid
@@ -35,9 +38,6 @@ from web.context import lang_of
 from web.keys import CLOCK, DB, SECRET, SETTINGS
 from web.middlewares import error_json
 from web.pages.common import signed_in
-from web.rooms.config import RoomConfig
-from web.rooms.echo import EchoHost
-from web.rooms.internals import include_loopback_candidates
 
 log = logging.getLogger(__name__)
 

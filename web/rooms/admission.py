@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from media.moderation import RoomRole
 from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
@@ -26,7 +27,6 @@ from scheduler.guests import valid_link
 from scheduler.invitations import InvitationRefused, Refusal
 from scheduler.lifecycle import is_host
 from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat, SessionStatus
-from web.rooms.moderation import RoomRole
 from web.rooms.signalling import Entrant
 
 GUEST_ROLES = {

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 
-from web.rooms import protocol
+from media import protocol
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ SIGNALLING_RATES: Mapping[str, Rate] = {
     "hand": Rate(burst=5, per_second=2.0),
     MALFORMED: Rate(burst=5, per_second=1.0),
 }
-"""The limit of each kind of message a browser sends (``web.rooms.protocol``); any other kind is
+"""The limit of each kind of message a browser sends (``media.protocol``); any other kind is
 limited as :data:`MALFORMED`."""
 
 ABUSE = Rate(burst=50, per_second=2.0)

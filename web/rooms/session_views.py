@@ -1,6 +1,6 @@
 """The room of a check session: its page and its signalling WebSocket, for staff (by their
 log-in) and for guests (by their signed link). See :mod:`web.rooms.admission` for who enters
-as what, :mod:`web.rooms.protocol` for the messages.
+as what, :mod:`media.protocol` for the messages.
 
 Joins, leaves, admissions, removals and "mute all" are recorded in the audit log, by the
 endpoint, in tasks of their own (never on the media path).
@@ -15,6 +15,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from media.moderation import RoomRole
 from recordings.models import PartState
 from recordings.service import apply_event, parts_of
 from remote_check.audit.service import Actor, record
@@ -29,7 +30,6 @@ from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
 from web.pages.common import signed_in
 from web.rooms.admission import Admission, admit_guest, admit_staff, room_id
-from web.rooms.moderation import RoomRole
 from web.rooms.signalling import Audit, Joined, same_origin, serve
 
 routes = web.RouteTableDef()

@@ -25,12 +25,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from media import protocol
+from media.moderation import RoomRole
+from media.protocol import AnyClientMessage, JoinMessage, LeaveMessage, OfferMessage
 from remote_check.errors import DomainError, Forbidden, Message, invalid
 from web.keys import ROOMS, SETTINGS
-from web.rooms import protocol
-from web.rooms.moderation import RoomRole
 from web.rooms.outbox import Outbox
-from web.rooms.protocol import AnyClientMessage, JoinMessage, LeaveMessage, OfferMessage
 from web.rooms.rates import MALFORMED, MessageLimiter, PeopleLimits, Verdict
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 DEVELOPMENT ROUTES: ``/rooms/{room_id}/ws`` and ``/rooms/{room_id}/dev`` check no identity.
 They exist only when the setting ``rooms_dev_routes`` is true (tests, local trials) and answer
 404 otherwise. The moderated, authenticated room of a check session reuses the same
-:class:`~web.rooms.host.RoomHost`.
+:class:`~media.host.RoomHost`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from media.internals import include_loopback_candidates
+from media.workers import make_room_host
 from remote_check.errors import NotFound
 from web.context import lang_of
 from web.keys import ROOMS, SETTINGS
-from web.rooms.internals import include_loopback_candidates
 from web.rooms.rates import PeopleLimits
 from web.rooms.signalling import (
     PENDING_AUDITS,
@@ -30,7 +31,6 @@ from web.rooms.signalling import (
     same_origin,
     serve,
 )
-from web.rooms.workers import make_room_host
 
 routes = web.RouteTableDef()
 
@@ -87,7 +87,7 @@ async def room_dev_page(request: web.Request) -> dict[str, Any]:
 
 @routes.get(f"/rooms/{ROOM}/ws", name="room_ws")
 async def room_socket(request: web.Request) -> web.WebSocketResponse:
-    """DEVELOPMENT: the signalling WebSocket of a room (see ``web.rooms.protocol``); the
+    """DEVELOPMENT: the signalling WebSocket of a room (see ``media.protocol``); the
     browser names itself and joins as an expert (no moderation)."""
     _dev_only(request)
     same_origin(request)

@@ -1,8 +1,8 @@
 """The echo peer of the connectivity test: the browser's own camera and microphone, sent back.
 
 The browser offers two sending m-lines (camera, microphone) and two receiving ones, as in a
-room. Each sending m-line becomes a :class:`~web.rooms.forwarding.Feed`, each receiving one a
-:class:`~web.rooms.forwarding.SlotTrack` carrying the feed of its kind: the very path a room
+room. Each sending m-line becomes a :class:`~media.forwarding.Feed`, each receiving one a
+:class:`~media.forwarding.SlotTrack` carrying the feed of its kind: the very path a room
 forwards on, without decoding or encoding, so the figures the browser measures are those of a
 call through this server.
 """
@@ -14,12 +14,12 @@ import logging
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from media.config import RoomConfig
+from media.forwarding import Feed, SlotTrack
+from media.internals import install_passthrough, on_keyframe_request
+from media.offers import read_offer
+from media.sdp import add_bitrate_hints
 from remote_check.errors import Conflict, Message, invalid
-from web.rooms.config import RoomConfig
-from web.rooms.forwarding import Feed, SlotTrack
-from web.rooms.internals import install_passthrough, on_keyframe_request
-from web.rooms.offers import read_offer
-from web.rooms.sdp import add_bitrate_hints
 
 log = logging.getLogger(__name__)
 

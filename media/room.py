@@ -1,4 +1,4 @@
-"""A room: who is in it (by :class:`~web.rooms.moderation.Moderation`, the single source of
+"""A room: who is in it (by :class:`~media.moderation.Moderation`, the single source of
 truth of who may do what), their connections, and which feed each receives in which slot.
 
 A *member* is one signalling connection. Admitted members have a :class:`Participant` (a peer
@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from media import protocol
+from media.config import RoomConfig
+from media.forwarding import Feed
+from media.moderation import Arrival, Moderation, Person, Recording, RoomRole
+from media.participant import Participant, Sink
+from media.protocol import HandMessage, ModerateMessage, OfferMessage, RoomCommand, SelfMuteMessage
+from media.recorder import RoomRecorder, next_part, recording_origin
+from media.slots import FeedRef, plan_slots, slots_to_ask
+from media.stills import STILL_TIMEOUT, STILLS, save_still
 from remote_check.errors import DomainError, Message
-from web.rooms import protocol
-from web.rooms.config import RoomConfig
-from web.rooms.forwarding import Feed
-from web.rooms.moderation import Arrival, Moderation, Person, Recording, RoomRole
-from web.rooms.participant import Participant, Sink
-from web.rooms.protocol import HandMessage, ModerateMessage, OfferMessage, RoomCommand, SelfMuteMessage
-from web.rooms.recorder import RoomRecorder, next_part, recording_origin
-from web.rooms.slots import FeedRef, plan_slots, slots_to_ask
-from web.rooms.stills import STILL_TIMEOUT, STILLS, save_still
 
 REMOVED = Message("主持人已将您移出本次会议", "The host removed you from this session")
 REPLACED = Message(

@@ -1,14 +1,14 @@
-"""Rooms in media worker processes: a :class:`~web.rooms.host.RoomHost` that forwards every
+"""Rooms in media worker processes: a :class:`~media.host.RoomHost` that forwards every
 call to the worker its room lives in.
 
-Each worker (``web.rooms.worker``) is its own OS process with its own asyncio loop and a
+Each worker (``media.worker``) is its own OS process with its own asyncio loop and a
 local host (by default :func:`local_room_host`), so the rooms of a server use every core and
 the ICE/UDP sockets of a room are bound in its worker. The web process keeps the WebSockets:
 a call (``join``, ``signal``, ``leave``, and any other method the local host has, forwarded by
 name) goes to the room's worker over a Unix socket pair as length-prefixed JSON; messages for
 a participant's browser come back as events and go to the participant's sink here.
 
-A :class:`~web.rooms.routing.RoomRouter` places each room (least loaded worker when the room
+A :class:`~media.routing.RoomRouter` places each room (least loaded worker when the room
 is created, then sticky); it is the interface to change to spread rooms over several
 machines. A worker that dies is noticed (its process exits): its participants get an error
 message, its rooms are forgotten, and the worker is started again.
@@ -31,18 +31,18 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
+from media.config import RoomConfig
+from media.host import LocalRoomHost, RoomHost
+from media.internals import include_loopback_candidates
+from media.participant import Sink
+from media.routing import RoomRouter
+from media.worker import SINK, encode, load_factory, read_message, rebuild_error
 from remote_check.errors import DomainError, Message
 from remote_check.settings import Settings
-from web.rooms.config import RoomConfig
-from web.rooms.host import LocalRoomHost, RoomHost
-from web.rooms.internals import include_loopback_candidates
-from web.rooms.participant import Sink
-from web.rooms.routing import RoomRouter
-from web.rooms.worker import SINK, encode, load_factory, read_message, rebuild_error
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FACTORY = "web.rooms.workers:local_room_host"
+DEFAULT_FACTORY = "media.workers:local_room_host"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LEAVE = "leave"
@@ -68,7 +68,7 @@ def make_room_host(settings: Settings, factory: str = DEFAULT_FACTORY) -> RoomHo
 
 def worker_environment() -> dict[str, str]:
     """The web process's environment, with this checkout first on the import path (the
-    worker is started as ``python -m web.rooms.worker`` from any directory)."""
+    worker is started as ``python -m media.worker`` from any directory)."""
     root = str(Path(__file__).resolve().parents[2])
     path = os.environ.get("PYTHONPATH")
     return {**os.environ, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
@@ -125,7 +125,7 @@ class WorkerLink:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "web.rooms.worker",
+                "media.worker",
                 str(theirs.fileno()),
                 pass_fds=(theirs.fileno(),),
                 env=worker_environment(),
@@ -223,7 +223,7 @@ def _log_failure(task: asyncio.Task[WorkerLink]) -> None:
 
 
 class WorkerRoomHost:
-    """A :class:`~web.rooms.host.RoomHost` whose rooms live in ``count`` worker processes.
+    """A :class:`~media.host.RoomHost` whose rooms live in ``count`` worker processes.
 
     Every method of the local host but :meth:`close` is forwarded by name, so methods it
     grows need nothing here. A call with a ``room_id`` argument goes to that room's worker; one

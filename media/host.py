@@ -6,19 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from media.config import RoomConfig
+from media.internals import install_passthrough
+from media.moderation import RoomRole
+from media.participant import Sink
+from media.protocol import OfferMessage, RoomCommand
+from media.room import Member, RecordingTime, Room, Still
 from remote_check.errors import DomainError, Message
-from web.rooms.config import RoomConfig
-from web.rooms.internals import install_passthrough
-from web.rooms.moderation import RoomRole
-from web.rooms.participant import Sink
-from web.rooms.protocol import OfferMessage, RoomCommand
-from web.rooms.room import Member, RecordingTime, Room, Still
 
 
 class RoomHost(Protocol):
     """Rooms, as the signalling endpoints see them. Every argument and every message given
     to a sink is plain JSON-able data (the messages are pydantic models of
-    ``web.rooms.protocol``), so the host may live in another process.
+    ``media.protocol``), so the host may live in another process.
 
     Who someone is (``identity``: ``user:7``, ``guest:3``), their name and role are decided by
     the endpoint, never by the browser. A refusal (room full, removed, not the host, waiting)
@@ -80,7 +80,7 @@ class RoomSummary:
 
 class LocalRoomHost:
     """Rooms in this process. The first join installs aiortc's passthrough: from then on no
-    remote track of this process is decoded (see ``web.rooms.internals``)."""
+    remote track of this process is decoded (see ``media.internals``)."""
 
     def __init__(self, config: RoomConfig) -> None:
         self.config = config

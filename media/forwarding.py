@@ -19,10 +19,10 @@ import av
 from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from web.rooms.codecs import FRAME_TICKS
-from web.rooms.internals import request_keyframe, skip_lost_head
-from web.rooms.keyframes import KeyframeThrottle
-from web.rooms.timeline import Timeline
+from media.codecs import FRAME_TICKS
+from media.internals import request_keyframe, skip_lost_head
+from media.keyframes import KeyframeThrottle
+from media.timeline import Timeline
 
 log = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import AnyRtcpPacket, RtcpSrPacket
 from av.frame import Frame
 
-from web.rooms.codecs import is_vp8_keyframe
+from media.codecs import is_vp8_keyframe
 
 AIORTC_VERSION = "1.16.0"
 LOOPBACK = "127.0.0.1"
@@ -104,7 +104,7 @@ def check_aiortc_version() -> None:
     if aiortc.__version__ != AIORTC_VERSION:
         raise RuntimeError(
             f"rooms rely on private details of aiortc {AIORTC_VERSION}, found {aiortc.__version__}: "
-            "check web/rooms/internals.py and tests/rooms/test_internals.py, then update the pin"
+            "check media/internals.py and tests/rooms/test_internals.py, then update the pin"
         )
 
 

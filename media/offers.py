@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from media.codecs import FORWARDED, is_forwardable
+from media.protocol import SOURCE_KIND
+from media.sdp import MediaSection, media_sections
 from remote_check.errors import DomainError, invalid
-from web.rooms.codecs import FORWARDED, is_forwardable
-from web.rooms.protocol import SOURCE_KIND
-from web.rooms.sdp import MediaSection, media_sections
 
 
 def read_offer(sdp: str, tracks: Mapping[str, str]) -> list[MediaSection]:

@@ -1,12 +1,12 @@
 """A media worker process: rooms in their own process, driven by the web process.
 
-Started by :class:`web.rooms.workers.WorkerRoomHost` as ``python -m web.rooms.worker FD``,
+Started by :class:`media.workers.WorkerRoomHost` as ``python -m media.worker FD``,
 where ``FD`` is its end of a Unix socket pair. Both sides speak length-prefixed JSON (a 4-byte
 big-endian length, then UTF-8 JSON):
 
 web process to worker::
 
-    {"settings": {...}, "factory": "web.rooms.workers:local_room_host"}   # first, once
+    {"settings": {...}, "factory": "media.workers:local_room_host"}   # first, once
     {"id": 7, "method": "join", "kwargs": {"room_id": "r1", "name": "张三", "sink": {"$sink": 3}}}
 
 worker to web process::
@@ -176,8 +176,8 @@ class Worker:
 
 async def serve(fd: int) -> None:
     """Set up from the first message, then serve calls until the socket closes."""
+    from media.internals import include_loopback_candidates, install_passthrough
     from remote_check.settings import Settings
-    from web.rooms.internals import include_loopback_candidates, install_passthrough
 
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
     hello = await read_message(reader)
@@ -203,7 +203,7 @@ async def serve(fd: int) -> None:
 
 
 def main() -> None:
-    """Entry point: ``python -m web.rooms.worker FD``."""
+    """Entry point: ``python -m media.worker FD``."""
     for stop in STOP_SIGNALS:
         signal.signal(stop, signal.SIG_IGN)  # the web process stops the worker (see the module)
     logging.basicConfig(level=logging.WARNING, format="media worker %(process)d: %(levelname)s %(message)s")

@@ -8,7 +8,7 @@ each in a file of their own), made on first use: ``<folder>/<participant>-<sourc
 
 Timestamps: each feed is a track of the :class:`~recordings.clock.SessionClock`, placed by the
 server's arrival time of its first frame and its RTP timestamps after it, until the publisher's
-first RTCP sender report for it arrives (``web.rooms.internals.on_sender_report``, hooked on the
+first RTCP sender report for it arrives (``media.internals.on_sender_report``, hooked on the
 feed's receiver only while recording): from then on the report's NTP time places it, so that the
 camera and the microphone of one person line up (lip sync).
 
@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
+from media.internals import SenderReportCallback, on_sender_report, rtp_origin
 from recordings.clock import RTP_MODULO, SenderReport, SessionClock
 from recordings.integrity import Part, manifest_digest, write_manifest_async
 from recordings.writer import EncodedFrame, TrackSpec, TrackWriter
-from web.rooms.internals import SenderReportCallback, on_sender_report, rtp_origin
 
 if TYPE_CHECKING:
-    from web.rooms.forwarding import Feed
+    from media.forwarding import Feed
 
 log = logging.getLogger(__name__)
 

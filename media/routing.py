@@ -8,7 +8,7 @@ participants) when its first participant arrives, and stays there until its last
 Spreading rooms over several machines later means a router whose keys name remote media
 servers (``"10.0.0.7:9500"``) instead of local worker indexes, and a link per key that speaks
 the same length-prefixed JSON over TCP instead of a socket pair: nothing else of the web
-process changes (see ``web.rooms.workers``).
+process changes (see ``media.workers``).
 """
 
 from __future__ import annotations

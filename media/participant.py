@@ -9,15 +9,15 @@ from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
+from media import protocol
+from media.config import RoomConfig
+from media.forwarding import Feed, SlotTrack
+from media.internals import on_keyframe_request, restart_ice
+from media.offers import read_offer
+from media.protocol import OfferMessage
+from media.sdp import MediaSection, add_bitrate_hints, ice_credentials
+from media.slots import SlotState
 from remote_check.errors import invalid
-from web.rooms import protocol
-from web.rooms.config import RoomConfig
-from web.rooms.forwarding import Feed, SlotTrack
-from web.rooms.internals import on_keyframe_request, restart_ice
-from web.rooms.offers import read_offer
-from web.rooms.protocol import OfferMessage
-from web.rooms.sdp import MediaSection, add_bitrate_hints, ice_credentials
-from web.rooms.slots import SlotState
 
 log = logging.getLogger(__name__)
 

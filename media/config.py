@@ -9,11 +9,11 @@ from typing import Any
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
+from media.forwarding import KEYFRAME_INTERVAL
+from media.sdp import MIN_BITRATE_KBPS, START_BITRATE_KBPS
+from media.turn_credentials import rest_credentials
 from recordings.integrity import manifest_key
 from remote_check.settings import Settings
-from web.rooms.forwarding import KEYFRAME_INTERVAL
-from web.rooms.sdp import MIN_BITRATE_KBPS, START_BITRATE_KBPS
-from web.rooms.turn_credentials import rest_credentials
 
 
 @dataclass(frozen=True)
