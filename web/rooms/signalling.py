@@ -27,7 +27,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from media import protocol
 from media.moderation import RoomRole
-from media.protocol import AnyClientMessage, JoinMessage, LeaveMessage, OfferMessage
+from media.protocol import AnyClientMessage, ErrorMessage, JoinMessage, LeaveMessage, OfferMessage
 from remote_check.errors import DomainError, Forbidden, Message, invalid
 from web.keys import ROOMS, SETTINGS
 from web.rooms.outbox import Outbox
@@ -187,7 +187,7 @@ async def serve(
                 room_id, who.identity, who.name, who.role.value, lang, outbox.put, guest=who.guest
             )
         except DomainError as exc:
-            outbox.put(protocol.error(exc, lang))
+            outbox.put(ErrorMessage.refusing(exc, lang))
             return None
         audits({"action": "room.join", "subject": who.identity})
         return made
@@ -206,7 +206,7 @@ async def serve(
     try:
         if entrant is not None:
             if limiter.check("join") != Verdict.ALLOW:  # reconnecting to refill the limits
-                outbox.put(protocol.error(rate_limited("join", TOO_OFTEN), lang))
+                outbox.put(ErrorMessage.refusing(rate_limited("join", TOO_OFTEN), lang))
                 closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
                 return ws
             connection = await enter(entrant)
@@ -236,12 +236,12 @@ async def serve(
                     if event is not None:
                         audits(event)
             except Flooding as flooding:
-                outbox.put(protocol.error(flooding.refusal, lang))
+                outbox.put(ErrorMessage.refusing(flooding.refusal, lang))
                 closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
                 log.info("room %s: closing a flooding connection (%s refused)", room_id, limiter.refused)
                 break
             except DomainError as exc:
-                outbox.put(protocol.error(exc, lang))
+                outbox.put(ErrorMessage.refusing(exc, lang))
     except Exception:
         log.exception("room %s: signalling failed", room_id)
     finally:
