@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from scheduler.planning.planner import Planner
 
 SUPPLIER, EXPERTS, ENTERPRISE, ROOMS, DUE = "supplier", "experts", "enterprise", "rooms", "due"
+PERIOD = "period"
 
 _TEXT = {
     SUPPLIER: ("服务商团队已排满", "the supplier's teams are busy at every free time"),
@@ -30,6 +31,11 @@ def why_unplaced(planner: Planner, project: Project) -> tuple[str, str]:
             f"该市仅 {len(eligible)} 名无利益关联的专家，需 {project.panel} 名 / only {len(eligible)} "
             f"experts serve city {project.city} without a tie to {project.supplier} or "
             f"{project.enterprise}; the panel needs {project.panel}"
+        )
+    if not grid.starts:
+        return PERIOD, (
+            f"没有足够长的工作时段容纳 {inst.session_minutes} 分钟的检查 / no working period is long enough "
+            f"for a check of {inst.session_minutes} minutes"
         )
     last = planner.last_day[project.id]
     if last < 0:
@@ -64,4 +70,6 @@ def why_unplaced(planner: Planner, project: Project) -> tuple[str, str]:
     counts = sole or blocking
     resource = max(sorted(counts), key=lambda r: counts[r]) if counts else SUPPLIER
     zh, en = _TEXT[resource]
-    return resource, f"{zh}（截止 {project.due}） / {en} up to the due day {project.due}"
+    who = {SUPPLIER: project.supplier, EXPERTS: project.city, ENTERPRISE: project.enterprise}
+    name = who.get(resource, project.city)
+    return resource, f"{zh}（{name}，截止 {project.due}） / {en} ({name}) up to the due day {project.due}"
