@@ -237,7 +237,9 @@ def load_instance(path: Path) -> Instance:
     """Read an instance file; raises :class:`InstanceError` naming the file and every problem."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise InstanceError([f"cannot be read: {exc.strerror}"], str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InstanceError([f"not readable JSON: {exc}"], str(path)) from None
     try:
         return parse_instance(data)

@@ -115,7 +115,9 @@ def load_plan(path: Path, instance: Instance) -> Plan:
     """Read a plan file; raises :class:`InstanceError` naming the file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise InstanceError([f"cannot be read: {exc.strerror}"], str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InstanceError([f"not readable JSON: {exc}"], str(path)) from None
     try:
         return parse_plan(data, instance)

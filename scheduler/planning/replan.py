@@ -20,7 +20,9 @@ from scheduler.planning.state import Placed
 class Replanned:
     """The new plan; ``instance`` is the input with fixed checks' panels updated for dropped experts
     (check the plan against it); ``moved`` counts unfixed checks of the previous plan whose start
-    changed or that are now unplaced; ``panels_changed`` those kept in time with a new panel."""
+    changed or that are now unplaced; ``panels_changed`` those kept in time with a new panel;
+    ``short_panels`` fixed checks that lost a dropped expert whom no free eligible expert could replace
+    (the checker reports their panels: a coordinator must settle them)."""
 
     plan: Plan
     instance: Instance
@@ -28,6 +30,7 @@ class Replanned:
     moved: int
     kept: int
     panels_changed: int
+    short_panels: tuple[str, ...]
     seconds: float
 
 
@@ -50,10 +53,12 @@ def _replacement(planner: Planner, placed: Placed, keep: Iterable[str]) -> tuple
     return tuple(panel) + planner.pick(placed.project, free)[:need]
 
 
-def _fixed(planner: Planner) -> tuple[Fixed, ...]:
-    """Place the fixed checks; replace dropped experts on them. Returns the updated fixed checks."""
+def _fixed(planner: Planner) -> tuple[tuple[Fixed, ...], tuple[str, ...]]:
+    """Place the fixed checks; replace dropped experts on them. Returns the updated fixed checks and
+    those whose panel stays short."""
     planner.place_fixed()
     out = []
+    short = []
     for f in planner.instance.fixed:
         placed = planner.state.placed[f.project]
         if not set(f.experts) & planner.dropped:
@@ -62,10 +67,13 @@ def _fixed(planner: Planner) -> tuple[Fixed, ...]:
         planner.unplace(placed)
         kept = [e for e in f.experts if e not in planner.dropped]
         placed = dataclasses.replace(placed, experts=tuple(kept))
-        panel = _replacement(planner, placed, kept) or tuple(kept)  # short if nobody is free
+        panel = _replacement(planner, placed, kept)
+        if panel is None:
+            panel = tuple(kept)
+            short.append(f.project)
         planner.place(dataclasses.replace(placed, experts=panel))
         out.append(Fixed(f.project, f.start, panel))
-    return tuple(out)
+    return tuple(out), tuple(short)
 
 
 def replan(instance: Instance, previous: Plan, *, dropped: Iterable[str] = (), seed: int = 0) -> Replanned:
@@ -73,7 +81,7 @@ def replan(instance: Instance, previous: Plan, *, dropped: Iterable[str] = (), s
     ``dropped`` take no check any more."""
     started = time.monotonic()
     planner = Planner(instance, seed=seed, dropped=frozenset(dropped))
-    fixed = _fixed(planner)
+    fixed, short = _fixed(planner)
     fixed_ids = {f.project for f in fixed}
     projects = {p.id: p for p in instance.projects}
     before = {s.project: s for s in previous.sessions if s.project in projects and s.project not in fixed_ids}
@@ -112,5 +120,5 @@ def replan(instance: Instance, previous: Plan, *, dropped: Iterable[str] = (), s
     planner.instance = updated
     result: Result = planner.result(left, started)
     return Replanned(
-        result.plan, updated, result.makespan, moved, len(before) - moved, changed, result.seconds
+        result.plan, updated, result.makespan, moved, len(before) - moved, changed, short, result.seconds
     )
