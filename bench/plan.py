@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
+import math
 import os
+import statistics
 import time
+from collections import Counter, defaultdict
 
 from bench.plan_baseline import baseline
 from bench.plan_instances import generate, with_rechecks
 from scheduler.planning.check import Report, check_plan
-from scheduler.planning.instance import Fixed, parse_instance
+from scheduler.planning.instance import Fixed, Instance, parse_instance
 from scheduler.planning.plan import Plan
 from scheduler.planning.planner import plan
 from scheduler.planning.replan import replan
@@ -31,6 +35,36 @@ def _row(name: str, seconds: float, report: Report) -> str:
         f"makespan {report.makespan:3d}  bound {report.bound:3d}  ratio {report.ratio:5.3f}  "
         f"broken {len(report.violations)}"
     )
+
+
+def _quality(instance: Instance, plan: Plan) -> str:
+    """Mean day of key projects and of the others, supplier days beyond each one's own bound, expert load."""
+    index = {day: i + 1 for i, day in enumerate(instance.days)}
+    projects = {p.id: p for p in instance.projects}
+    key: list[int] = []
+    other: list[int] = []
+    days: dict[str, set[int]] = defaultdict(set)
+    load: Counter[str] = Counter({e.id: 0 for e in instance.experts})
+    for s in plan.sessions:
+        p, day = projects[s.project], index[s.start.date()]
+        (key if p.priority > 0 else other).append(day)
+        days[p.supplier].add(day)
+        load.update(s.experts)
+    per_day = sum((_width(a, b) + 30) // 90 for a, b in instance.day_hours)
+    teams = {s.id: s.teams for s in instance.suppliers}
+    count = Counter(projects[s.project].supplier for s in plan.sessions)
+    extra = sum(len(d) - math.ceil(count[s] / (per_day * teams[s])) for s, d in days.items())
+    busy = [n for n in load.values() if n]
+    return (
+        f"            mean day: key {statistics.fmean(key or [0]):.1f}, "
+        f"others {statistics.fmean(other or [0]):.1f}; "
+        f"supplier days beyond their bound: {extra}; expert load max {max(busy or [0])}, "
+        f"mean {statistics.fmean(busy or [0]):.1f}, stdev {statistics.pstdev(busy or [0]):.1f}"
+    )
+
+
+def _width(a: dt.time, b: dt.time) -> int:
+    return (b.hour - a.hour) * 60 + b.minute - a.minute
 
 
 def _moved(before: Plan, after: Plan, ids: set[str]) -> int:
@@ -50,10 +84,12 @@ def run(size: int, seconds: float, seed: int) -> None:
     result = plan(instance, seconds=seconds, seed=seed)
     report = check_plan(instance, result.plan)
     print(_row("planner", result.seconds, report) + f"  (bound set by {report.bound_by})")
+    print(_quality(instance, result.plan))
     started = time.perf_counter()
     simple = baseline(instance)
     took = time.perf_counter() - started
     print(_row("baseline", took, check_plan(instance, simple)))
+    print(_quality(instance, simple))
 
     # A replan: the first week's checks are notified (fixed), 50 re-checks arrive.
     first_days = set(instance.days[:FIXED_DAYS])

@@ -123,30 +123,37 @@ class Planner:
 
     def find(self, project: Project, last: int | None = None, first: int = 0) -> Placed | None:
         """The earliest feasible (day, start, panel) up to day ``last`` (default: the due day)."""
-        state, grid = self.state, self.grid
         limit = self.last_day[project.id] if last is None else min(last, self.last_day[project.id])
-        eligible = self.eligible(project)
-        if len(eligible) < project.panel:
+        if len(self.eligible(project)) < project.panel:
             return None
+        day = max(first, self.first_open[project.supplier])
+        while day <= limit:
+            found = self.on_day(project, day)
+            if found is not None:
+                return found
+            day += 1
+        return None
+
+    def on_day(self, project: Project, day: int) -> Placed | None:
+        """The earliest feasible start and panel on ``day``, or None."""
+        state, grid = self.state, self.grid
+        eligible = self.eligible(project)
         supplier = state.supplier[project.supplier]
         city = state.city[project.city]
         enterprise = state.enterprise[project.enterprise]
-        day = max(first, self.first_open[project.supplier])
-        while day <= limit:
-            supplier_open = False
-            for start in grid.starts:
-                if not supplier.free(day, grid.hold_mask(start)):
-                    continue
-                supplier_open = True
-                session = grid.session_mask(start)
-                if not (city.free(day, session) and enterprise.free(day, session)):
-                    continue
-                free = state.free_experts(eligible, day, start)
-                if len(free) >= project.panel:
-                    return Placed(project, day, start, self.pick(project, free))
-            if not supplier_open and day == self.first_open[project.supplier]:
-                self.first_open[project.supplier] = day + 1
-            day += 1
+        supplier_open = False
+        for start in grid.starts:
+            if not supplier.free(day, grid.hold_mask(start)):
+                continue
+            supplier_open = True
+            session = grid.session_mask(start)
+            if not (city.free(day, session) and enterprise.free(day, session)):
+                continue
+            free = state.free_experts(eligible, day, start)
+            if len(free) >= project.panel:
+                return Placed(project, day, start, self.pick(project, free))
+        if not supplier_open and day == self.first_open[project.supplier]:
+            self.first_open[project.supplier] = day + 1
         return None
 
     def place(self, placed: Placed) -> None:
@@ -184,24 +191,6 @@ class Planner:
     def makespan(self) -> int:
         return 1 + max((p.day for p in self.state.placed.values() if p.at is None), default=-1)
 
-    def improve(self, deadline: float) -> None:
-        """Move checks to earlier days, last days first, until nothing moves or time is up."""
-        moved = True
-        while moved and time.monotonic() < deadline:
-            moved = False
-            movable = [p for p in self.state.placed.values() if not p.fixed and p.day > 0]
-            movable.sort(key=lambda p: (-p.day, -p.project.priority, p.project.id))
-            for placed in movable:
-                if time.monotonic() >= deadline:
-                    return
-                self.unplace(placed)
-                found = self.find(placed.project, last=placed.day - 1)
-                if found is None:
-                    self.place(placed)
-                else:
-                    self.place(found)
-                    moved = True
-
     def result(self, left: Iterable[Project], started: float) -> Result:
         sessions = []
         fixed_at = {f.project: f.start for f in self.instance.fixed}
@@ -221,12 +210,17 @@ class Planner:
 def plan(instance: Instance, *, seconds: float = 5.0, seed: int = 0) -> Result:
     """Plan every project of ``instance``. ``seconds`` bounds the improvement phase; the result is
     deterministic for a given input and seed unless that budget runs out."""
+    from scheduler.planning.improve import compact_suppliers, repair, shift_earlier
+
     started = time.monotonic()
     planner = Planner(instance, seed=seed)
     planner.place_fixed()
     fixed = {f.project for f in instance.fixed}
     left = planner.greedy(p for p in instance.projects if p.id not in fixed)
-    planner.improve(started + seconds)
+    deadline = started + seconds
+    left = repair(planner, left, deadline)
+    shift_earlier(planner, deadline)
+    compact_suppliers(planner, deadline)
     if left:  # room freed by the improvement may now take them
-        left = planner.greedy(left)
+        left = repair(planner, planner.greedy(left), deadline)
     return planner.result(left, started)
