@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-T = TypeVar("T")
+from scheduler.planning.reading import Interval, Reader, parse_datetime
 
-Interval = tuple[dt.datetime, dt.datetime]
+__all__ = ["Interval", "parse_datetime"]
 
 
 class InstanceError(ValueError):
@@ -98,89 +97,6 @@ class Instance:
         return dt.datetime.combine(day, time, tzinfo=self.timezone)
 
 
-def parse_datetime(text: object, zone: ZoneInfo) -> dt.datetime:
-    """An ISO date-time; without an offset it is a local time of ``zone``. Raises ValueError."""
-    if not isinstance(text, str):
-        raise ValueError(f"expected an ISO date-time string, got {text!r}")
-    value = dt.datetime.fromisoformat(text)
-    return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
-
-
-class _Reader:
-    """Collects problems while reading; each accessor returns a fallback after a problem."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, text: str) -> None:
-        self.problems.append(f"{path}: {text}")
-
-    def obj(self, value: object, path: str, fields: set[str], optional: set[str]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.problem(path, "expected an object")
-            return None
-        for key in sorted(set(value) - fields - optional):
-            self.problem(f"{path}.{key}", "unknown field")
-        for key in sorted(fields - set(value)):
-            self.problem(f"{path}.{key}", "missing")
-        return value
-
-    def list(self, parent: dict[str, Any], key: str, path: str) -> list[Any]:
-        value = parent.get(key, [])
-        if not isinstance(value, list):
-            self.problem(f"{path}{key}", "expected a list")
-            return []
-        return value
-
-    def convert(self, value: object, path: str, make: Callable[[Any], T], what: str) -> T | None:
-        try:
-            return make(value)
-        except (ValueError, TypeError):
-            self.problem(path, f"expected {what}, got {json.dumps(value, ensure_ascii=False)}")
-            return None
-
-    def text(self, value: object, path: str) -> str | None:
-        if isinstance(value, str) and value:
-            return value
-        self.problem(path, f"expected a non-empty string, got {json.dumps(value, ensure_ascii=False)}")
-        return None
-
-    def integer(self, value: object, path: str, minimum: int) -> int | None:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
-            return value
-        self.problem(
-            path, f"expected a whole number ≥ {minimum}, got {json.dumps(value, ensure_ascii=False)}"
-        )
-        return None
-
-    def ids(self, items: Iterable[tuple[str, str | None]], kind: str) -> None:
-        seen: set[str] = set()
-        for path, ident in items:
-            if ident is not None and ident in seen:
-                self.problem(path, f'duplicate {kind} "{ident}"')
-            if ident is not None:
-                seen.add(ident)
-
-    def intervals(self, value: object, path: str, zone: ZoneInfo) -> tuple[Interval, ...]:
-        if not isinstance(value, list):
-            self.problem(path, "expected a list of [start, end]")
-            return ()
-        out: list[Interval] = []
-        for i, pair in enumerate(value):
-            where = f"{path}[{i}]"
-            if not (isinstance(pair, list) and len(pair) == 2):
-                self.problem(where, "expected [start, end]")
-                continue
-            start = self.convert(pair[0], f"{where}[0]", lambda v: parse_datetime(v, zone), "a date-time")
-            end = self.convert(pair[1], f"{where}[1]", lambda v: parse_datetime(v, zone), "a date-time")
-            if start is not None and end is not None:
-                if end <= start:
-                    self.problem(where, "end is not after start")
-                else:
-                    out.append((start, end))
-        return tuple(out)
-
-
 _TOP = {
     "timezone",
     "days",
@@ -197,7 +113,7 @@ _TOP = {
 
 def parse_instance(data: object) -> Instance:
     """Read an instance from decoded JSON; raises :class:`InstanceError` listing every problem."""
-    r = _Reader()
+    r = Reader()
     top = r.obj(data, "instance", _TOP, {"fixed"})
     if top is None:
         raise InstanceError(r.problems)
@@ -247,7 +163,7 @@ def load_instance(path: Path) -> Instance:
         raise InstanceError(exc.problems, str(path)) from None
 
 
-def _days(r: _Reader, top: dict[str, Any]) -> tuple[dt.date, ...]:
+def _days(r: Reader, top: dict[str, Any]) -> tuple[dt.date, ...]:
     days: list[dt.date] = []
     for i, value in enumerate(r.list(top, "days", "")):
         day = r.convert(value, f"days[{i}]", lambda v: dt.date.fromisoformat(v), "an ISO date")
@@ -261,7 +177,7 @@ def _days(r: _Reader, top: dict[str, Any]) -> tuple[dt.date, ...]:
     return tuple(days)
 
 
-def _hours(r: _Reader, top: dict[str, Any]) -> tuple[tuple[dt.time, dt.time], ...]:
+def _hours(r: Reader, top: dict[str, Any]) -> tuple[tuple[dt.time, dt.time], ...]:
     out: list[tuple[dt.time, dt.time]] = []
     for i, pair in enumerate(r.list(top, "day_hours", "")):
         where = f"day_hours[{i}]"
@@ -283,7 +199,7 @@ def _hours(r: _Reader, top: dict[str, Any]) -> tuple[tuple[dt.time, dt.time], ..
     return tuple(out)
 
 
-def _cities(r: _Reader, top: dict[str, Any]) -> tuple[City, ...]:
+def _cities(r: Reader, top: dict[str, Any]) -> tuple[City, ...]:
     out: list[City] = []
     seen: list[tuple[str, str | None]] = []
     for i, raw in enumerate(r.list(top, "cities", "")):
@@ -299,7 +215,7 @@ def _cities(r: _Reader, top: dict[str, Any]) -> tuple[City, ...]:
     return tuple(out)
 
 
-def _suppliers(r: _Reader, top: dict[str, Any]) -> tuple[Supplier, ...]:
+def _suppliers(r: Reader, top: dict[str, Any]) -> tuple[Supplier, ...]:
     out: list[Supplier] = []
     seen: list[tuple[str, str | None]] = []
     for i, raw in enumerate(r.list(top, "suppliers", "")):
@@ -315,7 +231,7 @@ def _suppliers(r: _Reader, top: dict[str, Any]) -> tuple[Supplier, ...]:
     return tuple(out)
 
 
-def _known(r: _Reader, value: object, path: str, known: set[str], kind: str) -> str | None:
+def _known(r: Reader, value: object, path: str, known: set[str], kind: str) -> str | None:
     ident = r.text(value, path)
     if ident is not None and ident not in known:
         r.problem(path, f'unknown {kind} "{ident}"')
@@ -323,7 +239,7 @@ def _known(r: _Reader, value: object, path: str, known: set[str], kind: str) -> 
     return ident
 
 
-def _enterprises(r: _Reader, top: dict[str, Any], cities: set[str], zone: ZoneInfo) -> tuple[Enterprise, ...]:
+def _enterprises(r: Reader, top: dict[str, Any], cities: set[str], zone: ZoneInfo) -> tuple[Enterprise, ...]:
     out: list[Enterprise] = []
     seen: list[tuple[str, str | None]] = []
     for i, raw in enumerate(r.list(top, "enterprises", "")):
@@ -341,7 +257,7 @@ def _enterprises(r: _Reader, top: dict[str, Any], cities: set[str], zone: ZoneIn
     return tuple(out)
 
 
-def _experts(r: _Reader, top: dict[str, Any], cities: set[str], zone: ZoneInfo) -> tuple[Expert, ...]:
+def _experts(r: Reader, top: dict[str, Any], cities: set[str], zone: ZoneInfo) -> tuple[Expert, ...]:
     out: list[Expert] = []
     seen: list[tuple[str, str | None]] = []
     for i, raw in enumerate(r.list(top, "experts", "")):
@@ -370,7 +286,7 @@ _PROJECT = {"id", "city", "supplier", "enterprise", "panel", "due"}
 
 
 def _projects(
-    r: _Reader, top: dict[str, Any], cities: set[str], suppliers: set[str], enterprises: set[str]
+    r: Reader, top: dict[str, Any], cities: set[str], suppliers: set[str], enterprises: set[str]
 ) -> tuple[Project, ...]:
     out: list[Project] = []
     seen: list[tuple[str, str | None]] = []
@@ -407,7 +323,7 @@ def _projects(
 
 
 def _fixed(
-    r: _Reader, top: dict[str, Any], projects: set[str], experts: set[str], zone: ZoneInfo
+    r: Reader, top: dict[str, Any], projects: set[str], experts: set[str], zone: ZoneInfo
 ) -> tuple[Fixed, ...]:
     out: list[Fixed] = []
     seen: list[tuple[str, str | None]] = []
