@@ -210,7 +210,7 @@ class Planner:
 def plan(instance: Instance, *, seconds: float = 5.0, seed: int = 0) -> Result:
     """Plan every project of ``instance``. ``seconds`` bounds the improvement phase; the result is
     deterministic for a given input and seed unless that budget runs out."""
-    from scheduler.planning.improve import compact_suppliers, repair, shift_earlier
+    from scheduler.planning.improve import balance_experts, compact_suppliers, repair, shift_earlier
 
     started = time.monotonic()
     planner = Planner(instance, seed=seed)
@@ -223,4 +223,5 @@ def plan(instance: Instance, *, seconds: float = 5.0, seed: int = 0) -> Result:
     compact_suppliers(planner, deadline)
     if left:  # room freed by the improvement may now take them
         left = repair(planner, planner.greedy(left), deadline)
+    balance_experts(planner, deadline)
     return planner.result(left, started)
