@@ -42,3 +42,15 @@ def test_a_supplier_works_fewer_separate_days() -> None:
     assert check_plan(instance, result.plan).violations == ()
     s1_days = Counter(s.start.date() for s in result.plan.sessions if s.project in {"P1", "P2"})
     assert len(s1_days) == 1
+
+
+def test_expert_load_is_balanced() -> None:
+    data = base(suppliers=[{"id": "S1", "teams": 3}], cities=[{"id": "4419", "rooms": 3}])
+    data["experts"] += [{"id": f"E{i}", "cities": ["4419"]} for i in (4, 5, 6)]
+    for i in range(12):
+        add_project(data, f"P{i}", panel=2)
+    instance = parse_instance(data)
+    result = plan(instance, seconds=1)
+    assert check_plan(instance, result.plan).violations == ()
+    load = Counter(e for s in result.plan.sessions for e in s.experts)
+    assert sorted(load.values()) == [4, 4, 4, 4, 4, 4]
