@@ -12,10 +12,13 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from scheduler.planning.instance import Project
-from scheduler.planning.planner import Planner
 from scheduler.planning.state import Placed
+
+if TYPE_CHECKING:
+    from scheduler.planning.planner import Planner
 
 MAX_EJECTED = 3
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scheduler.planning.grid import Grid, make_grid
+from scheduler.planning.improve import balance_experts, compact_suppliers, repair, shift_earlier
 from scheduler.planning.instance import Instance, Project
 from scheduler.planning.plan import Plan, Session, Unscheduled
 from scheduler.planning.reasons import why_unplaced
@@ -210,15 +211,13 @@ class Planner:
 def plan(instance: Instance, *, seconds: float = 5.0, seed: int = 0) -> Result:
     """Plan every project of ``instance``. ``seconds`` bounds the improvement phase; the result is
     deterministic for a given input and seed unless that budget runs out."""
-    from scheduler.planning.improve import balance_experts, compact_suppliers, repair, shift_earlier
-
     started = time.monotonic()
     planner = Planner(instance, seed=seed)
     planner.place_fixed()
     fixed = {f.project for f in instance.fixed}
     left = planner.greedy(p for p in instance.projects if p.id not in fixed)
     deadline = started + seconds
-    left = repair(planner, left, deadline)
+    left = repair(planner, left, started + seconds / 2)  # leave time for the other steps
     shift_earlier(planner, deadline)
     compact_suppliers(planner, deadline)
     if left:  # room freed by the improvement may now take them
