@@ -26,13 +26,15 @@ class Message:
 @dataclass
 class DomainError(Exception):
     """A request the domain refuses. ``status`` is the HTTP status the web layer answers with,
-    ``headers`` any it must carry (``Retry-After`` on a 429)."""
+    ``headers`` any it must carry (``Retry-After`` on a 429), ``extra`` JSON-ready members
+    added to the API's error body (a refused booking's ``suggestions``)."""
 
     message: Message
     status: int = 400
     code: str = "invalid"
     details: list[dict[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return str(self.message)

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
+from remote_check.campaigns.models import Campaign
+from remote_check.clock import local
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus
@@ -27,18 +29,18 @@ from remote_check.programme.status import check_move
 from scheduler.booking import (
     EXPERT_BUFFER,
     SUPPLIER_BUFFER,
-    Held,
-    Interval,
     Plan,
     allocate,
     resources_of,
     session_demands,
     span,
 )
+from scheduler.campaign_rules import campaign_of, check_deadline
 from scheduler.clashes import clash_error
 from scheduler.life import check_move as check_session_move
 from scheduler.lifecycle import ACTIVE, release_project
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
+from scheduler.offers import held_in, offer_times
 from scheduler.rules import (
     Parties,
     check_host,
@@ -75,20 +77,13 @@ class NewSession:
     confirmed_off_hours: bool = False  # the booker confirmed a time on a weekend or outside working hours
 
 
-async def _held(session: AsyncSession, resources: list[str], window: Interval) -> list[tuple[Held, str]]:
-    """Bookings of ``resources`` overlapping ``window``, each with its session's city."""
-    rows = (
-        await session.execute(
-            select(Booking, CheckSession.city_code)
-            .join(CheckSession, CheckSession.id == Booking.session_id)
-            .where(
-                Booking.resource.in_(resources),
-                Booking.starts_at < window.ends,
-                Booking.ends_at > window.starts,
-            )
-        )
-    ).all()
-    return [(Held(b.resource, Interval(b.starts_at, b.ends_at), b.session_id), city) for b, city in rows]
+async def _campaign_of_session(session: AsyncSession, check: CheckSession) -> Campaign | None:
+    """The session's campaign; one booked before sessions recorded it gets it now."""
+    if check.campaign_id is not None:
+        return await session.get(Campaign, check.campaign_id)
+    campaign = await campaign_of(session, check.project_id)
+    check.campaign_id = campaign.id if campaign else None
+    return campaign
 
 
 async def _sessions_of(session: AsyncSession, ids: set[int]) -> dict[int, CheckSession]:
@@ -103,8 +98,12 @@ async def _reserve(
     parties: Parties,
     experts: list[Expert],
     buffers: Buffers,
+    *,
+    now: dt.datetime,
+    deadline: dt.date | None,
 ) -> Plan:
-    """Take every resource of ``check`` or raise the 409 naming each clash; race-safe on PostgreSQL."""
+    """Take every resource of ``check`` or raise the 409 naming each clash and offering the
+    nearest times at which the whole check fits; race-safe on PostgreSQL."""
     demands = session_demands(
         starts_at=check.starts_at,
         ends_at=check.ends_at,
@@ -117,17 +116,35 @@ async def _reserve(
     )
     resources, window = resources_of(demands), span(demands)
     for _ in range(ATTEMPTS):
-        held = await _held(session, resources, window)
+        held = await held_in(session, resources, window)
         plan = allocate(demands, [h for h, _ in held])
         if not plan.ok:
             blocking = {b.session_id for c in plan.clashes for b in c.blocking}
-            raise clash_error(
+            error = clash_error(
                 plan.clashes,
                 await _sessions_of(session, blocking),
                 parties,
                 experts,
                 await visible_sessions(session, principal, blocking),
             )
+            offers = await offer_times(
+                session,
+                starts_at=check.starts_at,
+                ends_at=check.ends_at,
+                now=now,
+                deadline=deadline,
+                supplier_id=parties.supplier.id,
+                supplier_teams=parties.supplier.teams,
+                enterprise_id=parties.enterprise.id,
+                expert_ids=[e.id for e in experts],
+                supplier_buffer=buffers.supplier,
+                expert_buffer=buffers.expert,
+            )
+            error.extra["suggestions"] = [
+                {"starts_at": local(o.starts_at).isoformat(), "ends_at": local(o.ends_at).isoformat()}
+                for o in offers
+            ]
+            raise error
         try:
             async with session.begin_nested():
                 session.add_all(
@@ -176,9 +193,12 @@ async def book_session(
         )
     project = parties.project
     host_id = await check_host(session, principal, new.host_user_id, project.city_code)
+    campaign = await campaign_of(session, project.id)
+    check_deadline(new.ends_at, campaign)
     check_working_time(new.starts_at, new.ends_at, confirmed=new.confirmed_off_hours)  # the last word
     check = CheckSession(
         project_id=project.id,
+        campaign_id=campaign.id if campaign else None,
         city_code=project.city_code,
         starts_at=new.starts_at,
         ends_at=new.ends_at,
@@ -189,7 +209,8 @@ async def book_session(
     )
     session.add(check)
     await session.flush()
-    plan = await _reserve(session, principal, check, parties, experts, buffers)
+    deadline = campaign.deadline if campaign else None
+    plan = await _reserve(session, principal, check, parties, experts, buffers, now=now, deadline=deadline)
     session.add_all(
         PanelSeat(session_id=check.id, expert_id=e.id, role=PanelRole.LEAD if i == 0 else PanelRole.MEMBER)
         for i, e in enumerate(experts)
@@ -238,13 +259,16 @@ async def move_session(
     current = await panel_of(session, check.id)
     before_panel = [e.id for e in current]
     experts = current if panel is None else await load_panel(session, panel, parties)
+    campaign = await _campaign_of_session(session, check)
+    check_deadline(ends_at, campaign)
     check_working_time(starts_at, ends_at, confirmed=confirmed_off_hours)
     before = (check.starts_at, check.ends_at)
     await session.execute(delete(Booking).where(Booking.session_id == check.id))
     check.starts_at, check.ends_at = starts_at, ends_at
     check.opened_at = None  # an early opening was for the old time
     await session.flush()
-    plan = await _reserve(session, principal, check, parties, experts, buffers)
+    deadline = campaign.deadline if campaign else None
+    plan = await _reserve(session, principal, check, parties, experts, buffers, now=now, deadline=deadline)
     after_panel = [e.id for e in experts]
     if after_panel != before_panel:
         await session.execute(delete(PanelSeat).where(PanelSeat.session_id == check.id))

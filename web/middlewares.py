@@ -54,7 +54,7 @@ def error_json(
     message = error.message.in_lang(lang_of(request))
     fields = [{"message": message, **detail} for detail in error.details]
     return web.json_response(
-        {"error": {"code": error.code, "message": message, "fields": fields}},
+        {"error": {"code": error.code, "message": message, "fields": fields, **error.extra}},
         status=error.status,
         headers=headers,
     )

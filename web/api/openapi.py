@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from web.api.registry import Endpoint
@@ -17,10 +17,22 @@ class ErrorField(BaseModel):
     message: str
 
 
+class SuggestedTime(BaseModel):
+    """A time at which the whole check fits (China time)."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
     fields: list[ErrorField] = []
+    suggestions: list[SuggestedTime] | None = Field(
+        default=None,
+        description="A refused booking (409 conflict): the nearest times at which the whole check fits, "
+        "by time (at most three; empty when none fits before the deadline)",
+    )
 
 
 class ErrorResponse(BaseModel):

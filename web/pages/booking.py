@@ -35,9 +35,16 @@ FIELDS = ("date", "start", "end", "lead")
 Form = MultiDictProxy[Any]
 
 
+def _picked(form: Form) -> dict[str, str]:
+    """The offered time whose button was pressed (``pick`` = ``date|start|end``), if any."""
+    parts = str(form.get("pick", "")).split("|")
+    return dict(zip(("date", "start", "end"), parts, strict=True)) if len(parts) == 3 else {}
+
+
 def _values(form: Form) -> dict[str, Any]:
-    """What was typed, to show the form again with it."""
+    """What was typed (or the offered time picked), to show the form again with it."""
     values: dict[str, Any] = {k: str(form.get(k, "")) for k in FIELDS}
+    values.update(_picked(form))
     values["members"] = [str(v) for v in form.getall("members", [])]
     values["confirm"] = str(form.get("confirm_off_hours", "")) == "yes"
     return values
@@ -71,6 +78,7 @@ async def _form_context(
         "experts": experts,
         "project_id": project_id,
         "error": "",
+        "offers": [],
         "warning": "",
         "values": {**empty, **(values or {})},
     }
@@ -100,8 +108,21 @@ def _ids(values: list[str]) -> list[int]:
 
 
 def _times(form: Form) -> tuple[dt.datetime, dt.datetime]:
-    day = str(form.get("date", ""))
-    return _instant(day, str(form.get("start", "")), "start"), _instant(day, str(form.get("end", "")), "end")
+    typed = {k: str(form.get(k, "")) for k in ("date", "start", "end")} | _picked(form)
+    day = typed["date"]
+    return _instant(day, typed["start"], "start"), _instant(day, typed["end"], "end")
+
+
+def _offers(exc: DomainError) -> list[dict[str, str]]:
+    """The times a refused booking offers (see ``scheduler.offers``), as the form's fields."""
+    raw = exc.extra.get("suggestions")
+    out = []
+    for item in raw if isinstance(raw, list) else []:
+        starts = dt.datetime.fromisoformat(item["starts_at"]).astimezone(SHANGHAI)
+        ends = dt.datetime.fromisoformat(item["ends_at"]).astimezone(SHANGHAI)
+        date, start, end = starts.date().isoformat(), f"{starts:%H:%M}", f"{ends:%H:%M}"
+        out.append({"date": date, "start": start, "end": end, "pick": f"{date}|{start}|{end}"})
+    return out
 
 
 def _panel(form: Form) -> list[int]:
@@ -116,6 +137,7 @@ def _shown_again(
     """The form again with what was typed, and above it a warning to confirm (off hours) or the error."""
     key = "warning" if exc.code == "needs_confirmation" else "error"
     context[key] = exc.message.in_lang(lang_of(request))
+    context["offers"] = _offers(exc)
     return aiohttp_jinja2.render_template(template, request, context, status=exc.status)
 
 
@@ -170,6 +192,7 @@ async def _move_context(
         "p": detail.parties,
         "experts": experts,
         "error": "",
+        "offers": [],
         "warning": "",
         "values": {**current, **(values or {})},
     }

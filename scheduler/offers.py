@@ -1,0 +1,88 @@
+"""The nearest free times offered with a refused booking: one query of the busy intervals, then
+the pure search of :mod:`scheduler.suggest`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remote_check.clock import SHANGHAI
+from scheduler.booking import Demand, Held, Interval, resources_of, session_demands
+from scheduler.models import Booking, CheckSession
+from scheduler.planning.calendar import UnknownYear, working_days
+from scheduler.suggest import Search, Suggestion, days_around, nearest_times, search_window
+
+
+async def held_in(session: AsyncSession, resources: list[str], window: Interval) -> list[tuple[Held, str]]:
+    """Bookings of ``resources`` overlapping ``window``, each with its session's city."""
+    rows = (
+        await session.execute(
+            select(Booking, CheckSession.city_code)
+            .join(CheckSession, CheckSession.id == Booking.session_id)
+            .where(
+                Booking.resource.in_(resources),
+                Booking.starts_at < window.ends,
+                Booking.ends_at > window.starts,
+            )
+        )
+    ).all()
+    return [(Held(b.resource, Interval(b.starts_at, b.ends_at), b.session_id), city) for b, city in rows]
+
+
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Working days by the official calendar; Monday to Friday for a year it does not know yet."""
+    try:
+        return working_days(first, last)
+    except UnknownYear:
+        count = (last - first).days + 1
+        every = (first + dt.timedelta(days=i) for i in range(max(count, 0)))
+        return [d for d in every if d.weekday() < 5]
+
+
+async def offer_times(
+    session: AsyncSession,
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    now: dt.datetime,
+    deadline: dt.date | None,
+    supplier_id: int,
+    supplier_teams: int,
+    enterprise_id: int,
+    expert_ids: Sequence[int],
+    supplier_buffer: dt.timedelta,
+    expert_buffer: dt.timedelta,
+) -> list[Suggestion]:
+    """The three times nearest to ``starts_at`` at which the whole check fits (see
+    :func:`scheduler.suggest.nearest_times`), excluding the refused time itself."""
+
+    def demands_at(s: dt.datetime, e: dt.datetime) -> list[Demand]:
+        return session_demands(
+            starts_at=s,
+            ends_at=e,
+            supplier_id=supplier_id,
+            supplier_teams=supplier_teams,
+            enterprise_id=enterprise_id,
+            expert_ids=expert_ids,
+            supplier_buffer=supplier_buffer,
+            expert_buffer=expert_buffer,
+        )
+
+    first, last = days_around(
+        starts_at.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date(), deadline
+    )
+    search = Search(
+        wanted=starts_at,
+        length=ends_at - starts_at,
+        now=now,
+        tz=SHANGHAI,
+        days=_days(first, last),
+        deadline=deadline,
+    )
+    window = search_window(search, max(supplier_buffer, expert_buffer))
+    resources = resources_of(demands_at(starts_at, ends_at))
+    held = await held_in(session, resources, Interval(*window)) if window[1] > window[0] else []
+    return nearest_times(search, demands_at, [h for h, _ in held], skip=lambda s: s == starts_at)
