@@ -8,7 +8,7 @@ from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
-from scheduler.models import Booking, CheckSession, Guest, PanelSeat
+from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 
 __all__ = [
     "AuditEntry",
@@ -24,6 +24,7 @@ __all__ = [
     "Enterprise",
     "Expert",
     "Guest",
+    "Hold",
     "ItemMark",
     "LoginThrottleRow",
     "PanelSeat",

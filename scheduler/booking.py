@@ -80,11 +80,13 @@ class Demand:
 
 @dataclass(frozen=True)
 class Held:
-    """A booking already in the database."""
+    """A booking already in the database: of a session, or of a hold (``hold_id``; then
+    ``session_id`` is 0)."""
 
     resource: str
     interval: Interval
     session_id: int
+    hold_id: int | None = None
 
 
 @dataclass(frozen=True)

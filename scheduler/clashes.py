@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from remote_check.clock import format_local, local
@@ -10,7 +10,7 @@ from remote_check.errors import Conflict, DomainError, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.cities import BY_CODE
 from scheduler.booking import Clash, ResourceKind
-from scheduler.models import CheckSession
+from scheduler.models import CheckSession, Hold
 
 if TYPE_CHECKING:
     from scheduler.rules import Parties
@@ -23,7 +23,7 @@ def _city(code: str) -> tuple[str, str]:
     return (city.name_zh, city.name_en) if city else (code, code)
 
 
-def _when(check: CheckSession) -> str:
+def _when(check: CheckSession | Hold) -> str:
     return f"{format_local(check.starts_at)}–{format_local(check.ends_at)[-5:]}"
 
 
@@ -33,12 +33,15 @@ def clash_error(
     parties: Parties,
     experts: Sequence[Expert],
     visible: Collection[int] = frozenset(),
+    holds: Mapping[int, Hold] | None = None,
 ) -> Conflict:
     """One 409 naming every clash: who is busy, where (which city) and when.
 
     A blocking session is named by its id only if it is in ``visible`` (the caller's scope):
-    staggering needs the city and the time, not the ids of other cities' sessions.
+    staggering needs the city and the time, not the ids of other cities' sessions. A time held
+    by another coordinator (``holds``) is named as held, with when the hold lapses.
     """
+    holds = holds or {}
     names = {e.id: e.name for e in experts}
     zh_parts: list[str] = []
     en_parts: list[str] = []
@@ -49,6 +52,24 @@ def clash_error(
         where_zh: list[str] = []
         where_en: list[str] = []
         for held in clash.blocking:
+            if held.hold_id is not None:
+                hold = holds[held.hold_id]
+                city_zh, city_en = _city(hold.city_code)
+                until = format_local(hold.expires_at)[-5:]
+                where_zh.append(f"{city_zh} {_when(hold)}（另一协调员暂留至 {until}）")
+                where_en.append(f"{city_en} {_when(hold)} (held by another coordinator until {until})")
+                details.append(
+                    {
+                        "kind": demand.kind.value,
+                        "party_id": str(demand.party_id),
+                        "resource": held.resource,
+                        "city_code": hold.city_code,
+                        "starts_at": local(hold.starts_at).isoformat(),
+                        "ends_at": local(hold.ends_at).isoformat(),
+                        "held_until": local(hold.expires_at).isoformat(),
+                    }
+                )
+                continue
             if held.session_id in seen:
                 continue
             seen.add(held.session_id)

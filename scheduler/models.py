@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from remote_check.database import Base, UTCDateTime
@@ -104,15 +104,42 @@ class Guest(Base):
     session: Mapped[CheckSession] = relationship(back_populates="guests", lazy="raise")
 
 
+class Hold(Base):
+    """A time a coordinator holds for a project while filling the booking form.
+
+    Its resources are rows of ``bookings`` (so the exclusion constraint and the SQLite writer
+    lock cover them like any booking's); it lapses by itself at ``expires_at``, compared with the
+    app's clock: a lapsed hold's rows are ignored by every query and deleted by the next booking
+    that needs their time. Booking the project by the holder converts it.
+    """
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("voucher_projects.id"), index=True)
+    city_code: Mapped[str] = mapped_column(ForeignKey("cities.code"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    panel: Mapped[list[int]] = mapped_column(JSON)  # expert ids, the lead first
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Booking(Base):
-    """One resource held for one session over ``[starts_at, ends_at)`` (buffer included)."""
+    """One resource held for one session, or for one hold, over ``[starts_at, ends_at)`` (buffer
+    included)."""
 
     __tablename__ = "bookings"
+    __table_args__ = (CheckConstraint("(session_id IS NULL) <> (hold_id IS NULL)", name="one_owner"),)
     # PostgreSQL also carries the exclusion constraint ``ex_bookings_no_overlap``
     # (resource WITH =, tstzrange(starts_at, ends_at) WITH &&), made by the migration.
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True
+    )
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), index=True)
     resource: Mapped[str] = mapped_column(String(64), index=True)
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

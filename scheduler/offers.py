@@ -6,30 +6,34 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.clock import SHANGHAI
 from scheduler.booking import Demand, Held, Interval, resources_of, session_demands
-from scheduler.models import Booking, CheckSession
+from scheduler.models import Booking, Hold
 from scheduler.planning.calendar import UnknownYear, working_days
 from scheduler.suggest import Search, Suggestion, days_around, nearest_times, search_window
 
 
-async def held_in(session: AsyncSession, resources: list[str], window: Interval) -> list[tuple[Held, str]]:
-    """Bookings of ``resources`` overlapping ``window``, each with its session's city."""
+async def held_in(
+    session: AsyncSession, resources: list[str], window: Interval, now: dt.datetime
+) -> list[Held]:
+    """Bookings of ``resources`` overlapping ``window``: of sessions, and of holds that have not
+    lapsed at ``now``."""
     rows = (
-        await session.execute(
-            select(Booking, CheckSession.city_code)
-            .join(CheckSession, CheckSession.id == Booking.session_id)
+        await session.scalars(
+            select(Booking)
+            .outerjoin(Hold, Hold.id == Booking.hold_id)
             .where(
                 Booking.resource.in_(resources),
                 Booking.starts_at < window.ends,
                 Booking.ends_at > window.starts,
+                or_(Booking.hold_id.is_(None), Hold.expires_at > now),
             )
         )
     ).all()
-    return [(Held(b.resource, Interval(b.starts_at, b.ends_at), b.session_id), city) for b, city in rows]
+    return [Held(b.resource, Interval(b.starts_at, b.ends_at), b.session_id or 0, b.hold_id) for b in rows]
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -84,5 +88,5 @@ async def offer_times(
     )
     window = search_window(search, max(supplier_buffer, expert_buffer))
     resources = resources_of(demands_at(starts_at, ends_at))
-    held = await held_in(session, resources, Interval(*window)) if window[1] > window[0] else []
-    return nearest_times(search, demands_at, [h for h, _ in held], skip=lambda s: s == starts_at)
+    held = await held_in(session, resources, Interval(*window), now)
+    return nearest_times(search, demands_at, held, skip=lambda s: s == starts_at)

@@ -176,3 +176,25 @@ class ExpertOut(BaseModel):
 
 class ExpertList(BaseModel):
     items: list[ExpertOut]
+
+
+class HoldCreate(BaseModel):
+    """Hold a time for 5 minutes: the project, the time and the panel (lead first), as when booking."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: Id
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    panel: list[Id] = Field(min_length=1, max_length=9)
+
+
+class HoldOut(BaseModel):
+    """A hold: for everyone else the time is booked until ``expires_at``."""
+
+    id: int
+    project_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    panel: list[int]
+    expires_at: dt.datetime

@@ -1,11 +1,8 @@
 """Booking, moving and cancelling check sessions, inside the caller's transaction.
 
-Clashes are refused as a whole: a 409 names every clash and nothing is written. SQLite
-serialises writers (``BEGIN IMMEDIATE``), so the overlap check and the inserts cannot
-interleave with another booking. On PostgreSQL two bookings may both pass the check; the
-exclusion constraint ``ex_bookings_no_overlap`` then refuses the second insert (SQLSTATE
-23P01), which is rolled back to a savepoint, checked again and reported as the same 409 (or
-placed on another free team of the supplier).
+Resources are taken by :func:`scheduler.reserve.reserve` (a clash is one 409 naming every clash,
+with the nearest free times; race-safe on SQLite and PostgreSQL). A session belongs to its
+project's campaign and ends by its deadline; booking converts the booker's hold on the project.
 """
 
 from __future__ import annotations
@@ -14,35 +11,21 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import Campaign
-from remote_check.clock import local
-from remote_check.errors import Conflict, Message
-from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus
 from remote_check.programme.status import check_move
-from scheduler.booking import (
-    EXPERT_BUFFER,
-    SUPPLIER_BUFFER,
-    Plan,
-    allocate,
-    resources_of,
-    session_demands,
-    span,
-)
 from scheduler.campaign_rules import campaign_of, check_deadline
-from scheduler.clashes import clash_error
+from scheduler.holds import refuse_second_session, release_holds
 from scheduler.life import check_move as check_session_move
-from scheduler.lifecycle import ACTIVE, release_project
+from scheduler.lifecycle import release_project
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
-from scheduler.offers import held_in, offer_times
+from scheduler.reserve import DEFAULT_BUFFERS, Buffers, Owner, reserve
 from scheduler.rules import (
-    Parties,
     check_host,
     check_parties,
     check_times,
@@ -52,19 +35,7 @@ from scheduler.rules import (
     load_session,
     must_be_booked,
     panel_of,
-    visible_sessions,
 )
-
-EXCLUSION_VIOLATION = "23P01"
-ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Buffers:
-    """Time a resource needs after a session before its next one."""
-
-    supplier: dt.timedelta = SUPPLIER_BUFFER
-    expert: dt.timedelta = EXPERT_BUFFER
 
 
 @dataclass(frozen=True)
@@ -86,111 +57,20 @@ async def _campaign_of_session(session: AsyncSession, check: CheckSession) -> Ca
     return campaign
 
 
-async def _sessions_of(session: AsyncSession, ids: set[int]) -> dict[int, CheckSession]:
-    rows = (await session.scalars(select(CheckSession).where(CheckSession.id.in_(ids)))).all()
-    return {s.id: s for s in rows}
-
-
-async def _reserve(
-    session: AsyncSession,
-    principal: Principal,
-    check: CheckSession,
-    parties: Parties,
-    experts: list[Expert],
-    buffers: Buffers,
-    *,
-    now: dt.datetime,
-    deadline: dt.date | None,
-) -> Plan:
-    """Take every resource of ``check`` or raise the 409 naming each clash and offering the
-    nearest times at which the whole check fits; race-safe on PostgreSQL."""
-    demands = session_demands(
-        starts_at=check.starts_at,
-        ends_at=check.ends_at,
-        supplier_id=parties.supplier.id,
-        supplier_teams=parties.supplier.teams,
-        enterprise_id=parties.enterprise.id,
-        expert_ids=[e.id for e in experts],
-        supplier_buffer=buffers.supplier,
-        expert_buffer=buffers.expert,
-    )
-    resources, window = resources_of(demands), span(demands)
-    for _ in range(ATTEMPTS):
-        held = await held_in(session, resources, window)
-        plan = allocate(demands, [h for h, _ in held])
-        if not plan.ok:
-            blocking = {b.session_id for c in plan.clashes for b in c.blocking}
-            error = clash_error(
-                plan.clashes,
-                await _sessions_of(session, blocking),
-                parties,
-                experts,
-                await visible_sessions(session, principal, blocking),
-            )
-            offers = await offer_times(
-                session,
-                starts_at=check.starts_at,
-                ends_at=check.ends_at,
-                now=now,
-                deadline=deadline,
-                supplier_id=parties.supplier.id,
-                supplier_teams=parties.supplier.teams,
-                enterprise_id=parties.enterprise.id,
-                expert_ids=[e.id for e in experts],
-                supplier_buffer=buffers.supplier,
-                expert_buffer=buffers.expert,
-            )
-            error.extra["suggestions"] = [
-                {"starts_at": local(o.starts_at).isoformat(), "ends_at": local(o.ends_at).isoformat()}
-                for o in offers
-            ]
-            raise error
-        try:
-            async with session.begin_nested():
-                session.add_all(
-                    Booking(
-                        session_id=check.id,
-                        resource=a.resource,
-                        starts_at=a.interval.starts,
-                        ends_at=a.interval.ends,
-                        slot=a.slot,
-                    )
-                    for a in plan.allocations
-                )
-                await session.flush()
-        except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
-                raise
-            continue  # another booking committed first: look again
-        return plan
-    raise Conflict(Message("预订冲突，请重试", "The booking collided with others; try again"))
-
-
 async def book_session(
     session: AsyncSession,
     principal: Principal,
     new: NewSession,
     *,
     now: dt.datetime,
-    buffers: Buffers = Buffers(),
+    buffers: Buffers = DEFAULT_BUFFERS,
 ) -> CheckSession:
     """Book a session and hold its supplier team, enterprise and experts; the project becomes scheduled."""
     check_times(new.starts_at, new.ends_at, now)
     parties = await load_parties(session, principal, new.project_id, lock=True)
     experts = await load_panel(session, new.panel, parties)
     check_parties(parties, now)
-    active = await session.scalar(
-        select(CheckSession.id).where(
-            CheckSession.project_id == new.project_id, CheckSession.status.in_(ACTIVE)
-        )
-    )
-    if active is not None:
-        raise Conflict(
-            Message(
-                f"该项目已有核查会议 #{active}，请在该会议页面改期，而不是重复预订",
-                f"This project already has session #{active}; reschedule it on its page instead",
-            ),
-        )
+    await refuse_second_session(session, new.project_id)
     project = parties.project
     host_id = await check_host(session, principal, new.host_user_id, project.city_code)
     campaign = await campaign_of(session, project.id)
@@ -210,7 +90,19 @@ async def book_session(
     session.add(check)
     await session.flush()
     deadline = campaign.deadline if campaign else None
-    plan = await _reserve(session, principal, check, parties, experts, buffers, now=now, deadline=deadline)
+    await release_holds(session, principal, project.id)  # the holder's hold becomes this booking
+    plan = await reserve(
+        session,
+        principal,
+        starts_at=check.starts_at,
+        ends_at=check.ends_at,
+        owner=Owner(session_id=check.id),
+        parties=parties,
+        experts=experts,
+        buffers=buffers,
+        now=now,
+        deadline=deadline,
+    )
     session.add_all(
         PanelSeat(session_id=check.id, expert_id=e.id, role=PanelRole.LEAD if i == 0 else PanelRole.MEMBER)
         for i, e in enumerate(experts)
@@ -247,7 +139,7 @@ async def move_session(
     now: dt.datetime,
     panel: Sequence[int] | None = None,
     confirmed_off_hours: bool = False,
-    buffers: Buffers = Buffers(),
+    buffers: Buffers = DEFAULT_BUFFERS,
 ) -> CheckSession:
     """Reschedule a session that has not been held: a new time and, if given, a new panel (lead
     first), under the booking's rules. The old holds are released only if the new ones succeed;
@@ -268,7 +160,18 @@ async def move_session(
     check.opened_at = None  # an early opening was for the old time
     await session.flush()
     deadline = campaign.deadline if campaign else None
-    plan = await _reserve(session, principal, check, parties, experts, buffers, now=now, deadline=deadline)
+    plan = await reserve(
+        session,
+        principal,
+        starts_at=check.starts_at,
+        ends_at=check.ends_at,
+        owner=Owner(session_id=check.id),
+        parties=parties,
+        experts=experts,
+        buffers=buffers,
+        now=now,
+        deadline=deadline,
+    )
     after_panel = [e.id for e in experts]
     if after_panel != before_panel:
         await session.execute(delete(PanelSeat).where(PanelSeat.session_id == check.id))

@@ -8,6 +8,7 @@ from web.api import accounts as accounts_api
 from web.api import audit as audit_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
+from web.api import holds as holds_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
 from web.api import projects as projects_api
@@ -35,6 +36,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     marks_api,
     imports_api,
     sessions_api,
+    holds_api,
     replays_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (

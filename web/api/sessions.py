@@ -156,7 +156,7 @@ async def sessions(call: Call, query: SessionQuery) -> SessionList:
 
 @api.post(
     "/api/sessions",
-    summary="Book a check session (refused with 409 naming every clash)",
+    summary="Book a check session (refused with 409 naming every clash and offering the nearest free times)",
     permission=Permission.SESSION_WRITE,
     status=201,
 )

@@ -22,6 +22,7 @@ from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, invalid
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from remote_check.programme.scoping import scoped
+from scheduler.holds import NewHold, hold_time
 from scheduler.queries import experts_with_conflicts, session_detail
 from scheduler.rules import load_parties
 from scheduler.service import NewSession, book_session, move_session
@@ -79,6 +80,7 @@ async def _form_context(
         "project_id": project_id,
         "error": "",
         "offers": [],
+        "held_until": "",
         "warning": "",
         "values": {**empty, **(values or {})},
     }
@@ -155,6 +157,8 @@ async def new_session_submit(request: web.Request) -> web.StreamResponse:
             context = await _form_context(request, principal, project_id, values)
             return aiohttp_jinja2.render_template("session_new.html", request, context)
         starts, ends = _times(form)
+        if "hold" in form:
+            return await _hold(request, principal, NewHold(project_id, starts, ends, _panel(form)), values)
         new = NewSession(project_id, starts, ends, _panel(form), confirmed_off_hours=values["confirm"])
         async with request.app[DB]() as session, session.begin():
             check = await book_session(session, principal, new, now=request.app[CLOCK].now())
@@ -164,6 +168,17 @@ async def new_session_submit(request: web.Request) -> web.StreamResponse:
         context = await _form_context(request, principal, project_id, values)
         return _shown_again(request, "session_new.html", context, exc)
     raise web.HTTPSeeOther(f"/sessions/{check.id}")
+
+
+async def _hold(
+    request: web.Request, principal: Principal, new: NewHold, values: dict[str, Any]
+) -> web.StreamResponse:
+    """Hold the time for 5 minutes and show the form again, saying until when."""
+    async with request.app[DB]() as session, session.begin():
+        hold = await hold_time(session, principal, new, now=request.app[CLOCK].now())
+    context = await _form_context(request, principal, new.project_id, values)
+    context["held_until"] = f"{hold.expires_at.astimezone(SHANGHAI):%H:%M}"
+    return aiohttp_jinja2.render_template("session_new.html", request, context)
 
 
 MOVE = r"/sessions/{session_id:\d+}/move"
@@ -193,6 +208,7 @@ async def _move_context(
         "experts": experts,
         "error": "",
         "offers": [],
+        "held_until": "",
         "warning": "",
         "values": {**current, **(values or {})},
     }
