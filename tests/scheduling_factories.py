@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,7 @@ from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role
 from remote_check.accounts.service import NewUser, create_user
 from remote_check.audit.service import Actor
+from remote_check.campaigns.models import Campaign, CampaignStatus, Draw, DrawEntry, DrawMode, DrawStatus
 from remote_check.clock import SHANGHAI
 from remote_check.database import transaction
 from remote_check.experts.models import Expert
@@ -139,3 +141,45 @@ async def project_status(factory: async_sessionmaker[AsyncSession], project_id: 
         project = await session.get(VoucherProject, project_id)
         assert project is not None
         return project.status
+
+
+async def add_campaign(
+    session: AsyncSession,
+    projects: Sequence[VoucherProject],
+    *,
+    deadline: dt.date,
+    city: str = "4401",
+    period: str = "2019",
+) -> Campaign:
+    """A campaign of ``city`` whose published draw lists ``projects``."""
+    campaign = Campaign(
+        city_code=city,
+        period=period,
+        title=f"{period}年度服务券抽查",
+        budget=Decimal("1000000.00"),
+        deadline=deadline,
+        status=CampaignStatus.CHECKING,
+        created_at=AT,
+    )
+    session.add(campaign)
+    await session.flush()
+    draw = Draw(
+        campaign_id=campaign.id,
+        seed="seed",
+        mode=DrawMode.COUNT,
+        count=len(projects),
+        thresholds={},
+        inputs={},
+        population=len(projects),
+        status=DrawStatus.PUBLISHED,
+        created_at=AT,
+        published_at=AT,
+    )
+    session.add(draw)
+    await session.flush()
+    session.add_all(
+        DrawEntry(draw_id=draw.id, project_id=p.id, position=i, reasons=[], facts={})
+        for i, p in enumerate(projects)
+    )
+    await session.flush()
+    return campaign
