@@ -22,6 +22,7 @@ from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
+from web.pages import schedules as schedules_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
 from web.rooms import session_views as room_pages
@@ -49,6 +50,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     rooms_views,
     room_pages,
     booking_pages,
+    schedules_pages,
     sessions_pages,
     replay_pages,
     connectivity_pages,

@@ -22,9 +22,11 @@ from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, invalid
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from remote_check.programme.scoping import scoped
+from scheduler.agenda import lanes
+from scheduler.booking import enterprise_resource, expert_resource, supplier_resource
 from scheduler.holds import NewHold, hold_time
 from scheduler.queries import experts_with_conflicts, session_detail
-from scheduler.rules import load_parties
+from scheduler.rules import Parties, load_parties
 from scheduler.service import NewSession, book_session, move_session
 from web.context import lang_of
 from web.keys import CLOCK, DB
@@ -69,11 +71,19 @@ async def _projects(request: web.Request, principal: Principal) -> list[Any]:
 async def _form_context(
     request: web.Request, principal: Principal, project_id: int | None, values: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    values = values or {}
     async with request.app[DB]() as session:
         parties = await load_parties(session, principal, project_id) if project_id else None
         experts = await experts_with_conflicts(session, principal, project_id=project_id)
+        day = _day(str(values.get("date", "")))
+        free_busy = (
+            await lanes(session, day, _resources(parties, experts), request.app[CLOCK].now())
+            if parties is not None and day is not None
+            else []
+        )
     empty = {"date": "", "start": "", "end": "", "lead": "", "members": [], "confirm": False}
     return {
+        "lanes": free_busy,
         "projects": await _projects(request, principal),
         "parties": parties,
         "experts": experts,
@@ -82,8 +92,27 @@ async def _form_context(
         "offers": [],
         "held_until": "",
         "warning": "",
-        "values": {**empty, **(values or {})},
+        "values": {**empty, **values},
     }
+
+
+def _day(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _resources(parties: Parties, experts: list[Any]) -> list[tuple[str, str]]:
+    """The supplier's teams, the enterprise and the candidate experts (no conflict), with labels."""
+    supplier = parties.supplier
+    out = [
+        (supplier_resource(supplier.id, k), f"{supplier.name} #{k + 1}")
+        for k in range(max(1, supplier.teams))
+    ]
+    out.append((enterprise_resource(parties.enterprise.id), parties.enterprise.name))
+    out.extend((expert_resource(e.id), e.name) for e, reasons in experts if not reasons)
+    return out
 
 
 def _project_of(raw: str) -> int | None:
