@@ -53,6 +53,7 @@ class World:
     dg_rebooked_project: int  # its first session was cancelled; rebooked with expert_on's panel
     dg_cancelled: int  # that first session, with expert_was on its panel
     dg_rebooked: int  # the session it was rebooked as, with guests' email and phone
+    dg_supplier: int = 0  # the supplier of every project here (Dongguan and Foshan)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,29 @@ CASES: list[Case] = [
     c("rebooked session's room", "GET", "/sessions/{dg_rebooked}/room", SEES_REBOOKED, page=True),
     c("cancelled session", "GET", "/api/sessions/{dg_cancelled}", SEES_CANCELLED),
     c("cancelled session page", "GET", "/sessions/{dg_cancelled}", SEES_CANCELLED, page=True),
+    # Schedules (issue 11): a city's week is the city's; a supplier's commitments for staff (others'
+    # checks as busy blocks); an expert's own schedule for experts; holding a time like booking.
+    c("Dongguan calendar", "GET", "/calendar?city=4419&week=2020-04-20", SEES_DG_CITY, page=True),
+    c(
+        "supplier's schedule",
+        "GET",
+        "/suppliers/{dg_supplier}/schedule?week=2020-04-20",
+        {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor", "alliance"},
+        page=True,
+    ),
+    c("my schedule", "GET", "/me/schedule", {"expert_on", "expert_off", "expert_was"}, page=True),
+    c(
+        "hold a time",
+        "POST",
+        "/api/holds",
+        DG_WRITERS,
+        body=lambda w: {
+            "project_id": w.dg_project,
+            "starts_at": "2020-04-22T10:00:00+08:00",
+            "ends_at": "2020-04-22T11:00:00+08:00",
+            "panel": [1, 2, 3],
+        },
+    ),
     # Last: it changes the session the cases above look at.
     c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),
 ]
@@ -298,6 +322,7 @@ async def build_world(server: WebServer) -> World:
         sampled[1],
         cancelled["id"],
         rebooked["id"],
+        bundle.supplier.id,
     )
 
 

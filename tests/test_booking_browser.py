@@ -71,3 +71,48 @@ async def test_a_coordinator_chooses_fills_books_and_reschedules(
         assert "专家4" in (await page.text_content("table.panel") or "")
     finally:
         await page.close()
+
+
+@pytest.mark.browser
+async def test_a_refused_booking_offers_times_and_pressing_one_books_it(
+    chromium: Browser, sqlite_server: WebServer
+) -> None:
+    server = sqlite_server
+    await server.add_user("gz.coord", Role.CITY_COORDINATOR, "4401", "广州协调员")
+    async with transaction(server.db.factory) as session:
+        supplier = await add_supplier(session, "粤云科技")
+        first = await add_project(session, supplier)
+        second = await add_project(session, supplier)
+        experts = await add_experts(session, 6)
+    base = str(server.test_server.make_url("")).rstrip("/")
+    page = await chromium.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        await page.goto(f"{base}/login")
+        await page.fill("input[name=username]", "gz.coord")
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/")
+        for project, panel in ((first, experts[:3]), (second, experts[3:])):
+            await page.goto(f"{base}/sessions/new?project_id={project.id}")
+            await page.fill("input[name=date]", "2020-04-13")  # a Monday
+            await page.fill("input[name=start]", "09:00" if project is first else "09:30")
+            await page.fill("input[name=end]", "10:00" if project is first else "10:30")
+            await page.select_option("select[name=lead]", str(panel[0]))
+            for expert in panel[1:]:
+                await page.check(f"input[name=members][value='{expert}']")
+            async with page.expect_navigation():
+                await page.click("#book")
+        # The second clashes with the first (one team, 15 minutes' buffer): three times are offered.
+        assert "粤云科技" in (await page.text_content("#error") or "")
+        offers = page.locator("#offers button.offer")
+        assert await offers.count() == 3
+        assert (await offers.first.text_content() or "").strip() == "2020-04-13 10:15–11:15"
+        async with page.expect_navigation():
+            await offers.first.click()
+        assert "/sessions/" in page.url
+        assert "new" not in page.url
+        assert await page.get_attribute("#phase", "data-phase") == "booked"
+        assert "2020-04-13 10:15" in (await page.text_content("#when") or "")
+    finally:
+        await page.close()
