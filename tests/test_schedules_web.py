@@ -62,9 +62,11 @@ async def test_the_409_offers_the_nearest_times_as_documented(server: WebServer)
         "2020-04-13T10:45:00+08:00",
     ]
     document = await (await s.gz.get("/api/openapi.json")).json()
-    body = document["components"]["schemas"]["ErrorBody"]["properties"]
-    assert "suggestions" in body
-    assert "SuggestedTime" in document["components"]["schemas"]
+    schemas = document["components"]["schemas"]
+    assert "suggestions" in schemas["ClashBody"]["properties"]
+    assert "SuggestedTime" in schemas
+    conflict = document["paths"]["/api/sessions"]["post"]["responses"]["409"]
+    assert conflict["content"]["application/json"]["schema"]["$ref"].endswith("/ClashResponse")
     taken = error["suggestions"][0]
     ok = await s.gz.post(
         "/api/sessions", json={**_body(s.projects[1], s.experts[3:6], local(13, 9)), **taken}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from remote_check.accounts.access import Permission
 from scheduler.holds import NewHold, cancel_hold, hold_time
 from scheduler.schemas import HoldCreate, HoldOut
+from web.api.openapi import ClashResponse
 from web.api.registry import Api, Call
 from web.keys import CLOCK
 
@@ -18,6 +19,7 @@ api = Api("sessions")
     "offering the nearest free times)",
     permission=Permission.SESSION_WRITE,
     status=201,
+    conflict=ClashResponse,
 )
 async def create_hold(call: Call, body: HoldCreate) -> HoldOut:
     new = NewHold(body.project_id, body.starts_at, body.ends_at, body.panel)

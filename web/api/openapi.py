@@ -17,6 +17,18 @@ class ErrorField(BaseModel):
     message: str
 
 
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[ErrorField] = []
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx and 5xx answer of the API has this shape; ``message`` is in the user's language."""
+
+    error: ErrorBody
+
+
 class SuggestedTime(BaseModel):
     """A time at which the whole check fits (China time)."""
 
@@ -24,21 +36,20 @@ class SuggestedTime(BaseModel):
     ends_at: AwareDatetime
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    fields: list[ErrorField] = []
-    suggestions: list[SuggestedTime] | None = Field(
-        default=None,
-        description="A refused booking (409 conflict): the nearest times at which the whole check fits, "
-        "by time (at most three; empty when none fits before the deadline)",
+class ClashBody(ErrorBody):
+    """A refusal of a booking or a hold; a clash (``code`` ``conflict``) also offers times."""
+
+    suggestions: list[SuggestedTime] = Field(
+        default=[],
+        description="The nearest times at which the whole check fits, in time order (at most three; "
+        "empty when none fits before the campaign's deadline); only with a clash",
     )
 
 
-class ErrorResponse(BaseModel):
-    """Every 4xx and 5xx answer of the API has this shape; ``message`` is in the user's language."""
+class ClashResponse(BaseModel):
+    """The 409 of booking, moving and holding: the error, and for a clash the nearest free times."""
 
-    error: ErrorBody
+    error: ClashBody
 
 
 def _placeholders(path: str) -> list[tuple[int, int, str, str]]:
@@ -78,7 +89,7 @@ def openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
 def build_document(endpoints: list[Endpoint], title: str, version: str) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorResponse}
     for ep in endpoints:
-        for model in (ep.body_model, ep.response_model, ep.query_model):
+        for model in (ep.body_model, ep.response_model, ep.query_model, ep.conflict_model):
             if model is not None:
                 models.add(model)
     keyed = [
@@ -171,6 +182,9 @@ def _responses(ep: Endpoint) -> dict[str, Any]:
         codes += [("413", "Request body too large"), ("415", "Unsupported content type")]
     for code, text in sorted(codes):
         responses[code] = {"description": text, "content": error}
+    if ep.conflict_model is not None:
+        schema = {"$ref": f"#/components/schemas/{ep.conflict_model.__name__}"}
+        responses["409"] = {"description": "Conflict", "content": {"application/json": {"schema": schema}}}
     if ep.rate_limited:
         retry_after = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}
         responses["429"] = {

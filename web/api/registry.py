@@ -86,6 +86,7 @@ class Endpoint:
     produces: str = "application/json"
     upload_field: str | None = None
     rate_limited: bool = False
+    conflict_model: type[BaseModel] | None = None
 
 
 class Api:
@@ -107,10 +108,11 @@ class Api:
         produces: str = "application/json",
         upload_field: str | None = None,
         rate_limited: bool = False,
+        conflict: type[BaseModel] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare an endpoint. ``produces`` names a non-JSON answer (``text/csv``); ``upload_field``
         a multipart file field the handler reads itself; ``rate_limited`` that it may answer 429 with
-        ``Retry-After``."""
+        ``Retry-After``; ``conflict`` the shape of its 409 when it says more than the usual error."""
 
         def decorate(handler: Handler) -> Handler:
             hints = get_type_hints(handler)
@@ -134,6 +136,7 @@ class Api:
                     produces=produces,
                     upload_field=upload_field,
                     rate_limited=rate_limited,
+                    conflict_model=conflict,
                 )
             )
             return handler

@@ -39,6 +39,7 @@ from scheduler.schemas import (
     SessionSummary,
 )
 from scheduler.service import NewSession, book_session, cancel_session, move_session
+from web.api.openapi import ClashResponse
 from web.api.registry import Api, Call
 from web.keys import CLOCK, SECRET, SETTINGS
 
@@ -159,6 +160,7 @@ async def sessions(call: Call, query: SessionQuery) -> SessionList:
     summary="Book a check session (refused with 409 naming every clash and offering the nearest free times)",
     permission=Permission.SESSION_WRITE,
     status=201,
+    conflict=ClashResponse,
 )
 async def book(call: Call, body: SessionCreate) -> SessionOut:
     principal = call.user
@@ -197,6 +199,7 @@ async def cancel(call: Call, body: SessionCancel) -> SessionOut:
     SESSION + "/move",
     summary="Reschedule a session not yet held: a new time and panel, atomically (guests' links follow)",
     permission=Permission.SESSION_WRITE,
+    conflict=ClashResponse,
 )
 async def move(call: Call, body: SessionMove) -> SessionOut:
     principal = call.user
