@@ -108,8 +108,10 @@ def search_window(search: Search, buffer: dt.timedelta) -> tuple[dt.datetime, dt
 def days_around(wanted: dt.date, today: dt.date, deadline: dt.date | None) -> tuple[dt.date, dt.date]:
     """The first and last day to search: ``HORIZON_DAYS`` either side of ``wanted``, not before
     today, not after the deadline."""
-    first = max(today, wanted - dt.timedelta(days=HORIZON_DAYS))
-    last = wanted + dt.timedelta(days=HORIZON_DAYS)
+    horizon = dt.timedelta(days=HORIZON_DAYS)
+    first = max(today, wanted - horizon) if wanted > dt.date.min + horizon else today
+    # Never within a month of the calendar's end, so that no instant of the search overflows.
+    last = min(wanted, dt.date.max - 2 * horizon) + horizon
     if deadline is not None:
         last = min(last, deadline)
     return first, last
