@@ -13,7 +13,7 @@ from remote_check.accounts.models import Role
 from remote_check.clock import SHANGHAI
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
-from remote_check.programme.scoping import scope_sessions
+from scheduler.access import scope_sessions
 from scheduler.booking import conflict_reasons
 from scheduler.models import VOID, Booking, CheckSession, Guest, PanelRole, PanelSeat, SessionStatus
 from scheduler.rules import Parties, load_parties, load_session

@@ -12,9 +12,8 @@ from recordings import marks
 from recordings.schemas import EvidenceOut, MarkIn, MarkOut, StillIn, StillOut
 from remote_check.accounts.access import Permission, Principal
 from remote_check.audit.service import Actor, record
-from remote_check.checklist.service import may_mark
 from remote_check.errors import Forbidden, Message
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import may_mark, session_in_scope
 from scheduler.models import CheckSession
 from web.api.registry import Api, Call
 from web.keys import CLOCK, ROOMS

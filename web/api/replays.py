@@ -16,7 +16,7 @@ from recordings.service import parts_of, queue_replay
 from remote_check.accounts.access import Permission
 from remote_check.audit.service import Actor, record
 from remote_check.errors import Conflict, Message
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from web.api.registry import Api, Call
 from web.keys import CLOCK, REPLAYS
 

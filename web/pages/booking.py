@@ -21,7 +21,7 @@ from remote_check.accounts.access import Permission, Principal
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, invalid
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from remote_check.programme.scoping import scoped
+from scheduler.access import scoped
 from scheduler.queries import experts_with_conflicts, session_detail
 from scheduler.rules import load_parties
 from scheduler.service import NewSession, book_session, move_session

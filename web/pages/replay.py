@@ -39,7 +39,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.checklist.labels import STANDARD_LABELS
 from remote_check.clock import format_local
 from remote_check.errors import Conflict, Message, NotFound, invalid
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from scheduler.models import CheckSession
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, SECRET, SETTINGS

@@ -19,7 +19,7 @@ from remote_check.clock import format_local
 from remote_check.errors import Message, invalid
 from remote_check.programme.cities import BY_CODE
 from remote_check.programme.models import VoucherProject
-from remote_check.programme.scoping import scoped
+from scheduler.access import scoped
 from scheduler.connectivity import latest_checks
 from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest, view_link
 from scheduler.invitations import InvitationRefused

@@ -22,7 +22,7 @@ from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
 from remote_check.errors import Forbidden, Message
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from scheduler.guests import valid_link
 from scheduler.invitations import InvitationRefused, Refusal
 from scheduler.lifecycle import is_host

@@ -19,8 +19,8 @@ from media.moderation import RoomRole
 from recordings.models import PartState
 from recordings.service import apply_event, parts_of
 from remote_check.audit.service import Actor, record
-from remote_check.checklist.service import may_mark
 from remote_check.errors import DomainError
+from scheduler.access import may_mark
 from scheduler.invitations import InvitationRefused
 from scheduler.life import RoomClosed
 from scheduler.lifecycle import room_emptied, room_entered

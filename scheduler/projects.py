@@ -1,6 +1,6 @@
 """Browsing voucher projects within the caller's scope.
 
-Every query here goes through :func:`remote_check.programme.scoping.scope_projects`, so a
+Every query here goes through :func:`scheduler.access.scope_projects`, so a
 project the caller may not see never leaves the database. A project outside the caller's
 scope is answered exactly like a project that does not exist (404 ``NotFound``): a 403
 would confirm to a coordinator of one city that a project id exists in another.
@@ -36,7 +36,7 @@ from remote_check.programme.schemas import (
     ProjectPage,
     ProjectQuery,
 )
-from remote_check.programme.scoping import project_in_scope, scoped
+from scheduler.access import project_in_scope, scoped
 
 _Ts = TypeVarTuple("_Ts")
 
