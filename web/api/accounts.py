@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiohttp import web
 from sqlalchemy import select
 
 from remote_check.accounts.access import Permission
@@ -11,23 +10,11 @@ from remote_check.accounts.schemas import LoginRequest, MeResponse, UserCreateRe
 from remote_check.accounts.service import NewUser, create_user, sign_out
 from remote_check.audit.service import Actor
 from web.api.registry import Api, Call
-from web.context import SESSION_COOKIE, csrf_of
+from web.context import SESSION_COOKIE, csrf_of, set_session_cookie
 from web.keys import CLOCK, PASSWORDS, SETTINGS
 from web.signin import sign_in_request
 
 api = Api("accounts")
-
-
-def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str, hours: int) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=hours * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=request.secure,
-        path="/",
-    )
 
 
 @api.post("/api/login", summary="Sign in with a user name and password", public=True, rate_limited=True)

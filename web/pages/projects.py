@@ -33,8 +33,8 @@ from scheduler.projects import (
     project_checklist,
     visible_suppliers,
 )
-from web.api.registry import validation_error
 from web.context import lang_of
+from web.inputs import validation_error
 from web.keys import CLOCK, DB, SETTINGS
 from web.pages.common import signed_in
 

@@ -30,11 +30,11 @@ from scheduler.models import CheckSession, GuestKind, SessionStatus
 from scheduler.queries import PAGE_SIZE, SessionFilter, list_sessions, session_detail
 from scheduler.schemas import SessionQuery
 from scheduler.service import cancel_session
-from web.api.registry import validation_error
-from web.api.sessions import guest_link, phase_now, room_window
 from web.context import lang_of
+from web.inputs import validation_error
 from web.keys import CLOCK, DB, SECRET, SETTINGS
 from web.pages.common import signed_in
+from web.session_facts import guest_link, phase_now, room_window
 
 routes = web.RouteTableDef()
 

@@ -25,12 +25,12 @@ from scheduler.invitations import InvitationRefused
 from scheduler.life import RoomClosed
 from scheduler.lifecycle import room_emptied, room_entered
 from scheduler.models import SessionStatus
-from web.api.sessions import room_window
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
 from web.pages.common import signed_in
 from web.rooms.admission import Admission, admit_guest, admit_staff, room_id
 from web.rooms.signalling import Audit, Joined, same_origin, serve
+from web.session_facts import room_window
 
 routes = web.RouteTableDef()
 
