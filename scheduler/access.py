@@ -125,3 +125,22 @@ async def may_mark(session: AsyncSession, principal: Principal, project_id: int)
     if principal.role == Role.PROVINCE_ADMIN:
         return True
     return principal.role == Role.EXPERT and await sits_on_panel(session, principal.expert_id, project_id)
+
+
+async def sees_project(session: AsyncSession, principal: Principal, project_id: int) -> bool:
+    """Whether ``principal`` sees the project (the panel of a cancelled session sees the session,
+    but no longer its project)."""
+    found = await session.scalar(
+        scoped(select(VoucherProject.id).where(VoucherProject.id == project_id), principal)
+    )
+    return found is not None
+
+
+async def on_panel(session: AsyncSession, expert_id: int | None, session_id: int) -> bool:
+    """Whether the expert has a seat on *this* session's panel (whatever the session's state)."""
+    if expert_id is None:
+        return False
+    seat = await session.scalar(
+        select(PanelSeat.id).where(PanelSeat.session_id == session_id, PanelSeat.expert_id == expert_id)
+    )
+    return seat is not None

@@ -249,12 +249,27 @@ async def verify_report(
     )
 
 
-async def export_span(session: AsyncSession, conditions: list[Any]) -> tuple[int, int | None]:
-    """How many entries match ``conditions``, and the newest one's ``seq`` (``None``: none match)."""
+async def open_export(
+    session: AsyncSession, principal: Principal, query: AuditQuery, *, now: dt.datetime
+) -> tuple[list[Any], int | None]:
+    """Start an export of the entries ``principal`` may read that match ``query``: record it
+    (``audit.export`` with the filters and the row count) and answer the export's conditions and
+    the newest ``seq`` it covers (``None``: nothing matches); read it with :func:`export_batch`."""
+    conditions = await audit_conditions(session, principal, query)
     count, newest = (
         await session.execute(select(func.count(), func.max(AuditEntry.seq)).where(*conditions))
     ).one()
-    return int(count), newest
+    filters = query.model_dump(mode="json", exclude={"page", "page_size"}, exclude_none=True)
+    await record(
+        session,
+        Actor.of(principal),
+        "audit.export",
+        "audit_log",
+        at=now,
+        city_code=principal.city_code,
+        details={"filters": filters, "rows": count},
+    )
+    return conditions, newest
 
 
 async def export_batch(

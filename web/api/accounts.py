@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from remote_check.accounts import service
 from remote_check.accounts.access import Permission
 from remote_check.accounts.models import User
 from remote_check.accounts.schemas import LoginRequest, MeResponse, UserCreateRequest, UserList, UserOut
@@ -67,7 +66,7 @@ def _user_out(user: User) -> UserOut:
 @api.get("/api/users", summary="List users", permission=Permission.USER_ADMIN)
 async def list_users(call: Call) -> UserList:
     async with call.read() as session:
-        users = (await session.scalars(select(User).order_by(User.id))).all()
+        users = await service.list_users(session)
     return UserList(items=[_user_out(u) for u in users])
 
 

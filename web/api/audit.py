@@ -17,15 +17,7 @@ from remote_check import tabular
 from remote_check.accounts.access import Permission
 from remote_check.audit.models import AuditEntry
 from remote_check.audit.schemas import AuditPage, AuditQuery, VerifyReport
-from remote_check.audit.service import (
-    Actor,
-    audit_conditions,
-    export_batch,
-    export_span,
-    record,
-    search_audit,
-    verify_report,
-)
+from remote_check.audit.service import export_batch, open_export, search_audit, verify_report
 from remote_check.clock import local
 from web.api.registry import Api, Call
 from web.keys import AUDIT_KEY, CHECKPOINTS, CLOCK
@@ -89,18 +81,7 @@ async def audit_export(call: Call, query: AuditQuery) -> web.StreamResponse:
     principal = call.user
     now = call.request.app[CLOCK].now()
     async with call.transaction() as session:
-        conditions = await audit_conditions(session, principal, query)
-        count, newest = await export_span(session, conditions)
-        filters = query.model_dump(mode="json", exclude={"page", "page_size"}, exclude_none=True)
-        await record(
-            session,
-            Actor.of(principal),
-            "audit.export",
-            "audit_log",
-            at=now,
-            city_code=principal.city_code,
-            details={"filters": filters, "rows": count},
-        )
+        conditions, newest = await open_export(session, principal, query, now=now)
     name = f"audit-{local(now).strftime('%Y%m%d-%H%M')}.csv"
     response = web.StreamResponse(headers={"Content-Disposition": f'attachment; filename="{name}"'})
     response.content_type = "text/csv"

@@ -10,10 +10,9 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from remote_check.accounts.access import Permission
-from remote_check.accounts.models import User
+from remote_check.accounts.service import user_labels
 from remote_check.audit.schemas import AuditPage, AuditQuery
 from remote_check.audit.service import may_verify, search_audit, verify_report
 from remote_check.clock import SHANGHAI
@@ -47,10 +46,8 @@ async def _actor_names(request: web.Request, page: AuditPage) -> dict[str, str]:
     if not ids:
         return {}
     async with request.app[DB]() as session:
-        rows = (
-            await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(ids)))
-        ).all()
-    return {f"user:{uid}": f"{name} ({username})" for uid, name, username in rows}
+        labels = await user_labels(session, ids)
+    return {f"user:{uid}": label for uid, label in labels.items()}
 
 
 @routes.get("/audit", name="audit")
