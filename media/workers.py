@@ -35,6 +35,7 @@ from media.config import RoomConfig
 from media.host import LocalRoomHost, RoomHost
 from media.internals import include_loopback_candidates
 from media.participant import Sink
+from media.protocol import SERVER_MESSAGE, ErrorMessage
 from media.routing import RoomRouter
 from media.worker import SINK, encode, load_factory, read_message, rebuild_error
 from remote_check.errors import DomainError, Message
@@ -88,11 +89,11 @@ class WorkerFailed(DomainError):
         )
 
 
-def failure_message() -> dict[str, Any]:
+def failure_message() -> ErrorMessage:
     """What a participant's browser is told when its room's worker died (both languages: the
     worker does not know the browser's)."""
     err = WorkerFailed()
-    return {"type": "error", "code": err.code, "message": str(err.message), "fields": []}
+    return ErrorMessage(code=err.code, message=str(err.message))
 
 
 @dataclass
@@ -157,7 +158,7 @@ class WorkerLink:
             entry = self.sinks.get(int(message["sink"]))
             if entry is not None:
                 try:
-                    entry.sink(message["message"])
+                    entry.sink(SERVER_MESSAGE.validate_python(message["message"]))
                 except Exception:
                     log.exception("media worker %s: a sink failed", self.pid)
             return
