@@ -44,7 +44,6 @@ async def make_server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncI
     async def make(**overrides: Any) -> TestServer:
         settings = room_settings(tmp_path / str(len(servers)), db, media_workers=2, **overrides)
         app = create_app(settings, clock=clock)
-        app[ROOMS] = make_room_host(settings)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         servers.append(server)
