@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
@@ -185,6 +185,8 @@ class Summarised(_Wire):
 
 
 Reply = Joined | Done | Evented | Started | Stopped | Timed | Stilled | Summarised
+ReplyT = TypeVar("ReplyT", bound=Reply)
+"""The reply a call answers with."""
 
 
 # -- the envelopes ---------------------------------------------------------------------------------
@@ -293,8 +295,7 @@ def encode(message: Hello | Request | Ready | Answer | Failure | SinkFrame) -> b
 async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
     """The next frame's JSON, or ``None`` when the other side closed the socket."""
     try:
-        header = await reader.readexactly(HEADER.size)
-        (size,) = HEADER.unpack(header)
+        size = int.from_bytes(await reader.readexactly(HEADER.size), "big")
         if size > MAX_FRAME:
             raise ValueError(f"frame of {size} bytes is too large")
         return await reader.readexactly(size)

@@ -25,7 +25,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from media.calls import (
     Answer,
@@ -73,9 +73,10 @@ HostFactory = Callable[[Settings], LocalRoomHost]
 def load_factory(path: str) -> HostFactory:
     """The host factory named ``module:function`` (what it makes is checked when it is called)."""
     module, _, name = path.partition(":")
-    factory: object = getattr(importlib.import_module(module), name)
-    if not callable(factory):
+    loaded: object = getattr(importlib.import_module(module), name)
+    if not callable(loaded):
         raise TypeError(f"{path} is not callable")
+    factory = cast(Callable[[Settings], object], loaded)
 
     def make(settings: Settings) -> LocalRoomHost:
         host = factory(settings)

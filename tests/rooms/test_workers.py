@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from media.host import LocalRoomHost, RoomSummary
 from media.internals import install_passthrough
-from media.workers import DEFAULT_FACTORY, WorkerLink, WorkerRoomHost, make_room_host
+from media.link import WorkerLink
+from media.workers import DEFAULT_FACTORY, WorkerRoomHost, make_room_host
 from remote_check.clock import FixedClock
 from tests.conftest import Database
 from tests.rooms.conftest import room_settings
