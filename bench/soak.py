@@ -181,6 +181,10 @@ async def wait_for_replay(db: Database, session_id: int, seconds: float) -> Repl
 
 async def soak(minutes: float, interval: float, workers: int, cache: Path, camera: Camera) -> bool:
     """Run the soak; whether every target held."""
+    this = asyncio.current_task()
+    assert this is not None
+    # SIGTERM (a `kill`) stops the bench as Ctrl-C does: the server it started is stopped too
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, this.cancel)
     install_passthrough()
     include_loopback_candidates()
     changes = Changes()

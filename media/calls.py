@@ -18,12 +18,12 @@ import asyncio
 import struct
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from media.events import RoomEvent
 from media.host import RoomSummary
 from media.moderation import RoomRole
-from media.protocol import HandMessage, ModerateMessage, OfferMessage, SelfMuteMessage
+from media.protocol import HandMessage, ModerateMessage, OfferMessage, SelfMuteMessage, ServerMessage
 from media.room import RecordingTime, Still
 from recordings.events import RecordingStarted, RecordingStopped
 from remote_check.errors import DomainError, Message
@@ -275,7 +275,7 @@ class SinkFrame(_Wire):
 
     kind: Literal["sink"] = "sink"
     sink: int
-    message: dict[str, JsonValue]
+    message: ServerMessage
 
 
 ToWorker = Annotated[Hello | Request, Field(discriminator="kind")]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
+from media import protocol
 from media.forwarding import KEYFRAME_INTERVAL
 from media.sdp import MIN_BITRATE_KBPS, START_BITRATE_KBPS
 from media.turn_credentials import rest_credentials
@@ -80,13 +80,13 @@ class RoomConfig:
             bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
         )
 
-    def browser_configuration(self, label: str, now: float | None = None) -> dict[str, Any]:
+    def browser_configuration(self, label: str, now: float | None = None) -> protocol.RtcConfiguration:
         """The browser's ``RTCPeerConnection`` configuration: ICE servers, transport policy, bundle.
         With a TURN secret, the credentials are made for this browser (``label`` names it in the
         TURN server's logs) and expire after the server's ``credential_seconds``."""
-        servers: list[dict[str, Any]] = []
+        servers: list[protocol.IceServer] = []
         for server in self.ice_servers:
-            entry: dict[str, Any] = {"urls": list(server.urls)}
+            entry: protocol.IceServer = {"urls": list(server.urls)}
             if server.secret:
                 expires_at = int(time.time() if now is None else now) + server.credential_seconds
                 entry["username"], entry["credential"] = rest_credentials(server.secret, label, expires_at)

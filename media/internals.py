@@ -44,13 +44,13 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import importlib.metadata
 import threading
 import types
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import aioice.ice
-import aiortc
 import av
 from aioice.utils import random_string
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
@@ -64,6 +64,9 @@ from av.frame import Frame
 from media.codecs import is_vp8_keyframe
 
 AIORTC_VERSION = "1.16.0"
+# aioice (points 5 and 6) and PyAV (encoded frames as ``av.Packet``, the recorder's muxing) are pinned too:
+# their private attributes and packet semantics are read and written here and in ``recordings.writer``.
+PINNED = {"aiortc": AIORTC_VERSION, "aioice": "0.13.0", "av": "18.1.0"}
 LOOPBACK = "127.0.0.1"
 # The names under which aiortc.rtcrtpreceiver imported the decoder factory it calls, the function its
 # decoder threads run, and the module whose Queue it makes for each receiver.
@@ -99,13 +102,15 @@ def passthrough_decoder(codec: RTCRtpCodecParameters) -> Decoder:
     return PassthroughDecoder(codec)
 
 
-def check_aiortc_version() -> None:
-    """Refuse to run on an aiortc whose internals have not been checked."""
-    if aiortc.__version__ != AIORTC_VERSION:
-        raise RuntimeError(
-            f"rooms rely on private details of aiortc {AIORTC_VERSION}, found {aiortc.__version__}: "
-            "check media/internals.py and tests/rooms/test_internals.py, then update the pin"
-        )
+def check_pinned_versions() -> None:
+    """Refuse to run on an aiortc, aioice or PyAV whose internals have not been checked."""
+    for package, pinned in PINNED.items():
+        found = importlib.metadata.version(package)
+        if found != pinned:
+            raise RuntimeError(
+                f"rooms rely on private details of {package} {pinned}, found {found}: "
+                "check media/internals.py and tests/rooms/test_internals.py, then update the pin"
+            )
 
 
 EncodedTask = tuple[RTCRtpCodecParameters, JitterFrame] | None
@@ -170,7 +175,7 @@ INLINE_QUEUE = types.SimpleNamespace(Queue=InlineFrames)
 def install_passthrough() -> None:
     """Make every remote track of this process yield encoded frames, handed over on the event
     loop (idempotent)."""
-    check_aiortc_version()
+    check_pinned_versions()
     current = getattr(rtcrtpreceiver, DECODER_FACTORY)
     if current is passthrough_decoder:
         return

@@ -13,8 +13,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import JsonValue
-
 from media.calls import (
     Answer,
     CloseCall,
@@ -31,6 +29,7 @@ from media.calls import (
     read_from_worker,
 )
 from media.participant import Sink
+from media.protocol import ErrorMessage
 from remote_check.errors import DomainError, Message
 from remote_check.settings import Settings
 
@@ -62,11 +61,11 @@ class WorkerFailed(DomainError):
         )
 
 
-def failure_message() -> dict[str, JsonValue]:
+def failure_message() -> ErrorMessage:
     """What a participant's browser is told when its room's worker died (both languages: the
     worker does not know the browser's)."""
     err = WorkerFailed()
-    return {"type": "error", "code": err.code, "message": str(err.message), "fields": []}
+    return ErrorMessage(code=err.code, message=str(err.message))
 
 
 @dataclass

@@ -5,24 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
-from media import protocol
 from media.config import RoomConfig
 from media.forwarding import Feed, SlotTrack
 from media.internals import on_keyframe_request, restart_ice
 from media.offers import read_offer
-from media.protocol import OfferMessage
+from media.protocol import AnswerMessage, OfferMessage, ParticipantInfo, ServerMessage
 from media.sdp import MediaSection, add_bitrate_hints, ice_credentials
 from media.slots import SlotState
 from remote_check.errors import invalid
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[dict[str, Any]], None]
-"""Where the server's messages to one browser go; it must neither block nor raise."""
+Sink = Callable[[ServerMessage], None]
+"""Where the server's messages to one browser go (``media.protocol``'s models, turned into JSON at
+the socket); it must neither block nor raise."""
 
 
 class Participant:
@@ -52,13 +51,13 @@ class Participant:
         self._sink = sink
         self._negotiating = asyncio.Lock()
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: ServerMessage) -> None:
         """A message to this participant's browser."""
         self._sink(message)
 
-    def info(self) -> dict[str, str]:
+    def info(self) -> ParticipantInfo:
         """How the others see this participant."""
-        return protocol.participant_info(self.id, self.name)
+        return ParticipantInfo(id=self.id, name=self.name)
 
     def published(self) -> list[Feed]:
         """The feeds this participant offers to the room now, in m-line order."""
@@ -93,7 +92,7 @@ class Participant:
             sdp = add_bitrate_hints(
                 self.pc.localDescription.sdp, self.config.start_bitrate_kbps, self.config.min_bitrate_kbps
             )
-        self.send(protocol.answer(sdp))
+        self.send(AnswerMessage(sdp=sdp))
 
     def _ice_restart(self, sdp: str) -> tuple[str, str] | None:
         """The new ICE credentials of an offer that restarts ICE (None for any other offer)."""

@@ -3,7 +3,7 @@
 The browser always makes the offers and the server answers; ICE is not trickled (each
 description carries its candidates), so one offer and one answer make a negotiation.
 
-Browser to server::
+Browser to server (each a model below, parsed once at the socket by :func:`parse_client_message`)::
 
     {"type": "join", "name": "张三"}
     {"type": "offer", "sdp": "...", "tracks": {"0": "microphone", "1": "camera"}}
@@ -18,7 +18,8 @@ In a check session's room (``web.rooms.session_views``) the server decides who t
 ``tracks`` names what the browser publishes on each of its sending m-lines (by mid); a sending
 m-line not named there is not forwarded.
 
-Server to browser::
+Server to browser (each a frozen model below, e.g. :class:`JoinedMessage`; the room builds them, the
+socket's edge, ``web.rooms.outbox``, alone turns them into JSON)::
 
     {"type": "joined", "id": "...", "room": "...", "rtc": {"iceServers": [...], "iceTransportPolicy": "all",
      "bundlePolicy": "max-bundle"}, "slots": {"audio": 1, "video": 1}}
@@ -52,10 +53,20 @@ browser that does not read what the server sends is disconnected with close code
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
+from media.moderation import Recording, RoomRole
 from remote_check.errors import DomainError, invalid
 
 Source = Literal["camera", "microphone", "screen"]
@@ -156,99 +167,190 @@ def parse_client_message(raw: str | bytes) -> AnyClientMessage:
         raise invalid("信令消息格式错误", "Malformed signalling message", field=where) from exc
 
 
-def participant_info(participant_id: str, name: str) -> dict[str, str]:
+class IceServer(TypedDict):
+    """One entry of the browser's ``iceServers`` (TURN entries carry credentials; keys absent
+    otherwise, never null)."""
+
+    urls: list[str]
+    username: NotRequired[str]
+    credential: NotRequired[str]
+
+
+class RtcConfiguration(TypedDict):
+    """The browser's ``RTCPeerConnection`` configuration (``media.config.RoomConfig``)."""
+
+    iceServers: list[IceServer]  # the browser's own names
+    iceTransportPolicy: str
+    bundlePolicy: str
+
+
+class _Shape(BaseModel):
+    """What the server sends: immutable, and nothing but its declared fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SlotCounts(_Shape):
+    """How many receiving m-lines of each kind the browser is to have."""
+
+    audio: int = 0
+    video: int = 0
+
+
+class ParticipantInfo(_Shape):
     """How a participant is shown to the others."""
-    return {"id": participant_id, "name": name}
+
+    id: str
+    name: str
 
 
-def joined(participant_id: str, room_id: str, rtc: dict[str, Any], slots: dict[str, int]) -> dict[str, Any]:
+class RosterPerson(_Shape):
+    """One person of the roster and their state (``id``: a roster id, as in ``slot`` messages)."""
+
+    id: str
+    name: str
+    role: RoomRole
+    admitted: bool
+    muted: bool
+    hand_up: bool
+    has_floor: bool
+    sharing_screen: bool
+    connected: bool
+
+
+class JoinedMessage(_Shape):
     """The server accepted the join: who you are, how to reach the server (the browser's
     ``RTCPeerConnection`` configuration), what to receive."""
-    return {
-        "type": "joined",
-        "id": participant_id,
-        "room": room_id,
-        "rtc": rtc,
-        "slots": {"audio": slots.get("audio", 0), "video": slots.get("video", 0)},
-    }
+
+    type: Literal["joined"] = "joined"
+    id: str
+    room: str
+    rtc: RtcConfiguration
+    slots: SlotCounts
 
 
-def participants(people: list[dict[str, str]]) -> dict[str, Any]:
-    """Everyone in the room now."""
-    return {"type": "participants", "participants": people}
+class ParticipantsMessage(_Shape):
+    """Everyone in the call now."""
+
+    type: Literal["participants"] = "participants"
+    participants: list[ParticipantInfo]
 
 
-def answer(sdp: str) -> dict[str, Any]:
+class AnswerMessage(_Shape):
     """The server's answer to the browser's offer."""
-    return {"type": "answer", "sdp": sdp}
+
+    type: Literal["answer"] = "answer"
+    sdp: str
 
 
-def slots(audio: int, video: int) -> dict[str, Any]:
+class SlotsMessage(_Shape):
     """Ask the browser for at least this many receiving m-lines of each kind, then an offer."""
-    return {"type": "slots", "audio": audio, "video": video}
+
+    type: Literal["slots"] = "slots"
+    audio: int
+    video: int
 
 
-def slot(mid: str, participant_id: str | None, name: str = "", source: str = "") -> dict[str, Any]:
-    """What a receiving m-line carries from now on (``participant`` null: nothing)."""
-    if participant_id is None:
-        return {"type": "slot", "mid": mid, "participant": None}
-    return {"type": "slot", "mid": mid, "participant": participant_id, "name": name, "source": source}
+class SlotMessage(_Shape):
+    """What a receiving m-line carries from now on; ``participant`` None: nothing (and then the
+    message has neither ``name`` nor ``source``)."""
+
+    type: Literal["slot"] = "slot"
+    mid: str
+    participant: str | None
+    name: str = ""
+    source: str = ""
+
+    @model_serializer(mode="wrap")
+    def _free_slot(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.participant is None:
+            data.pop("name", None)
+            data.pop("source", None)
+        return data
 
 
-def error(err: DomainError, lang: str) -> dict[str, Any]:
-    """A refusal, in the user's language."""
-    return {"type": "error", "code": err.code, "message": err.message.in_lang(lang), "fields": err.details}
+class ErrorMessage(_Shape):
+    """A refusal, in the user's language (``fields``: what it concerns; a rate limit names the
+    kind of message refused: ``[{"field": "type", "value": "hand"}]``)."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    fields: list[dict[str, str]] = Field(default_factory=list)
+
+    @classmethod
+    def refusing(cls, err: DomainError, lang: str) -> ErrorMessage:
+        """The browser's side of a :class:`DomainError`."""
+        return cls(code=err.code, message=err.message.in_lang(lang), fields=err.details)
 
 
-CLOSING: frozenset[str] = frozenset({"removed", "replaced"})
-"""Server messages after which the signalling socket is closed by the endpoint."""
-
-
-def roster(
-    you: str,
-    people: list[dict[str, Any]],
-    *,
-    locked_mute: bool,
-    capacity: int,
-    open_to_guests: bool = False,
-    recording: bool = False,
-    recording_state: str = "off",
-) -> dict[str, Any]:
+class RosterMessage(_Shape):
     """Everyone the room knows (present, waiting, or gone and able to rejoin) and their state;
     ``recording`` is true while frames are being recorded (``recording_state``: off, on, paused);
     ``open_to_guests``: guests enter without waiting for the host."""
-    return {
-        "type": "roster",
-        "you": you,
-        "people": people,
-        "locked_mute": locked_mute,
-        "open_to_guests": open_to_guests,
-        "recording": recording,
-        "recording_state": recording_state,
-        "capacity": capacity,
-    }
+
+    type: Literal["roster"] = "roster"
+    you: str
+    people: list[RosterPerson]
+    locked_mute: bool
+    open_to_guests: bool = False
+    recording: bool = False
+    recording_state: Recording = Recording.OFF
+    capacity: int
 
 
-def notice(message: str) -> dict[str, Any]:
+class NoticeMessage(_Shape):
     """Something everyone must know, shown prominently (``recording`` starts)."""
-    return {"type": "notice", "message": message}
+
+    type: Literal["notice"] = "notice"
+    message: str
 
 
-def waiting() -> dict[str, Any]:
+class WaitingMessage(_Shape):
     """The guest waits until the host admits them."""
-    return {"type": "waiting"}
+
+    type: Literal["waiting"] = "waiting"
 
 
-def admitted() -> dict[str, Any]:
+class AdmittedMessage(_Shape):
     """The host admitted the guest; ``joined`` follows."""
-    return {"type": "admitted"}
+
+    type: Literal["admitted"] = "admitted"
 
 
-def removed(message: str) -> dict[str, Any]:
-    """The host removed this person for the rest of the session."""
-    return {"type": "removed", "message": message}
+class RemovedMessage(_Shape):
+    """The host removed this person for the rest of the session; the socket closes after it."""
+
+    type: Literal["removed"] = "removed"
+    message: str
 
 
-def replaced(message: str) -> dict[str, Any]:
+class ReplacedMessage(_Shape):
     """The same person connected again elsewhere; this connection ends."""
-    return {"type": "replaced", "message": message}
+
+    type: Literal["replaced"] = "replaced"
+    message: str
+
+
+AnyServerMessage = (
+    JoinedMessage
+    | ParticipantsMessage
+    | AnswerMessage
+    | SlotsMessage
+    | SlotMessage
+    | ErrorMessage
+    | RosterMessage
+    | NoticeMessage
+    | WaitingMessage
+    | AdmittedMessage
+    | RemovedMessage
+    | ReplacedMessage
+)
+ServerMessage = Annotated[AnyServerMessage, Field(discriminator="type")]
+"""A message to a browser, as pydantic reads it back (by its ``type``): what a sink takes."""
+SERVER_MESSAGE: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+"""Reads a server message back from its JSON data (across the media worker's process hop)."""
+
+CLOSING: frozenset[str] = frozenset({"removed", "replaced"})
+"""Server messages after which the signalling socket is closed by the endpoint."""

@@ -14,7 +14,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from media import protocol
 from media.config import RoomConfig
@@ -107,12 +106,12 @@ class Room:
             arrival.person.sharing_screen = False  # until the new connection publishes
             old = self.members.pop(arrival.dropped_connection, None)
             if old is not None:
-                old.sink(protocol.replaced(REPLACED.in_lang(old.lang)))
+                old.sink(protocol.ReplacedMessage(message=REPLACED.in_lang(old.lang)))
                 await self._drop(old)
         if arrival.person.admitted:
             self._enter(member, arrival.person)
         else:
-            sink(protocol.waiting())
+            sink(protocol.WaitingMessage())
         self._announce()
         return connection
 
@@ -125,7 +124,7 @@ class Room:
 
         participant = Participant(member.alias, person.name, member.sink, self.config, forwards_audio)
         if self.recorder is not None:
-            participant.send(protocol.notice(RECORDED.in_lang(member.lang)))
+            participant.send(protocol.NoticeMessage(message=RECORDED.in_lang(member.lang)))
         needed = Counter(feed.kind for feed in self._feeds_for(participant.id))
         participant.asked = slots_to_ask(
             {"audio": needed["audio"], "video": needed["video"]}, self._most_slots()
@@ -133,11 +132,13 @@ class Room:
         member.participant = participant
         self.participants[participant.id] = participant
         participant.send(
-            protocol.joined(
-                participant.id,
-                self.id,
-                self.config.browser_configuration(f"{self.id}-{participant.id}"),
-                dict(participant.asked),
+            protocol.JoinedMessage(
+                id=participant.id,
+                room=self.id,
+                rtc=self.config.browser_configuration(f"{self.id}-{participant.id}"),
+                slots=protocol.SlotCounts(
+                    audio=participant.asked.get("audio", 0), video=participant.asked.get("video", 0)
+                ),
             )
         )
 
@@ -203,7 +204,7 @@ class Room:
             connection = moderation.remove(by, target)
             gone = self.members.pop(connection or "", None)
             if gone is not None:
-                gone.sink(protocol.removed(REMOVED.in_lang(gone.lang)))
+                gone.sink(protocol.RemovedMessage(message=REMOVED.in_lang(gone.lang)))
                 await self._drop(gone)
         elif action == "mute":
             moderation.mute(by, target)
@@ -219,7 +220,7 @@ class Room:
         """An admitted person who was waiting enters the call."""
         waiting = self.members.get(person.connection or "")
         if waiting is not None and waiting.participant is None:
-            waiting.sink(protocol.admitted())
+            waiting.sink(protocol.AdmittedMessage())
             self._enter(waiting, person)
 
     async def _record(self, member: Member, step: str) -> RoomEvent:
@@ -255,7 +256,7 @@ class Room:
         """Start a part (the moderation's state is on already); back to off when it cannot start."""
         for other in self.members.values():
             if other.participant is not None:
-                other.participant.send(protocol.notice(RECORDED.in_lang(other.lang)))
+                other.participant.send(protocol.NoticeMessage(message=RECORDED.in_lang(other.lang)))
         try:
             # a check session's room is named by recordings.paths.session_folder_name: its folder
             session_folder = folder_root / self.id
@@ -360,12 +361,16 @@ class Room:
                 continue
             for mid in plan.free:
                 participant.slots[mid].attach(None)
-                participant.send(protocol.slot(mid, None))
+                participant.send(protocol.SlotMessage(mid=mid, participant=None))
             for mid, feed_id in plan.attach:
                 feed = feeds[feed_id]
                 participant.slots[mid].attach(feed)
                 owner = self.participants[feed.owner]
-                participant.send(protocol.slot(mid, owner.id, owner.name, feed.source or ""))
+                participant.send(
+                    protocol.SlotMessage(
+                        mid=mid, participant=owner.id, name=owner.name, source=feed.source or ""
+                    )
+                )
             self._ask_for_slots(participant, plan.lacking)
 
     def _ask_for_slots(self, participant: Participant, lacking: dict[str, int]) -> None:
@@ -377,40 +382,42 @@ class Room:
             return
         asked = slots_to_ask(needed, self._most_slots())
         participant.asked = {kind: max(asked[kind], participant.asked.get(kind, 0)) for kind in asked}
-        participant.send(protocol.slots(participant.asked["audio"], participant.asked["video"]))
+        participant.send(
+            protocol.SlotsMessage(audio=participant.asked["audio"], video=participant.asked["video"])
+        )
 
-    def people(self) -> list[dict[str, Any]]:
+    def people(self) -> list[protocol.RosterPerson]:
         """The roster: people present, and admitted people who may rejoin."""
         return [
-            {
-                "id": self.aliases[p.identity],
-                "name": p.name,
-                "role": p.role.value,
-                "admitted": p.admitted,
-                "muted": p.muted,
-                "hand_up": p.hand_up,
-                "has_floor": p.has_floor,
-                "sharing_screen": p.sharing_screen,
-                "connected": p.connection is not None,
-            }
+            protocol.RosterPerson(
+                id=self.aliases[p.identity],
+                name=p.name,
+                role=p.role,
+                admitted=p.admitted,
+                muted=p.muted,
+                hand_up=p.hand_up,
+                has_floor=p.has_floor,
+                sharing_screen=p.sharing_screen,
+                connected=p.connection is not None,
+            )
             for p in self.moderation.people.values()
             if p.connection is not None or p.admitted
         ]
 
     def _announce(self) -> None:
         people = self.people()
-        present = protocol.participants([p.info() for p in self.participants.values()])
+        present = protocol.ParticipantsMessage(participants=[p.info() for p in self.participants.values()])
         for participant in self.participants.values():
             participant.send(present)
             participant.send(
-                protocol.roster(
-                    participant.id,
-                    people,
+                protocol.RosterMessage(
+                    you=participant.id,
+                    people=people,
                     locked_mute=self.moderation.locked_mute,
                     capacity=self.moderation.capacity,
                     open_to_guests=self.moderation.open_to_guests,
                     recording=self.moderation.recording == Recording.ON,
-                    recording_state=self.moderation.recording.value,
+                    recording_state=self.moderation.recording,
                 )
             )
 

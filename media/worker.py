@@ -25,7 +25,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from media.calls import (
     Answer,
@@ -57,6 +57,7 @@ from media.calls import (
 )
 from media.host import LocalRoomHost
 from media.participant import Sink
+from media.protocol import ServerMessage
 from remote_check.errors import DomainError
 from remote_check.settings import Settings
 
@@ -137,7 +138,7 @@ class Worker:
     def sink(self, sink_id: int) -> Sink:
         """A sink that pushes messages for one participant back to the web process."""
 
-        def push(message: dict[str, Any]) -> None:
+        def push(message: ServerMessage) -> None:
             self.send(SinkFrame(sink=sink_id, message=message))
 
         return push

@@ -43,6 +43,7 @@ from recordings.service import parts_of
 from remote_check.audit.service import Actor, record
 from remote_check.checklist.models import ChecklistItem
 from remote_check.clock import Clock
+from remote_check.database import uncut
 from remote_check.errors import DomainError, Message
 from remote_check.settings import Settings
 from scheduler.models import CheckSession
@@ -101,7 +102,7 @@ class ReplayRenderer:
             await self._wakeup.wait()
             self._wakeup.clear()
             try:
-                while (taken := await self._take()) is not None:
+                while (taken := await uncut(self._take())) is not None:
                     await self._render(*taken)
             except Exception:  # the database is gone, say: wait for the next wake-up
                 log.exception("replay renderer: the queue could not be read")
@@ -127,7 +128,7 @@ class ReplayRenderer:
     async def _render(self, session_id: int, queued_at: dt.datetime) -> None:
         work = replay_folder(self._root, session_id).with_name("replay.rendering")
         try:
-            folders, marks = await self._inputs(session_id)
+            folders, marks = await uncut(self._inputs(session_id))
             tracks = [track for folder in folders for track in await discover(folder)]
             duration = max((t.end for t in tracks), default=0.0)
             await asyncio.to_thread(_fresh, work)
@@ -138,7 +139,7 @@ class ReplayRenderer:
             )
             if not await asyncio.to_thread((work / CHAPTERS_FILE).exists):
                 await asyncio.to_thread((work / CHAPTERS_FILE).write_text, webvtt([]), "utf-8")
-            await self._finish(session_id, queued_at, work, len(folders), duration)
+            await uncut(self._finish(session_id, queued_at, work, len(folders), duration))
         except _Superseded:
             await asyncio.to_thread(shutil.rmtree, work, True)
         except asyncio.CancelledError:
@@ -146,7 +147,7 @@ class ReplayRenderer:
             raise
         except Exception as exc:  # every failure ends in the row, never in the app
             await asyncio.to_thread(shutil.rmtree, work, True)
-            await self._fail(session_id, queued_at, _message(exc))
+            await uncut(self._fail(session_id, queued_at, _message(exc)))
 
     async def _inputs(self, session_id: int) -> tuple[list[Path], list[tuple[str, str, float, float | None]]]:
         async with self._factory() as session:
@@ -223,7 +224,7 @@ class _ProgressWriter:
         if fraction < 1.0 and fraction - self._written < PROGRESS_STEP and now - self._at < PROGRESS_SECONDS:
             return
         self._written, self._at = fraction, now
-        await self._renderer.progress(self._session_id, self._queued_at, fraction)
+        await uncut(self._renderer.progress(self._session_id, self._queued_at, fraction))
 
 
 def chapters(marks: list[tuple[str, str, float, float | None]], duration: float) -> list[Mark]:

@@ -239,11 +239,14 @@ def _register() -> None:
     from remote_check.campaigns.commands import sample
     from remote_check.demo.commands import demo
     from remote_check.imports.commands import import_command
+    from scheduler.planning.commands import plan_check_command, plan_command
 
     main.add_command(import_command)
     main.add_command(sample)
     main.add_command(demo)
     main.add_command(recordings)
+    main.add_command(plan_command)
+    main.add_command(plan_check_command)
 
 
 _register()

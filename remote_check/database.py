@@ -9,11 +9,13 @@ writer). PostgreSQL relies on row locks and exclusion constraints.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
@@ -135,6 +137,27 @@ def make_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(
         engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, autoflush=False
     )
+
+
+T = TypeVar("T")
+
+
+async def uncut(step: Awaitable[T]) -> T:
+    """Run a database step (a whole transaction) to its end even if the caller is cancelled meanwhile,
+    then let the cancellation through.
+
+    For background tasks that are cancelled at shutdown (the replay renderer). A cancellation inside
+    a transaction makes SQLAlchemy terminate the connection without a rollback; on SQLite the closed
+    connection then lives on as a zombie, holding the write lock, until the garbage collector happens
+    to finalize its last statement, and every other writer waits (``database is locked``).
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 @asynccontextmanager

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from remote_check.audit.checkpoints import make_line, read_line
 from remote_check.audit.models import AuditHead
 from remote_check.clock import Clock
+from remote_check.database import uncut
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class Checkpointer:
             self._started += 1
             number = self._started
             try:
-                await self.write(due_only=True)
+                await uncut(self.write(due_only=True))
             except (OSError, SQLAlchemyError):
                 log.exception("audit checkpoint failed; retrying at the next pass")
             async with self._pass_done:

@@ -1,4 +1,5 @@
-"""Guards on every private detail of aiortc and aioice that ``media.internals`` relies on.
+"""Guards on every private detail of aiortc, aioice and PyAV that ``media.internals`` (and the
+recorder's muxing in ``recordings.writer``) relies on.
 
 If one of these fails after an upgrade, forwarding would fail silently (decoding again,
 keyframe requests lost, no loopback candidate): fix ``media/internals.py`` first.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import importlib.metadata
 import queue
 import threading
 from pathlib import Path
@@ -38,6 +40,7 @@ from aiortc.rtp import (
 from media import internals
 from media.internals import (
     AIORTC_VERSION,
+    PINNED,
     InlineFrames,
     include_loopback_candidates,
     inline_worker,
@@ -65,6 +68,63 @@ def test_aiortc_is_the_pinned_version() -> None:
     assert aiortc.__version__ == AIORTC_VERSION
     pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
     assert f'"aiortc=={AIORTC_VERSION}"' in pyproject
+
+
+@pytest.mark.parametrize("package", ["aiortc", "aioice", "av"])
+def test_aiortc_aioice_and_pyav_are_installed_and_declared_at_the_checked_versions(package: str) -> None:
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
+    assert importlib.metadata.version(package) == PINNED[package]
+    assert f'"{package}=={PINNED[package]}"' in pyproject
+
+
+def test_a_version_that_was_not_checked_is_refused_before_any_room_runs() -> None:
+    pinned = PINNED["aioice"]
+    PINNED["aioice"] = "0.0.1"
+    try:
+        with pytest.raises(RuntimeError, match=r"aioice 0\.0\.1, found 0\.13\.0"):
+            internals.check_pinned_versions()
+    finally:
+        PINNED["aioice"] = pinned
+    internals.check_pinned_versions()
+
+
+async def test_the_aioice_agent_has_every_private_attribute_an_ice_restart_reads_or_writes() -> None:
+    connection = aioice.Connection(ice_controlling=False, use_ipv6=False)
+    # restart_agent reads _closed/_closing and each pair's task, and writes the rest
+    for name in ("_closed", "_closing", "_check_list", "_nominating", "_remote_candidates", "_nominated"):
+        assert hasattr(connection, name), name
+    for name in ("_local_username", "_local_password"):
+        assert getattr(connection, name) in (connection.local_username, connection.local_password)
+    connection._local_username = "abcd"
+    assert connection.local_username == "abcd"  # the public property reads the private field
+    await connection.close()
+    assert connection._closed
+
+
+def test_pyav_packets_carry_the_fields_the_room_and_the_recorder_set() -> None:
+    payload = bytes(range(64))
+    packet = av.Packet(payload)
+    assert bytes(packet) == payload  # the room copies a packet per subscriber with av.Packet(bytes(p))
+    packet.pts = packet.dts = 3000
+    packet.time_base = fractions.Fraction(1, 1000)
+    packet.is_keyframe = True
+    assert (packet.pts, packet.dts, packet.time_base, packet.is_keyframe) == (
+        3000,
+        3000,
+        fractions.Fraction(1, 1000),
+        True,
+    )
+    copy = av.Packet(bytes(packet))
+    assert copy.pts is None  # a copy carries the bytes, not the timing
+    assert bytes(copy) == payload
+
+
+def test_pyav_has_the_codecs_and_muxer_the_stills_and_the_recorder_use(tmp_path: Path) -> None:
+    assert av.CodecContext.create("vp8", "r").name == "vp8"
+    assert av.CodecContext.create("mjpeg", "w").name == "mjpeg"
+    container = av.open(str(tmp_path / "probe.webm"), "w", format="webm")
+    assert "webm" in container.format.name
+    container.close()
 
 
 async def decode_in_worker(codec: RTCRtpCodecParameters, data: bytes, timestamp: int) -> list[Any]:

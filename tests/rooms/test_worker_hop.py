@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -15,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from media.config import RoomConfig
 from media.events import AuditEvent
 from media.host import LocalRoomHost, RoomHost, RoomSummary
-from media.protocol import HandMessage, ModerateMessage, OfferMessage, SelfMuteMessage
+from media.protocol import HandMessage, ModerateMessage, OfferMessage, SelfMuteMessage, ServerMessage
 from media.room import RecordingTime
 from media.workers import WorkerRoomHost
 from recordings.events import RecordingStarted, RecordingStopped
@@ -61,15 +60,15 @@ async def test_every_call_crosses_to_the_worker_and_back_typed(
     workers: WorkerRoomHost, settings: Settings
 ) -> None:
     host: RoomHost = workers  # mypy: the worker host is a RoomHost
-    told: list[dict[str, Any]] = []
+    told: list[ServerMessage] = []
     connection = await host.join(ROOM, "user:1", "主持人", "host", "zh", told.append)
     assert isinstance(connection, str)
-    assert [m["type"] for m in told][:1] == ["joined"], "sink messages arrive before the join returns"
+    assert [m.type for m in told][:1] == ["joined"], "sink messages arrive before the join returns"
     assert workers.pids()[0] == workers.worker_pid(ROOM)
 
     told.clear()
     await host.signal(ROOM, connection, OfferMessage(type="offer", sdp=CHROME_OFFER))
-    assert "answer" in [m["type"] for m in told]
+    assert "answer" in [m.type for m in told]
 
     assert await host.command(ROOM, connection, SelfMuteMessage(type="self_mute", muted=True)) is None
     assert await host.command(ROOM, connection, HandMessage(type="hand", up=True)) is None
@@ -114,7 +113,7 @@ async def test_every_call_crosses_to_the_worker_and_back_typed(
 
 
 async def test_a_command_refused_in_the_worker_is_a_domain_error_here(workers: WorkerRoomHost) -> None:
-    told: list[dict[str, Any]] = []
+    told: list[ServerMessage] = []
     host_connection = await workers.join(ROOM, "user:1", "主持人", "host", "en", told.append)
     expert = await workers.join(ROOM, "user:2", "专家", "expert", "en", told.append)
     with pytest.raises(DomainError) as refused:
@@ -123,7 +122,7 @@ async def test_a_command_refused_in_the_worker_is_a_domain_error_here(workers: W
     assert await workers.command(ROOM, host_connection, moderate("remove", "p2")) == AuditEvent(
         "room.remove", "user:2"
     )
-    assert "removed" in [m["type"] for m in told]
+    assert "removed" in [m.type for m in told]
     assert await workers.leave(ROOM, host_connection) is None, "not recording: no event"
 
 

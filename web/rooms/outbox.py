@@ -19,11 +19,11 @@ import json
 import logging
 import socket
 from collections import deque
-from typing import Any
 
 from aiohttp import WSCloseCode, web
 
 from media import protocol
+from media.protocol import ServerMessage
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,12 @@ SEND_BUFFER = 128 * 1024
 CLOSE_GRACE = 2.0
 """Seconds a closing browser has to read what is left and the close frame."""
 SLOW = b"not reading"
+
+
+def wire_text(message: ServerMessage) -> str:
+    """A server message as the browser reads it: the one place the models become JSON (the text
+    is what ``json.dumps`` made of the dictionaries the server sent before they were models)."""
+    return json.dumps(message.model_dump(mode="json"))
 
 
 class Outbox:
@@ -64,13 +70,13 @@ class Outbox:
         """Bytes waiting to be written."""
         return self._queued
 
-    def put(self, message: dict[str, Any]) -> None:
+    def put(self, message: ServerMessage) -> None:
         """Queue a message (ignored once the socket is closing). After a ``removed`` or
         ``replaced`` message the socket is closed."""
         if self._ending is not None:
             return
-        text = json.dumps(message)
-        closes = message.get("type") in protocol.CLOSING
+        text = wire_text(message)
+        closes = message.type in protocol.CLOSING
         self._queue.append((text, closes))
         self._queued += len(text)
         if closes:

@@ -28,7 +28,14 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from media import protocol
 from media.events import AuditEvent, RoomEvent
 from media.moderation import RoomRole
-from media.protocol import AnyClientMessage, JoinMessage, LeaveMessage, OfferMessage
+from media.protocol import (
+    AnyClientMessage,
+    ErrorMessage,
+    JoinMessage,
+    LeaveMessage,
+    OfferMessage,
+    RoomCommand,
+)
 from recordings.events import RecordingStarted, RecordingStopped
 from remote_check.errors import DomainError, Forbidden, Message, invalid
 from web.keys import ROOMS, SETTINGS
@@ -171,101 +178,175 @@ async def serve(
     joined: Joined | None = None,
 ) -> web.WebSocketResponse:
     """Run one browser's signalling socket until it leaves, is removed or replaced."""
-    host = request.app[ROOMS]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
-    sockets = request.app[SOCKETS]
-    sockets.add(ws)
-    outbox = Outbox(ws, request.transport, request.app[SETTINGS].room_send_backlog_kib * 1024)
-    limits = request.app[SIGNAL_LIMITS]
-    limiter = limits.connection() if entrant is None else limits.of(room_id, entrant.identity)
-    audits = _Audits(audit, request.app[PENDING_AUDITS])
-    connection: str | None = None
-    closing: tuple[int, bytes] = (WSCloseCode.OK, b"")
+    await SignallingConnection(request, ws, room_id, lang, entrant, audit, joined).run()
+    return ws
 
-    async def enter(who: Entrant) -> str | None:
+
+class SignallingConnection:
+    """One browser's signalling socket, in named steps: :meth:`admit` (a decided entrant joins at
+    once), :meth:`read` (each message is rate limited, then handled by its kind), :meth:`finish`
+    (leave the room, write the audits, close the socket)."""
+
+    def __init__(
+        self,
+        request: web.Request,
+        ws: web.WebSocketResponse,
+        room_id: str,
+        lang: str,
+        entrant: Entrant | None,
+        audit: Audit | None,
+        joined: Joined | None,
+    ) -> None:
+        app = request.app
+        self.ws = ws
+        self.room_id = room_id
+        self.lang = lang
+        self.entrant = entrant
+        self.joined = joined
+        self.host = app[ROOMS]
+        self.sockets = app[SOCKETS]
+        self.sockets.add(ws)
+        self.outbox = Outbox(ws, request.transport, app[SETTINGS].room_send_backlog_kib * 1024)
+        limits = app[SIGNAL_LIMITS]
+        self.limiter = limits.connection() if entrant is None else limits.of(room_id, entrant.identity)
+        self.audits = _Audits(audit, app[PENDING_AUDITS])
+        self.connection: str | None = None  # the room's id of this connection, once joined
+        self.closing: tuple[int, bytes] = (WSCloseCode.OK, b"")
+
+    async def run(self) -> None:
+        """Admit the browser, read its messages until it is done, then finish."""
         try:
-            made = await host.join(
-                room_id, who.identity, who.name, who.role.value, lang, outbox.put, guest=who.guest
+            if await self.admit():
+                await self.read()
+        except Exception:
+            log.exception("room %s: signalling failed", self.room_id)
+        finally:
+            await self.finish()
+
+    def refuse(self, err: DomainError) -> None:
+        """Tell the browser why something it asked for was refused."""
+        self.outbox.put(ErrorMessage.refusing(err, self.lang))
+
+    async def admit(self) -> bool:
+        """Join the entrant the endpoint decided on (a development room's browser joins later, by
+        a ``join`` message); False when the connection ends here."""
+        if self.entrant is None:
+            return True
+        if self.limiter.check("join") != Verdict.ALLOW:  # reconnecting to refill the limits
+            self.refuse(rate_limited("join", TOO_OFTEN))
+            self.closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
+            return False
+        self.connection = await self.enter(self.entrant)
+        if self.connection is None:
+            return False
+        await self.after_join(self.entrant)
+        return True
+
+    async def enter(self, who: Entrant) -> str | None:
+        """Join the room; the connection's id, or None when the room refused (the browser is told)."""
+        try:
+            made = await self.host.join(
+                self.room_id,
+                who.identity,
+                who.name,
+                who.role.value,
+                self.lang,
+                self.outbox.put,
+                guest=who.guest,
             )
         except DomainError as exc:
-            outbox.put(protocol.error(exc, lang))
+            self.refuse(exc)
             return None
-        audits(AuditEvent("room.join", who.identity))
+        self.audits(AuditEvent("room.join", who.identity))
         return made
 
-    async def after_join(who: Entrant) -> None:
-        if joined is None:
+    async def after_join(self, who: Entrant) -> None:
+        if self.joined is None:
             return
         try:
-            event = await joined()
+            event = await self.joined()
         except Exception:  # the call goes on without what follows a join
-            log.exception("room %s: after the join of %s", room_id, who.identity)
+            log.exception("room %s: after the join of %s", self.room_id, who.identity)
             return
         if event is not None:
-            audits(event)
+            self.audits(event)
 
-    try:
-        if entrant is not None:
-            if limiter.check("join") != Verdict.ALLOW:  # reconnecting to refill the limits
-                outbox.put(protocol.error(rate_limited("join", TOO_OFTEN), lang))
-                closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
-                return ws
-            connection = await enter(entrant)
-            if connection is None:
-                return ws
-            await after_join(entrant)
-        async for frame in ws:
+    async def read(self) -> None:
+        """Handle the browser's messages until it leaves, sends something that is not text, or
+        floods (then it is told, and closed with 1008)."""
+        async for frame in self.ws:
             if frame.type != WSMsgType.TEXT:
                 break
             try:
-                message = _admitted_message(limiter, frame.data)
-                if message is None:
-                    continue
-                if isinstance(message, LeaveMessage):
+                if not await self.receive(frame.data):
                     break
-                if isinstance(message, JoinMessage):
-                    if connection is not None or entrant is not None:
-                        raise invalid("已经加入会议", "Already in the room", field="type")
-                    dev = Entrant(f"dev:{uuid.uuid4().hex}", message.name, RoomRole.EXPERT)
-                    connection = await enter(dev)
-                elif connection is None:
-                    raise invalid("请先加入会议", "Join the room first", field="type")
-                elif isinstance(message, OfferMessage):
-                    await host.signal(room_id, connection, message)
-                else:
-                    event = await host.command(room_id, connection, message)
-                    if event is not None:
-                        audits(event)
             except Flooding as flooding:
-                outbox.put(protocol.error(flooding.refusal, lang))
-                closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
-                log.info("room %s: closing a flooding connection (%s refused)", room_id, limiter.refused)
+                self.refuse(flooding.refusal)
+                self.closing = (WSCloseCode.POLICY_VIOLATION, FLOODING)
+                log.info(
+                    "room %s: closing a flooding connection (%s refused)", self.room_id, self.limiter.refused
+                )
                 break
             except DomainError as exc:
-                outbox.put(protocol.error(exc, lang))
-    except Exception:
-        log.exception("room %s: signalling failed", room_id)
-    finally:
+                self.refuse(exc)
+
+    async def receive(self, data: str) -> bool:
+        """One message of the browser, parsed and rate limited here once; False when it leaves."""
+        message = _admitted_message(self.limiter, data)
+        if isinstance(message, LeaveMessage):
+            return False
+        if isinstance(message, JoinMessage):
+            await self.join_by_name(message)
+        elif message is not None:
+            await self.dispatch(message)
+        return True
+
+    async def join_by_name(self, message: JoinMessage) -> None:
+        """The development room's browser names itself."""
+        if self.connection is not None or self.entrant is not None:
+            raise invalid("已经加入会议", "Already in the room", field="type")
+        dev = Entrant(f"dev:{uuid.uuid4().hex}", message.name, RoomRole.EXPERT)
+        self.connection = await self.enter(dev)
+
+    async def dispatch(self, message: OfferMessage | RoomCommand) -> None:
+        """An offer goes to the negotiation, anything else to the room as a command (its audit
+        event, if any, is recorded)."""
+        if self.connection is None:
+            raise invalid("请先加入会议", "Join the room first", field="type")
+        if isinstance(message, OfferMessage):
+            await self.host.signal(self.room_id, self.connection, message)
+            return
+        event = await self.host.command(self.room_id, self.connection, message)
+        if event is not None:
+            self.audits(event)
+
+    async def finish(self) -> None:
+        """Leave the room, write what it recorded, close the socket (each step also when one before
+        it failed or the handler is cancelled)."""
         try:
-            if connection is not None:
-                if entrant is not None:
-                    audits(AuditEvent("room.leave", entrant.identity))
-                # even when the handler is cancelled, the participant leaves the room, and if it was
-                # the last one, the recording's stop is audited
-                leaving = asyncio.ensure_future(host.leave(room_id, connection))
-                leaving.add_done_callback(functools.partial(_audit_stop, audits))
-                sockets.hold(leaving)
-                await asyncio.shield(leaving)
+            await self.leave()
         finally:
             try:  # what the leave recorded is written before the browser sees the socket close
-                await asyncio.shield(audits.settle())
+                await asyncio.shield(self.audits.settle())
             finally:
                 try:
-                    await outbox.finish(*closing)
+                    await self.outbox.finish(*self.closing)
                 finally:
-                    sockets.discard(ws)
-    return ws
+                    self.sockets.discard(self.ws)
+
+    async def leave(self) -> None:
+        if self.connection is None:
+            return
+        if self.entrant is not None:
+            self.audits(AuditEvent("room.leave", self.entrant.identity))
+        # even when the handler is cancelled, the participant leaves the room, and if it was the last
+        # one, the recording's stop is audited
+        leaving = asyncio.ensure_future(self.host.leave(self.room_id, self.connection))
+        leaving.add_done_callback(functools.partial(_audit_stop, self.audits))
+        self.sockets.hold(leaving)
+        await asyncio.shield(leaving)
 
 
 class Flooding(Exception):
