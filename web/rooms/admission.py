@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from media.moderation import RoomRole
+from recordings.paths import session_folder_name
 from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
@@ -45,8 +46,8 @@ class Admission:
 
 
 def room_id(session_id: int) -> str:
-    """The room of a check session."""
-    return f"session-{session_id}"
+    """The room of a check session: named as its recording's folder, which the room records into."""
+    return session_folder_name(session_id)
 
 
 def guest_name(guest: Guest) -> str:
