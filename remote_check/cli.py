@@ -21,6 +21,9 @@ from remote_check.files import owner_only_files, private_folder
 from remote_check.migrate import upgrade
 from remote_check.settings import Settings, load_settings
 
+SHUTDOWN_SECONDS = 8.0
+"""How long a stop waits for the last requests and sockets before closing them (aiohttp: 60 s)."""
+
 
 @click.group()
 @click.option(
@@ -104,6 +107,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         ssl_context=ssl_context,
+        # a stop waits this long for the last requests and sockets (rooms close theirs at once and
+        # finish their recordings as a host's stop would), not aiohttp's default minute
+        shutdown_timeout=SHUTDOWN_SECONDS,
         print=lambda _: click.echo(f"服务已启动 / serving on {scheme}://{settings.host}:{settings.port}/"),
     )
 
