@@ -26,6 +26,8 @@ from remote_check.database import make_engine, make_reader, make_sessionmaker
 from remote_check.files import owner_only_files
 from remote_check.money import format_money
 from remote_check.settings import Settings
+from scheduler.notify.changes import watch
+from scheduler.notify.runner import JobRunner
 from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
@@ -38,6 +40,7 @@ from web.keys import (
     DB,
     DB_READ,
     ENGINE,
+    JOBS,
     PASSWORDS,
     REPLAYS,
     SECRET,
@@ -99,6 +102,19 @@ async def _replays(app: web.Application) -> AsyncIterator[None]:
     await renderer.close()
 
 
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    # the timed jobs (APScheduler) and notices; every committed booking change derives its jobs again
+    runner = JobRunner(app[ENGINE], app[DB], app[SETTINGS], app[CLOCK], app[SECRET], reader=app[DB_READ])
+    app[JOBS] = runner
+    watch(app[DB], runner.changed)
+    try:
+        await runner.start()
+    except SQLAlchemyError:  # a database not migrated yet: no session to notify of
+        log.exception("the timed jobs could not be derived from the database")
+    yield
+    await runner.close()
+
+
 class _MalformedRequestsInOneLine(logging.Filter):
     """aiohttp answers a request it cannot parse (a NUL byte in a header…) with 400 itself, but logs
     it with a traceback as if the server had failed: log it as one line instead."""
@@ -143,6 +159,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_audit_checkpoints)
     app.cleanup_ctx.append(_passwords)
     app.cleanup_ctx.append(_replays)
+    app.cleanup_ctx.append(_jobs)
 
     env = aiohttp_jinja2.setup(
         app,

@@ -19,6 +19,7 @@ from web.pages import booking as booking_pages
 from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
+from web.pages import outbox as outbox_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
 from web.pages import sessions as sessions_pages
@@ -50,4 +51,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     sessions_pages,
     replay_pages,
     connectivity_pages,
+    outbox_pages,
 )
