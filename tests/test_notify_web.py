@@ -60,9 +60,19 @@ async def test_the_outbox_page_shows_failures_to_the_citys_coordinators_and_rese
             )
             assert again.status == 409  # sent: nothing to resend
             listed = await (await coordinator.get("/outbox?status=sent")).text()
-            assert listed.count('data-status="sent"') >= 1
+            assert listed.count('data-status="sent"') == 1
+            api = await (await coordinator.get("/api/outbox?status=failed")).json()
+            assert api["total"] == 2
+            assert all("554" in item["error"] for item in api["items"])
+            expert_row = next(i for i in api["items"] if i["recipient"].startswith("expert:"))
+            assert (await foshan.post(f"/api/outbox/{expert_row['id']}/resend")).status == 404
+            resent = await coordinator.post(f"/api/outbox/{expert_row['id']}/resend")
+            assert resent.status == 200, await resent.text()
+            assert (await resent.json())["status"] == "sent"
+            assert len(mailbox.to(booked.expert_email)) == 1
+            assert (await (await foshan.get("/api/outbox")).json())["total"] == 0
     statuses = {r.recipient.split(":")[0]: r.status for r in await outbox_rows(db)}
-    assert statuses["guest"] == Status.SENT.value
+    assert statuses == {"guest": Status.SENT.value, "expert": Status.SENT.value, "user": Status.FAILED.value}
 
 
 async def test_a_move_through_the_api_derives_the_jobs_again_and_sends_the_update(

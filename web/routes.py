@@ -10,6 +10,7 @@ from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
+from web.api import outbox as outbox_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
 from web.api import sessions as sessions_api
@@ -37,6 +38,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     imports_api,
     sessions_api,
     replays_api,
+    outbox_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,

@@ -219,19 +219,26 @@ async def list_messages(
     return list(rows.all()), total
 
 
+async def message_in_scope(
+    session: AsyncSession, principal: Principal, message_id: int, *, lock: bool = False
+) -> OutboxMessage:
+    """One outbox row of the cities ``principal`` sees; 404 if absent or out of scope."""
+    stmt = scope_cities(
+        select(OutboxMessage).where(OutboxMessage.id == message_id),
+        OutboxMessage.city_code,
+        project_scope(principal),
+    )
+    row = await session.scalar(stmt.with_for_update() if lock else stmt)
+    if row is None:
+        raise NotFound("通知", "Notice")
+    return row
+
+
 async def resend(
     session: AsyncSession, principal: Principal, message_id: int, *, now: dt.datetime
 ) -> OutboxMessage:
     """Queue a failed notice again at once (audited ``outbox.resend``); 404 outside the user's cities."""
-    row = await session.scalar(
-        scope_cities(
-            select(OutboxMessage).where(OutboxMessage.id == message_id),
-            OutboxMessage.city_code,
-            project_scope(principal),
-        ).with_for_update()
-    )
-    if row is None:
-        raise NotFound("通知", "Notice")
+    row = await message_in_scope(session, principal, message_id, lock=True)
     if row.status not in (Status.FAILED.value, Status.GAVE_UP.value):
         raise Conflict(Message("只有发送失败的通知可以重发", "Only a notice that failed can be sent again"))
     row.status, row.next_attempt_at, row.attempts = Status.PENDING.value, now, 0
