@@ -76,6 +76,7 @@ class JobRunner:
         self._client: aiohttp.ClientSession | None = None
         self._deliverer: Deliverer | None = None
         self._synced = False
+        self._closed = False
 
     @property
     def deliverer(self) -> Deliverer:
@@ -106,6 +107,7 @@ class JobRunner:
 
     async def close(self) -> None:
         """Stop the timer, wait for the work under way, let go of the lead."""
+        self._closed = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.settled()
@@ -199,13 +201,15 @@ class JobRunner:
     def changed(self, ids: set[int]) -> None:
         """Sessions changed (committed): derive their jobs again here, or tell the process that
         runs the jobs. Called from the database session's commit hook; the work runs as a task."""
+        if self._closed:
+            return
         if self.leading:
             self._spawn(self.sync(ids))
         elif self.leadership is not None:
             self._spawn(self.leadership.announce(ids))
 
     def _heard(self, ids: set[int]) -> None:
-        if self.leading:
+        if self.leading and not self._closed:
             self._spawn(self.sync(ids))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
