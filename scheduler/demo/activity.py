@@ -40,7 +40,7 @@ from scheduler.models import CheckSession, Guest, GuestKind, PanelRole, PanelSea
 from scheduler.service import NewSession, book_session
 
 if TYPE_CHECKING:
-    from remote_check.demo.service import DemoLoad
+    from scheduler.demo.service import DemoLoad
 
 SESSION_MINUTES = 45
 SLOTS = ((9, 30), (10, 45), (14, 0), (15, 15))  # Asia/Shanghai, staggered for one supplier's teams
