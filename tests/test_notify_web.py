@@ -119,7 +119,7 @@ async def test_an_experts_feed_lists_their_checks_and_a_withdrawn_one_answers_40
 ) -> None:
     booked = await book(db, clock)
     async with running_server(db, clock, tmp_path, public_url="https://check.example.cn") as server:
-        expert = await server.signed_in("li")
+        expert = await server.signed_in("li.expert")
         assert (await expert.get("/calendar")).status == 200
         made = await (await expert.post("/calendar/new", data={"csrf_token": expert.csrf})).text()
         match = re.search(r"https://check\.example\.cn(/calendar/[A-Za-z0-9_-]+\.ics)", made)
