@@ -197,7 +197,12 @@ async def book(db: Database, clock: FixedClock) -> Booked:
         expert_user = await create_user(
             session,
             NewUser(
-                "li.expert", "李专家", Role.EXPERT, "correct-horse-battery", None, email="li@university.example.cn"
+                "li.expert",
+                "李专家",
+                Role.EXPERT,
+                "correct-horse-battery",
+                None,
+                email="li@university.example.cn",
             ),
             actor=Actor.cli(),
             now=now,

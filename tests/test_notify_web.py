@@ -109,6 +109,7 @@ async def test_the_no_show_check_puts_a_notice_on_the_session_page(
         assert 'id="no-show-asked"' not in page
         clock.set(STARTS + dt.timedelta(minutes=16))
         await server.test_server.app[JOBS].run_due()
+        coordinator = await server.signed_in("coord")  # the first sign-in expired meanwhile
         page = await (await coordinator.get(f"/sessions/{booked.session_id}")).text()
         assert 'id="no-show-asked"' in page
         assert "不配合" in page

@@ -42,6 +42,8 @@ def watch(factory: async_sessionmaker[AsyncSession], committed: Callable[[set[in
             session.info.setdefault(KEY, set()).update(ids)
 
     def after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint's release (SQLAlchemy calls this hook for it too): not committed yet
         ids = session.info.pop(KEY, None)
         if ids:
             committed(set(ids))
