@@ -80,9 +80,30 @@ class Settings(BaseSettings):
     # "relay": browsers send media only through the TURN server (for networks that allow nothing
     # else); "all": any path that works, TURN only as the last resort.
     ice_transport_policy: Literal["all", "relay"] = "all"
+    # E-mail notices (scheduler/notify): no smtp_host, no e-mail. "starttls" upgrades a plain connection,
+    # "tls" connects with TLS at once (port 465), "none" is for a relay on the same machine.
     smtp_host: str = ""
     smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_from: str = "remote-check@localhost"
+    # Each city's WeCom (企业微信) group robot: city code -> webhook URL (https://qyapi.weixin.qq.com/...).
+    wecom_webhooks: dict[str, str] = Field(default_factory=dict)
+    # Timed jobs: a job missed (the server was down) by up to this many minutes still runs at start-up.
+    jobs_misfire_grace_minutes: int = Field(default=60, ge=1)
+    # False: jobs are derived and listed but never fired by the wall clock (tests run them by hand).
+    jobs_timer: bool = True
+    # How often every due notice is looked for in the rows (bookings made by other processes, retries),
+    # and how often a process that does not run the jobs (PostgreSQL) tries to take over.
+    jobs_sweep_seconds: int = Field(default=60, ge=1)
+    jobs_leader_retry_seconds: int = Field(default=30, ge=1)
+    reminder_minutes: int = Field(default=15, ge=1)
+    no_show_minutes: int = Field(default=15, ge=1)
+    # The connectivity-test invitation goes out at this hour (local) of the working day before.
+    connectivity_invite_hour: int = Field(default=17, ge=0, le=23)
+    outbox_max_attempts: int = Field(default=6, ge=1)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     # Signed checkpoints of the audit log (<data>/audit-checkpoints/): one at most this often while
     # the log grows, and one at shutdown. A copy goes to audit_checkpoint_copy_dir too when set

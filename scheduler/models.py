@@ -66,6 +66,9 @@ class CheckSession(Base):
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped by every move (a new time or panel): notices are sent once per version, and calendars
+    # read a higher version (the iCalendar SEQUENCE) as an update of the same event.
+    booking_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     panel: Mapped[list[PanelSeat]] = relationship(back_populates="session", lazy="raise")
     guests: Mapped[list[Guest]] = relationship(back_populates="session", lazy="raise")

@@ -158,6 +158,7 @@ async def move_session(
     await session.execute(delete(Booking).where(Booking.session_id == check.id))
     check.starts_at, check.ends_at = starts_at, ends_at
     check.opened_at = None  # an early opening was for the old time
+    check.booking_version += 1  # notices: an update of the same calendar event (scheduler/notify)
     await session.flush()
     deadline = campaign.deadline if campaign else None
     plan = await reserve(

@@ -165,6 +165,8 @@ async def running_server(
     from remote_check.settings import Settings
     from web.app import create_app
 
+    # the timed jobs run when a test says (app[JOBS].run_due()), at the test clock's time, not the wall's
+    settings.setdefault("jobs_timer", False)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=database.url, **settings), clock=clock)
     test_server = TestServer(app, host="127.0.0.1")
     await test_server.start_server()

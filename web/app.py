@@ -28,6 +28,8 @@ from remote_check.database import make_engine, make_reader, make_sessionmaker
 from remote_check.files import owner_only_files
 from remote_check.money import format_money
 from remote_check.settings import Settings
+from scheduler.notify.changes import watch
+from scheduler.notify.runner import JobRunner
 from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
@@ -40,6 +42,7 @@ from web.keys import (
     DB,
     DB_READ,
     ENGINE,
+    JOBS,
     PASSWORDS,
     REPLAYS,
     ROOMS,
@@ -102,6 +105,19 @@ async def _replays(app: web.Application) -> AsyncIterator[None]:
     await renderer.close()
 
 
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    # the timed jobs (APScheduler) and notices; every committed booking change derives its jobs again
+    runner = JobRunner(app[ENGINE], app[DB], app[SETTINGS], app[CLOCK], app[SECRET], reader=app[DB_READ])
+    app[JOBS] = runner
+    watch(app[DB], runner.changed)
+    try:
+        await runner.start()
+    except SQLAlchemyError:  # a database not migrated yet: no session to notify of
+        log.exception("the timed jobs could not be derived from the database")
+    yield
+    await runner.close()
+
+
 async def _rooms(app: web.Application) -> AsyncIterator[None]:
     # The room host (its media workers start on first use). It stops after the rooms' sockets,
     # long-lived connections, were closed on shutdown (web.rooms.views): their handlers have left
@@ -161,6 +177,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_passwords)
     app.cleanup_ctx.append(_replays)
     app.cleanup_ctx.append(_rooms)  # after the replays' recovery: rooms take calls once it is done
+    app.cleanup_ctx.append(_jobs)
 
     env = aiohttp_jinja2.setup(
         app,

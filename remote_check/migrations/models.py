@@ -9,12 +9,14 @@ from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
+from scheduler.notify.models import CalendarFeed, OutboxMessage
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
     "Booking",
+    "CalendarFeed",
     "Campaign",
     "CheckSession",
     "ChecklistItem",
@@ -27,6 +29,7 @@ __all__ = [
     "Hold",
     "ItemMark",
     "LoginThrottleRow",
+    "OutboxMessage",
     "PanelSeat",
     "Product",
     "ProductModule",

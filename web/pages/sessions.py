@@ -25,6 +25,7 @@ from scheduler.life import LABELS as PHASE_LABELS
 from scheduler.life import OVER, Phase, can_move, opens_at, phase
 from scheduler.lifecycle import complete_session, is_host, mark_no_show, open_room
 from scheduler.models import CheckSession, GuestKind, SessionStatus
+from scheduler.notify.outbox import no_show_asked
 from scheduler.queries import PAGE_SIZE, SessionFilter, list_sessions, session_detail
 from scheduler.schemas import SessionQuery
 from scheduler.service import cancel_session
@@ -104,6 +105,7 @@ async def _session_context(
     async with request.app[DB]() as session:
         detail = await session_detail(session, principal, session_id)
         latest = await latest_checks(session, detail.session.id)
+        asked = await no_show_asked(session, detail.session.id)  # the no-show check's notice (notify)
         # the panel of a cancelled session sees it, but no longer its project
         project_visible = await sees_project(session, principal, detail.session.project_id)
     check = detail.session
@@ -138,6 +140,7 @@ async def _session_context(
         "project_visible": project_visible,
         "kinds": [(k.value, m.in_lang(lang)) for k, m in KIND_LABELS.items()],
         "checks": latest,
+        "no_show_asked": asked,
     }
 
 

@@ -1,7 +1,7 @@
 """holds: a coordinator holds a time for 5 minutes; its resources are rows of bookings
 
 Revision ID: 0005_holds
-Revises: 0003_session_life (to be re-chained onto 0004_outbox at merge)
+Revises: 0004_outbox
 Create Date: 2026-12-05 16:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import remote_check.database
 
 revision: str = "0005_holds"
-down_revision: str | None = "0003_session_life"
+down_revision: str | None = "0004_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
