@@ -26,6 +26,7 @@ from remote_check.database import make_engine, make_reader, make_sessionmaker
 from remote_check.files import owner_only_files
 from remote_check.money import format_money
 from remote_check.settings import Settings
+from scheduler.planning.proposals import Proposals
 from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
@@ -39,6 +40,7 @@ from web.keys import (
     DB_READ,
     ENGINE,
     PASSWORDS,
+    PLANS,
     REPLAYS,
     SECRET,
     SETTINGS,
@@ -99,6 +101,13 @@ async def _replays(app: web.Application) -> AsyncIterator[None]:
     await renderer.close()
 
 
+async def _plans(app: web.Application) -> AsyncIterator[None]:
+    proposals = Proposals()
+    app[PLANS] = proposals
+    yield
+    await proposals.close()  # a running planner stops at its time budget
+
+
 class _MalformedRequestsInOneLine(logging.Filter):
     """aiohttp answers a request it cannot parse (a NUL byte in a header…) with 400 itself, but logs
     it with a traceback as if the server had failed: log it as one line instead."""
@@ -143,6 +152,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_audit_checkpoints)
     app.cleanup_ctx.append(_passwords)
     app.cleanup_ctx.append(_replays)
+    app.cleanup_ctx.append(_plans)
 
     env = aiohttp_jinja2.setup(
         app,

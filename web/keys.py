@@ -11,6 +11,7 @@ from remote_check.accounts.hashing import PasswordPool
 from remote_check.audit.anchor import Checkpointer
 from remote_check.clock import Clock
 from remote_check.settings import Settings
+from scheduler.planning.proposals import Proposals
 from web.api.registry import Api
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -25,3 +26,4 @@ CHECKPOINTS = web.AppKey("checkpoints", Checkpointer)  # the audit log's signed 
 ROOMS = web.AppKey("rooms", RoomHost)
 REPLAYS = web.AppKey("replays", ReplayRenderer)
 PASSWORDS = web.AppKey("passwords", PasswordPool)  # argon2 for log-ins, off the shared thread pool
+PLANS = web.AppKey("plans", Proposals)  # plan proposals: the planner on a worker thread

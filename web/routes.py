@@ -10,6 +10,7 @@ from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
+from web.api import plans as plans_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
 from web.api import sessions as sessions_api
@@ -19,6 +20,7 @@ from web.pages import booking as booking_pages
 from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
+from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
 from web.pages import sessions as sessions_pages
@@ -36,6 +38,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     imports_api,
     sessions_api,
     replays_api,
+    plans_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -50,4 +53,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     sessions_pages,
     replay_pages,
     connectivity_pages,
+    plans_pages,
 )
