@@ -73,7 +73,7 @@ def plan_status(proposal: Proposal) -> PlanStatus:
     permission=Permission.PLAN_WRITE,
     status=202,
 )
-async def propose(call: Call, body: PlanCreate) -> PlanStatus:
+async def propose_plan(call: Call, body: PlanCreate) -> PlanStatus:
     app = call.request.app
     principal = call.user
     settings = app[SETTINGS].planning
@@ -85,7 +85,7 @@ async def propose(call: Call, body: PlanCreate) -> PlanStatus:
 
 
 @api.get(PLAN, summary="A proposal's progress and figures", permission=Permission.PLAN_WRITE)
-async def status(call: Call) -> PlanStatus:
+async def plan_progress(call: Call) -> PlanStatus:
     return plan_status(call.request.app[PLANS].get(call.user.user_id, call.path_int("plan_id")))
 
 
@@ -94,7 +94,7 @@ async def status(call: Call) -> PlanStatus:
     summary="Book every check of a finished proposal in one transaction (409 naming the check that clashed)",
     permission=Permission.PLAN_WRITE,
 )
-async def apply(call: Call, body: PlanApply) -> PlanStatus:
+async def apply_proposal(call: Call, body: PlanApply) -> PlanStatus:
     del body
     plans = call.request.app[PLANS]
     proposal = plans.get(call.user.user_id, call.path_int("plan_id"))
