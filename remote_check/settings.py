@@ -39,7 +39,7 @@ class PlanningSettings(BaseSettings):
     rooms_per_city: int = Field(default=3, ge=1, le=100)
     session_minutes: int = Field(default=60, ge=15, le=240)
     # The planner's time budget; it runs on a worker thread, never on the event loop.
-    seconds: float = Field(default=10.0, gt=0, le=300)
+    seconds: float = Field(default=10.0, gt=0, le=60)
 
 
 class Settings(BaseSettings):

@@ -25,7 +25,7 @@ class PlanCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seconds: float | None = Field(default=None, gt=0, le=300)
+    seconds: float | None = Field(default=None, gt=0, le=60)
 
 
 class PlanApply(BaseModel):
