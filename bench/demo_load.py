@@ -18,11 +18,11 @@ from pathlib import Path
 from remote_check.audit.service import Actor
 from remote_check.clock import SystemClock
 from remote_check.database import make_engine, make_sessionmaker, transaction
-from remote_check.demo.generator import generate
-from remote_check.demo.records import DemoData, Scale
-from remote_check.demo.service import load_demo
 from remote_check.migrate import upgrade
 from remote_check.settings import key_file
+from scheduler.demo.generator import generate
+from scheduler.demo.records import DemoData, Scale
+from scheduler.demo.service import load_demo
 
 BUDGET_SECONDS = 30.0
 

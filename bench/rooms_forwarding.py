@@ -98,10 +98,8 @@ def _ffmpeg(arguments: list[str]) -> None:
 def serve(port: int, workers: int | None) -> None:
     """The server process: the real app with the development room routes (its rooms in
     ``workers`` media worker processes when given)."""
-    from media.workers import make_room_host
     from remote_check.settings import Settings
     from web.app import create_app
-    from web.keys import ROOMS
 
     data = Path(tempfile.mkdtemp(prefix="rc-bench-"))
     settings = Settings(
@@ -111,9 +109,7 @@ def serve(port: int, workers: int | None) -> None:
     async def ready(_app: web.Application) -> None:
         print("ready", flush=True)
 
-    app = create_app(settings)
-    if workers is not None:
-        app[ROOMS] = make_room_host(settings)
+    app = create_app(settings)  # its room host: media_workers=workers
     app.on_startup.append(ready)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 

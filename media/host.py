@@ -1,5 +1,6 @@
-"""Where rooms run. The web layer talks to a :class:`RoomHost` only, so that a router can later
-place rooms in media worker processes; :class:`LocalRoomHost` runs them in this process."""
+"""Where rooms run. The web layer talks to a :class:`RoomHost` only: :class:`LocalRoomHost` runs
+the rooms in this process, :class:`media.workers.WorkerRoomHost` in media worker processes (one
+typed call each way per method, see :mod:`media.calls`)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from media.config import RoomConfig
+from media.events import RoomEvent
 from media.internals import install_passthrough
 from media.moderation import RoomRole
 from media.participant import Sink
 from media.protocol import OfferMessage, RoomCommand
 from media.room import Member, RecordingTime, Room, Still
+from recordings.events import RecordingStarted, RecordingStopped
 from remote_check.errors import DomainError, Message
 
 
 class RoomHost(Protocol):
-    """Rooms, as the signalling endpoints see them. Every argument and every message given
-    to a sink is plain JSON-able data (the messages are pydantic models of
-    ``media.protocol``), so the host may live in another process.
+    """Rooms, as the signalling endpoints see them. Every argument, result and message given
+    to a sink is plain data (dataclasses, pydantic models of ``media.protocol``, JSON-able
+    messages), so the host may live in another process.
 
     Who someone is (``identity``: ``user:7``, ``guest:3``), their name and role are decided by
     the endpoint, never by the browser. A refusal (room full, removed, not the host, waiting)
@@ -39,12 +42,13 @@ class RoomHost(Protocol):
         """A negotiation message of the connection's browser."""
         ...
 
-    async def command(self, room_id: str, connection: str, message: RoomCommand) -> dict[str, str] | None:
-        """Moderation (host only), one's own mute, one's hand. Returns the audit event the
-        endpoint records, when there is one: ``{"action": "room.admit", "subject": "guest:3"}``."""
+    async def command(self, room_id: str, connection: str, message: RoomCommand) -> RoomEvent | None:
+        """Moderation (host only), one's own mute, one's hand. Returns the event the endpoint
+        audits, when there is one: ``AuditEvent("room.admit", "guest:3")``, or a recording's
+        start or stop."""
         ...
 
-    async def leave(self, room_id: str, connection: str) -> dict[str, str] | None:
+    async def leave(self, room_id: str, connection: str) -> RecordingStopped | None:
         """The connection is gone (a no-op when it already left, was replaced or removed).
         When it was the last one of a recording room, the recording stops: its event."""
         ...
@@ -53,9 +57,9 @@ class RoomHost(Protocol):
         """Now on the room's recording clock (refused when the room is not recording)."""
         ...
 
-    async def continue_recording(self, room_id: str) -> dict[str, str] | None:
+    async def continue_recording(self, room_id: str) -> RecordingStarted | None:
         """Record again after a server failure cut the recording (a new part on the same clock);
-        the ``recording.start`` event, or None when the room records already or is gone."""
+        its start, or None when the room records already or is gone."""
         ...
 
     async def take_still(self, room_id: str) -> Still:
@@ -113,7 +117,7 @@ class LocalRoomHost:
             room, member = found
             await room.offer(member, message)
 
-    async def command(self, room_id: str, connection: str, message: RoomCommand) -> dict[str, str] | None:
+    async def command(self, room_id: str, connection: str, message: RoomCommand) -> RoomEvent | None:
         """See :meth:`RoomHost.command`."""
         found = self._member(room_id, connection)
         if found is None:
@@ -121,7 +125,7 @@ class LocalRoomHost:
         room, member = found
         return await room.command(member, message)
 
-    async def leave(self, room_id: str, connection: str) -> dict[str, str] | None:
+    async def leave(self, room_id: str, connection: str) -> RecordingStopped | None:
         """See :meth:`RoomHost.leave`."""
         room = self.rooms.get(room_id)
         if room is None:
@@ -140,7 +144,7 @@ class LocalRoomHost:
         """See :meth:`RoomHost.recording_time`."""
         return self._room(room_id).recording_time()
 
-    async def continue_recording(self, room_id: str) -> dict[str, str] | None:
+    async def continue_recording(self, room_id: str) -> RecordingStarted | None:
         """See :meth:`RoomHost.continue_recording`."""
         room = self.rooms.get(room_id)
         return await room.continue_recording() if room is not None else None

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from media import protocol
 from media.config import RoomConfig
+from media.events import AuditAction, AuditEvent, RoomEvent
 from media.forwarding import Feed
 from media.moderation import Arrival, Moderation, Person, Recording, RoomRole
 from media.participant import Participant, Sink
@@ -24,6 +25,7 @@ from media.protocol import HandMessage, ModerateMessage, OfferMessage, RoomComma
 from media.recorder import RoomRecorder, next_part, recording_origin
 from media.slots import FeedRef, plan_slots, slots_to_ask
 from media.stills import STILL_TIMEOUT, STILLS, save_still
+from recordings.events import RecordingStarted, RecordingStopped
 from remote_check.errors import DomainError, Message
 
 REMOVED = Message("主持人已将您移出本次会议", "The host removed you from this session")
@@ -32,10 +34,14 @@ REPLACED = Message(
     "You joined from another window or device; this one is closed",
 )
 RECORDED = Message("本次会议将被录制", "This session will be recorded")
-AUDITED = {
-    action: f"room.{action}"
-    for action in ("admit", "remove", "mute_all", "open_to_guests", "close_to_guests")
+AUDITED: dict[str, AuditAction] = {
+    "admit": "room.admit",
+    "remove": "room.remove",
+    "mute_all": "room.mute_all",
+    "open_to_guests": "room.open_to_guests",
+    "close_to_guests": "room.close_to_guests",
 }
+NOT_RECORDING = ("当前未在录制", "The session is not being recorded now", "not_recording")
 
 
 def _refuse(zh: str, en: str, code: str, status: int = 409) -> DomainError:
@@ -161,12 +167,12 @@ class Room:
             raise _refuse("请等待主持人准许进入", "Wait until the host lets you in", "waiting", 403)
         return member.participant
 
-    async def command(self, member: Member, message: RoomCommand) -> dict[str, str] | None:
-        """A moderation command, one's own mute or hand; an audit event when the command is
-        one the log keeps (``{"action": "room.admit", "subject": "guest:3"}``)."""
+    async def command(self, member: Member, message: RoomCommand) -> RoomEvent | None:
+        """A moderation command, one's own mute or hand; an event when the command is one the
+        log keeps (``AuditEvent("room.admit", "guest:3")``, a recording's start or stop)."""
         self._admitted(member)
         me = member.identity
-        event: dict[str, str] | None = None
+        event: RoomEvent | None = None
         if isinstance(message, SelfMuteMessage):
             self.moderation.set_own_mute(me, message.muted)
         elif isinstance(message, HandMessage):
@@ -176,19 +182,19 @@ class Room:
         self._announce()
         return event
 
-    async def _moderate(self, member: Member, message: ModerateMessage) -> dict[str, str] | None:
+    async def _moderate(self, member: Member, message: ModerateMessage) -> RoomEvent | None:
         by, action = member.identity, message.action
         moderation = self.moderation
         if action == "mute_all":
             moderation.mute_all(by)
-            return {"action": AUDITED[action], "subject": ""}
+            return AuditEvent(AUDITED[action])
         if action == "unlock":
             moderation.unlock(by)
             return None
         if action in ("open_to_guests", "close_to_guests"):
             for person in moderation.set_open_to_guests(by, action == "open_to_guests"):
                 self._let_in(person)
-            return {"action": AUDITED[action], "subject": ""}
+            return AuditEvent(AUDITED[action])
         if action in protocol.RECORDING_ACTIONS:
             return await self._record(member, action.removeprefix("record_"))
         target = self._identity_of(message.target)
@@ -207,7 +213,7 @@ class Room:
         elif action == "take_floor":
             moderation.take_floor(by, target)
         if action in AUDITED:
-            return {"action": AUDITED[action], "subject": target}
+            return AuditEvent(AUDITED[action], target)
         return None
 
     def _let_in(self, person: Person) -> None:
@@ -217,26 +223,26 @@ class Room:
             waiting.sink(protocol.AdmittedMessage())
             self._enter(waiting, person)
 
-    async def _record(self, member: Member, step: str) -> dict[str, str]:
+    async def _record(self, member: Member, step: str) -> RoomEvent:
         folder_root = self.config.recordings_dir
         if folder_root is None:
             raise _refuse("此会议室不能录制", "This room cannot be recorded", "no_recording")
         if step == "start":
             self.moderation.record(member.identity, step)  # refuses a non-host before anything is said
             return await self._begin_recording(folder_root)
-        self.moderation.record(member.identity, step)
+        self.moderation.record(member.identity, step)  # refused unless recording (or paused)
         recorder = self.recorder
-        if recorder is None:  # the state machine and the recorder always go together
-            return {"action": f"recording.{step}", "subject": ""}
+        if recorder is None:  # the state and the recorder go together (see _begin_recording)
+            raise _refuse(*NOT_RECORDING)
         if step == "pause":
             recorder.pause()
-        elif step == "resume":
+            return AuditEvent("recording.pause", f"{self.id}/{recorder.folder.name}")
+        if step == "resume":
             recorder.resume()
-        else:
-            return await self._stop_recording()
-        return {"action": f"recording.{step}", "subject": f"{self.id}/{recorder.folder.name}"}
+            return AuditEvent("recording.resume", f"{self.id}/{recorder.folder.name}")
+        return await self._stop_recording(recorder)
 
-    async def continue_recording(self) -> dict[str, str] | None:
+    async def continue_recording(self) -> RecordingStarted | None:
         """After a server failure cut the recording, the call goes on: record again, in a new part on
         the same clock (everyone is told first); the start event, or None when already recording."""
         folder_root = self.config.recordings_dir
@@ -246,41 +252,38 @@ class Room:
         self._announce()
         return event
 
-    async def _begin_recording(self, folder_root: Path) -> dict[str, str]:
+    async def _begin_recording(self, folder_root: Path) -> RecordingStarted:
+        """Start a part (the moderation's state is on already); back to off when it cannot start."""
         for other in self.members.values():
             if other.participant is not None:
                 other.participant.send(protocol.NoticeMessage(message=RECORDED.in_lang(other.lang)))
-        session_folder = folder_root / self.id
-        origin = await asyncio.to_thread(recording_origin, session_folder)
-        folder = await asyncio.to_thread(next_part, session_folder)
-        started = RoomRecorder(folder, self.id, self.config.recording_key, origin=origin)
-        await started.begin()
+        try:
+            # a check session's room is named by recordings.paths.session_folder_name: its folder
+            session_folder = folder_root / self.id
+            origin = await asyncio.to_thread(recording_origin, session_folder)
+            folder = await asyncio.to_thread(next_part, session_folder)
+            started = RoomRecorder(folder, self.id, self.config.recording_key, origin=origin)
+            await started.begin()
+        except BaseException:
+            self.moderation.recording = Recording.OFF
+            raise
         self.recorder = started
         self._tap_feeds()
-        return {
-            "action": "recording.start",
-            "subject": f"{self.id}/{folder.name}",
-            "folder": f"{self.id}/{folder.name}",
-            "part": str(started.number),
-            "origin": repr(started.clock.origin),
-        }
+        return RecordingStarted(started.number, f"{self.id}/{folder.name}", started.clock.origin)
 
-    async def _stop_recording(self) -> dict[str, str]:
-        """Untap every feed, finish the files and the manifest; the ``recording.stop`` event."""
-        recorder, self.recorder = self.recorder, None
+    async def _stop_recording(self, recorder: RoomRecorder) -> RecordingStopped:
+        """Untap every feed, finish the files and the manifest; the stop's event."""
+        self.recorder = None
         self.moderation.recording = Recording.OFF
         self._tap_feeds()
-        if recorder is None:
-            return {"action": "recording.stop", "subject": ""}
         digest = await recorder.stop()
-        folder = f"{self.id}/{recorder.folder.name}"
-        return {"action": "recording.stop", "subject": digest, "folder": folder, "manifest_sha256": digest}
+        return RecordingStopped(recorder.number, f"{self.id}/{recorder.folder.name}", digest)
 
     def recording_time(self) -> RecordingTime:
         """Now on the recording's clock (for an expert's mark); refused unless recording."""
         recorder = self.recorder
         if recorder is None or recorder.paused:
-            raise _refuse("当前未在录制", "The session is not being recorded now", "not_recording")
+            raise _refuse(*NOT_RECORDING)
         return RecordingTime(recorder.number, round(recorder.seconds(), 3))
 
     async def take_still(self) -> Still:
@@ -288,7 +291,7 @@ class Room:
         decoded and saved as a JPEG in the part's ``stills`` folder off the event loop."""
         recorder = self.recorder
         if recorder is None or recorder.paused:
-            raise _refuse("当前未在录制", "The session is not being recorded now", "not_recording")
+            raise _refuse(*NOT_RECORDING)
         screens = [f for p in self.participants.values() for f in p.published() if f.source == "screen"]
         if not screens:
             raise _refuse("没有人在共享屏幕", "Nobody is sharing a screen", "no_screen")
@@ -318,7 +321,7 @@ class Room:
                 return identity
         raise _refuse("此人不在会议中", "That person is not in the session", "not_present", 404)
 
-    async def leave(self, connection: str) -> dict[str, str] | None:
+    async def leave(self, connection: str) -> RecordingStopped | None:
         """A connection closed (a no-op when it was replaced or removed already); the
         ``recording.stop`` event when it was the last one and the room was recording."""
         member = self.members.pop(connection, None)
@@ -328,7 +331,7 @@ class Room:
         await self._drop(member)
         stopped = None
         if not self.members and self.recorder is not None:
-            stopped = await self._stop_recording()  # the call is over: the files are finished
+            stopped = await self._stop_recording(self.recorder)  # the call is over: the files are finished
         self._announce()
         return stopped
 

@@ -23,7 +23,7 @@ def _audited(settings: Settings, session_id: int) -> dict[str, str] | None:
     """The manifest digests the audit log recorded for the session (``None``: unreadable)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from remote_check.cli import run_db
+    from remote_check.commandline import run_db
 
     if not settings.database_url and not (settings.data_dir / "remote-check.sqlite3").is_file():
         return None  # no database here: never create an empty one by looking

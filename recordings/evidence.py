@@ -34,7 +34,7 @@ from remote_check.accounts.models import User
 from remote_check.checklist.models import ChecklistItem
 from remote_check.checklist.service import list_items
 from remote_check.programme.models import Enterprise, VoucherProject
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from scheduler.models import CheckSession
 
 INDEX_NAME = "index.json"

@@ -115,3 +115,8 @@ async def stills_of(session: AsyncSession, session_id: int) -> list[tuple[Still,
         .order_by(Still.at, Still.id)
     )
     return [(still, code) for still, code in rows.all()]
+
+
+async def still_of(session: AsyncSession, session_id: int, still_id: int) -> Still | None:
+    """The still ``still_id`` if it was taken in session ``session_id``."""
+    return await session.scalar(select(Still).where(Still.id == still_id, Still.session_id == session_id))

@@ -1,24 +1,21 @@
 """What happens in the database when a room's recording starts or stops, and the replay queue.
 
-The room (in its media worker) reports each step as an event (``recording.start`` with the part's
-number, folder and clock origin; ``recording.stop`` with the manifest's SHA-256); the signalling
-endpoint calls :func:`apply_event` in the transaction that also writes the audit entry. Services
-only flush: the caller owns the transaction.
+The room (in its media worker) reports each step as a typed event (:mod:`recordings.events`:
+:class:`RecordingStarted` with the part's number, folder and clock origin; :class:`RecordingStopped`
+with the manifest's SHA-256); the signalling endpoint calls :func:`apply_event` in the transaction
+that also writes the audit entry. Services only flush: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recordings.events import RecordingEvent, RecordingStarted
 from recordings.models import PartState, RecordingPart, Replay, ReplayState
 from remote_check.errors import Conflict, Message
-
-START = "recording.start"
-STOP = "recording.stop"
 
 
 async def parts_of(session: AsyncSession, session_id: int) -> list[RecordingPart]:
@@ -30,19 +27,18 @@ async def parts_of(session: AsyncSession, session_id: int) -> list[RecordingPart
 
 
 async def apply_event(
-    session: AsyncSession, session_id: int, action: str, event: Mapping[str, str], *, now: dt.datetime
+    session: AsyncSession, session_id: int, event: RecordingEvent, *, now: dt.datetime
 ) -> None:
-    """Record a recording step reported by the room (``START``/``STOP``; other actions are ignored).
+    """Record a recording step reported by the room: a started part is added (refused when that
+    part exists already), a stopped one is marked stopped with its manifest's digest.
 
     A stop with no part still recording queues the replay's render (again, when a later part
     came in after an earlier render).
     """
-    if action == START:
-        number = int(event["part"])
-        origin = dt.datetime.fromtimestamp(float(event["origin"]), dt.UTC)
+    if isinstance(event, RecordingStarted):
         existing = await session.scalar(
             select(RecordingPart).where(
-                RecordingPart.session_id == session_id, RecordingPart.number == number
+                RecordingPart.session_id == session_id, RecordingPart.number == event.part
             )
         )
         if existing is not None:
@@ -50,24 +46,24 @@ async def apply_event(
         session.add(
             RecordingPart(
                 session_id=session_id,
-                number=number,
-                folder=event["folder"],
-                origin_at=origin,
+                number=event.part,
+                folder=event.folder,
+                origin_at=dt.datetime.fromtimestamp(event.origin, dt.UTC),
                 started_at=now,
                 state=PartState.RECORDING,
             )
         )
         await session.flush()
-    elif action == STOP:
-        parts = await parts_of(session, session_id)
-        for part in parts:
-            if part.state == PartState.RECORDING and part.folder == event.get("folder", part.folder):
-                part.state = PartState.STOPPED
-                part.stopped_at = now
-                part.manifest_sha256 = event.get("manifest_sha256") or None
-        await session.flush()
-        if not any(p.state == PartState.RECORDING for p in parts):
-            await queue_replay(session, session_id, now=now)
+        return
+    parts = await parts_of(session, session_id)
+    for part in parts:
+        if part.state == PartState.RECORDING and part.folder == event.folder:
+            part.state = PartState.STOPPED
+            part.stopped_at = now
+            part.manifest_sha256 = event.manifest_sha256 or None
+    await session.flush()
+    if not any(p.state == PartState.RECORDING for p in parts):
+        await queue_replay(session, session_id, now=now)
 
 
 async def queue_replay(session: AsyncSession, session_id: int, *, now: dt.datetime) -> Replay:

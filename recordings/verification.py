@@ -22,9 +22,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recordings.events import START, STOP
 from recordings.integrity import Finding, Place, Report, verify
 from recordings.paths import REPLAY_FOLDER, session_folder_name
-from recordings.service import START, STOP
 from remote_check.audit.models import AuditEntry
 
 INTERRUPTED = "recording.interrupted"

@@ -1,13 +1,12 @@
-"""The ``remote-check`` command line."""
+"""The ``remote-check`` command line: the composition root (it may import every layer)."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -15,59 +14,15 @@ from remote_check.accounts.models import Role
 from remote_check.accounts.service import NewUser, create_user
 from remote_check.audit.service import Actor, verify_log
 from remote_check.clock import SystemClock
-from remote_check.database import make_engine, make_sessionmaker, transaction
+from remote_check.commandline import fail, run_db
+from remote_check.database import make_engine, transaction
 from remote_check.errors import DomainError
 from remote_check.files import owner_only_files, private_folder
 from remote_check.migrate import upgrade
 from remote_check.settings import Settings, load_settings
 
-T = TypeVar("T")
-
-
-def run_db(settings: Settings, work: Callable[[Any], Awaitable[T]], *, checkpoint: bool = True) -> T:
-    """Run ``work(sessionmaker)`` against the configured database, then (``checkpoint``) write a
-    signed checkpoint of the audit log if the work appended to it, then close the database."""
-
-    async def _main() -> T:
-        engine = make_engine(settings.db_url)
-        key = settings.audit_key()
-        try:
-            factory = make_sessionmaker(engine, audit_key=key)
-            try:
-                return await work(factory)
-            finally:  # a refusal may have audited too
-                if checkpoint:
-                    await _checkpoint(settings, factory, key)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_main())
-
-
-async def _checkpoint(settings: Settings, factory: Any, key: bytes) -> None:
-    """After a command: a signed checkpoint of the audit log if the command moved its head."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from remote_check.audit.anchor import CheckpointFile, copy_sinks, write_checkpoint
-
-    try:
-        await write_checkpoint(
-            factory,
-            key,
-            CheckpointFile(settings.audit_checkpoints_dir),
-            SystemClock().now(),
-            sinks=copy_sinks(settings.audit_checkpoint_copy_dir),
-        )
-    except (OSError, SQLAlchemyError) as exc:  # e.g. a database not migrated yet
-        click.echo(f"审计检查点未写入 / audit checkpoint not written: {exc}", err=True)
-
-
-def fail(error: DomainError | str) -> None:
-    click.echo(f"错误 / error: {error}", err=True)
-    if isinstance(error, DomainError):
-        for detail in error.details:
-            click.echo("  " + ", ".join(f"{k}={v}" for k, v in detail.items()), err=True)
-    sys.exit(2)
+SHUTDOWN_SECONDS = 8.0
+"""How long a stop waits for the last requests and sockets before closing them (aiohttp: 60 s)."""
 
 
 @click.group()
@@ -152,6 +107,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         ssl_context=ssl_context,
+        # a stop waits this long for the last requests and sockets (rooms close theirs at once and
+        # finish their recordings as a host's stop would), not aiohttp's default minute
+        shutdown_timeout=SHUTDOWN_SECONDS,
         print=lambda _: click.echo(f"服务已启动 / serving on {scheme}://{settings.host}:{settings.port}/"),
     )
 
@@ -237,8 +195,8 @@ def audit_verify(settings: Settings) -> None:
 def _register() -> None:
     from recordings.commands import recordings
     from remote_check.campaigns.commands import sample
-    from remote_check.demo.commands import demo
     from remote_check.imports.commands import import_command
+    from scheduler.demo.commands import demo
     from scheduler.planning.commands import plan_check_command, plan_command
 
     main.add_command(import_command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +13,8 @@ from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role
 from remote_check.clock import SHANGHAI
 from remote_check.experts.models import Expert
-from remote_check.programme.models import Enterprise, Supplier, VoucherProject
-from remote_check.programme.scoping import scope_sessions
+from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
+from scheduler.access import scope_sessions, scoped
 from scheduler.booking import conflict_reasons
 from scheduler.models import VOID, Booking, CheckSession, Guest, PanelRole, PanelSeat, SessionStatus
 from scheduler.rules import Parties, load_parties, load_session
@@ -153,3 +154,18 @@ async def experts_with_conflicts(
     parties = await load_parties(session, principal, project_id)
     codes = {parties.supplier.credit_code: "supplier", parties.enterprise.credit_code: "enterprise"}
     return [(e, conflict_reasons(e.employer_credit_code, e.ties or [], codes)) for e in experts]
+
+
+async def bookable_projects(session: AsyncSession, principal: Principal, limit: int = 500) -> list[Any]:
+    """``(id, code, enterprise name, supplier name)`` of the sampled projects ``principal`` sees
+    (those a session can be booked for), by code; at most ``limit``."""
+    stmt = scoped(
+        select(VoucherProject.id, VoucherProject.code, Enterprise.name, Supplier.name)
+        .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
+        .join(Supplier, Supplier.id == VoucherProject.supplier_id)
+        .where(VoucherProject.status == ProjectStatus.SAMPLED)
+        .order_by(VoucherProject.code)
+        .limit(limit),
+        principal,
+    )
+    return list((await session.execute(stmt)).all())

@@ -20,7 +20,7 @@ from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from remote_check.programme.scoping import project_in_scope, scope_sessions, session_in_scope
+from scheduler.access import project_in_scope, scope_sessions, session_in_scope
 from scheduler.booking import MAX_LENGTH, WORKING_HOURS, conflict_reasons, off_hours, panel_problems
 from scheduler.clashes import coi_error
 from scheduler.life import OVER

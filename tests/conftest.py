@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import make_engine, make_sessionmaker
 from remote_check.migrate import upgrade
-from remote_check.models import Base
+from remote_check.migrations.models import Base
 from remote_check.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("RC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")

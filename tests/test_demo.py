@@ -20,14 +20,14 @@ from remote_check.audit.service import Actor, verify_log
 from remote_check.cli import main
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import transaction
-from remote_check.demo.generator import generate
-from remote_check.demo.names import CLUSTER_CITIES
-from remote_check.demo.records import DEMO_PASSWORD, DemoData, Scale
-from remote_check.demo.service import load_demo
 from remote_check.errors import Conflict
 from remote_check.experts.models import Expert
 from remote_check.programme.credit_code import is_valid
 from remote_check.programme.models import Enterprise, Product, ProductModule, Supplier, VoucherProject
+from scheduler.demo.generator import generate
+from scheduler.demo.names import CLUSTER_CITIES
+from scheduler.demo.records import DEMO_PASSWORD, DemoData, Scale
+from scheduler.demo.service import load_demo
 from tests.conftest import Database
 
 BIG = {"4401", "4406", "4419"}

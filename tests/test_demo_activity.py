@@ -14,14 +14,14 @@ from remote_check.campaigns.models import Campaign, Draw, DrawStatus
 from remote_check.checklist.models import ChecklistItem
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import transaction
-from remote_check.demo.activity import call_now
-from remote_check.demo.commands import call_lines
-from remote_check.demo.generator import generate
-from remote_check.demo.records import Scale
-from remote_check.demo.service import load_demo
 from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from remote_check.settings import Settings
+from scheduler.demo.activity import call_now
+from scheduler.demo.commands import call_lines
+from scheduler.demo.generator import generate
+from scheduler.demo.records import Scale
+from scheduler.demo.service import load_demo
 from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat
 from scheduler.planning.calendar import is_working_day
 from tests.conftest import Database, running_server

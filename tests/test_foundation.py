@@ -79,7 +79,7 @@ def test_times_show_in_shanghai() -> None:
 
 
 async def test_money_is_exact_and_times_stay_aware_in_the_database(db: Database) -> None:
-    from remote_check.models import Enterprise, Product, Supplier, VoucherProject
+    from remote_check.migrations.models import Enterprise, Product, Supplier, VoucherProject
     from remote_check.programme.models import BusinessArea, SupplierKind
 
     async with db.factory() as session, session.begin():
@@ -120,7 +120,7 @@ async def test_money_is_exact_and_times_stay_aware_in_the_database(db: Database)
 
 
 async def test_naive_datetimes_and_floats_are_refused(db: Database) -> None:
-    from remote_check.models import Campaign
+    from remote_check.migrations.models import Campaign
 
     async with db.factory() as session:
         session.add(

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from remote_check.audit.service import Actor
 from remote_check.database import transaction
-from remote_check.demo.generator import generate
-from remote_check.demo.records import DEMO_PASSWORD, Scale
-from remote_check.demo.service import load_demo
+from scheduler.demo.generator import generate
+from scheduler.demo.records import DEMO_PASSWORD, Scale
+from scheduler.demo.service import load_demo
 from scheduler.models import CheckSession, SessionStatus
 from tests.web_helpers import WebServer
 

@@ -27,7 +27,7 @@ from remote_check.programme.models import VoucherProject
 from tests.bombs import blank_rows_bomb, many_strings, shared_string_bomb, sheet_of, workbook
 from tests.test_import_web import upload
 from tests.web_helpers import PASSWORD, WebServer, csrf_from_html
-from web.api.imports import IMPORT_READER
+from web.uploads import IMPORT_READER
 
 GIGABYTE_STRING = 1024 * MB
 TWENTY_MILLION = 20_000_000 - 20_000_000 % 4096

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from remote_check.migrate import downgrade, upgrade
-from remote_check.models import Base, City
+from remote_check.migrations.models import Base, City
 from tests.conftest import Database
 
 

@@ -15,6 +15,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import SQLAlchemyError
 
+from media.internals import include_loopback_candidates
+from media.workers import make_room_host
 from recordings.integrity import manifest_key
 from recordings.jobs import ReplayRenderer
 from recordings.paths import recordings_root
@@ -42,6 +44,7 @@ from web.keys import (
     PASSWORDS,
     PLANS,
     REPLAYS,
+    ROOMS,
     SECRET,
     SETTINGS,
 )
@@ -108,6 +111,20 @@ async def _plans(app: web.Application) -> AsyncIterator[None]:
     await proposals.close()  # a running planner stops at its time budget
 
 
+async def _rooms(app: web.Application) -> AsyncIterator[None]:
+    # The room host (its media workers start on first use). It stops after the rooms' sockets,
+    # long-lived connections, were closed on shutdown (web.rooms.views): their handlers have left
+    # the rooms, so a recording was finished and its stop audited as at a host's stop; then every
+    # call left is ended (a recording cut so is finalised at the next start).
+    settings = app[SETTINGS]
+    if settings.rooms_loopback_candidates:
+        include_loopback_candidates()
+    host = make_room_host(settings)
+    app[ROOMS] = host
+    yield
+    await host.close()
+
+
 class _MalformedRequestsInOneLine(logging.Filter):
     """aiohttp answers a request it cannot parse (a NUL byte in a header…) with 400 itself, but logs
     it with a traceback as if the server had failed: log it as one line instead."""
@@ -152,6 +169,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_audit_checkpoints)
     app.cleanup_ctx.append(_passwords)
     app.cleanup_ctx.append(_replays)
+    app.cleanup_ctx.append(_rooms)  # after the replays' recovery: rooms take calls once it is done
     app.cleanup_ctx.append(_plans)
 
     env = aiohttp_jinja2.setup(

@@ -56,3 +56,16 @@ def template_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": csrf_of(request),
         "request": request,
     }
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str, hours: int) -> None:
+    """Set the signed-in browser's session cookie (HTTP only, same site, secure over TLS)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+    )

@@ -230,3 +230,18 @@ async def sign_out(session: AsyncSession, token: str, principal: Principal, *, n
         at=now,
         city_code=principal.city_code,
     )
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    """Every user, in the order they were made."""
+    return list((await session.scalars(select(User).order_by(User.id))).all())
+
+
+async def user_labels(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """``"name (username)"`` of each of the users ``ids`` that exists."""
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(ids)))
+    ).all()
+    return {uid: f"{name} ({username})" for uid, name, username in rows}

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Principal
+from remote_check.accounts.access import Principal, ScopeKind, project_scope
+from remote_check.accounts.models import User
 from remote_check.audit.anchor import CheckpointFile
 from remote_check.audit.chain import ChainEntry, Finding, entry_hash, verify
 from remote_check.audit.checkpoints import check
 from remote_check.audit.models import AuditEntry, AuditHead
+from remote_check.audit.schemas import AuditEntryOut, AuditPage, AuditQuery, FindingOut, VerifyReport
 from remote_check.database import AUDIT_KEY
+from remote_check.errors import Forbidden, Message
 
 
 @dataclass(frozen=True)
@@ -148,3 +153,134 @@ async def verify_log(
         lines = await asyncio.to_thread(checkpoints.lines)
         findings += check(lines, key, {e.seq: e.hash for e in entries}, len(entries))
     return findings
+
+
+def may_verify(principal: Principal) -> bool:
+    """Only a province-wide reader of the log (administrator, province auditor) may verify it."""
+    return project_scope(principal).kind == ScopeKind.ALL
+
+
+async def audit_conditions(session: AsyncSession, principal: Principal, query: AuditQuery) -> list[Any]:
+    """The WHERE conditions of the entries ``principal`` may read that match ``query`` (a city
+    auditor reads only entries carrying their city's code)."""
+    conditions: list[Any] = []
+    scope = project_scope(principal)
+    if scope.kind != ScopeKind.ALL:
+        conditions.append(AuditEntry.city_code == principal.city_code)
+    if query.action:
+        action = query.action.strip()
+        conditions.append(
+            or_(AuditEntry.action == action, AuditEntry.action.startswith(action + ".", autoescape=True))
+        )
+    if query.actor:
+        actor = query.actor.strip()
+        refs = [actor]
+        if ":" not in actor:
+            user_id = await session.scalar(select(User.id).where(User.username == actor))
+            refs.append(f"login:{actor}")
+            if user_id is not None:
+                refs.append(f"user:{user_id}")
+        conditions.append(AuditEntry.actor.in_(refs))
+    if query.since is not None:
+        conditions.append(AuditEntry.at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEntry.at < query.until)
+    return conditions
+
+
+def _out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        city_code=entry.city_code,
+        action=entry.action,
+        target=entry.target,
+        details=entry.details,
+        hash=entry.hash,
+    )
+
+
+async def search_audit(session: AsyncSession, principal: Principal, query: AuditQuery) -> AuditPage:
+    """One page of the entries ``principal`` may read that match ``query``, newest first."""
+    conditions = await audit_conditions(session, principal, query)
+    total = int(await session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0)
+    stmt = (
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.seq.desc())
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    entries = (await session.scalars(stmt)).all()
+    return AuditPage(
+        items=[_out(e) for e in entries],
+        total=total,
+        page=query.page,
+        page_size=query.page_size,
+        pages=math.ceil(total / query.page_size) if total else 0,
+    )
+
+
+async def verify_report(
+    session: AsyncSession, principal: Principal, lang: str, key: bytes, checkpoints: CheckpointFile
+) -> VerifyReport:
+    """Run the keyed chain's verification over the whole log, and check it against the signed
+    checkpoints (province-wide readers only)."""
+    if not may_verify(principal):
+        raise Forbidden(
+            Message(
+                "只有省级管理员和省级审计员可以校验整个审计日志",
+                "Only the province administrator and province-wide auditors may verify the whole log",
+            )
+        )
+    findings = await verify_log(session, key, checkpoints)
+    total = int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+    head_seq = int(await session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
+    return VerifyReport(
+        intact=not findings,
+        entries=total,
+        head_seq=head_seq,
+        checkpoints=len(await asyncio.to_thread(checkpoints.lines)),
+        findings=[
+            FindingOut(seq=f.seq, kind=f.kind, message=f.message_en if lang == "en" else f.message_zh)
+            for f in findings
+        ],
+    )
+
+
+async def open_export(
+    session: AsyncSession, principal: Principal, query: AuditQuery, *, now: dt.datetime
+) -> tuple[list[Any], int | None]:
+    """Start an export of the entries ``principal`` may read that match ``query``: record it
+    (``audit.export`` with the filters and the row count) and answer the export's conditions and
+    the newest ``seq`` it covers (``None``: nothing matches); read it with :func:`export_batch`."""
+    conditions = await audit_conditions(session, principal, query)
+    count, newest = (
+        await session.execute(select(func.count(), func.max(AuditEntry.seq)).where(*conditions))
+    ).one()
+    filters = query.model_dump(mode="json", exclude={"page", "page_size"}, exclude_none=True)
+    await record(
+        session,
+        Actor.of(principal),
+        "audit.export",
+        "audit_log",
+        at=now,
+        city_code=principal.city_code,
+        details={"filters": filters, "rows": count},
+    )
+    return conditions, newest
+
+
+async def export_batch(
+    session: AsyncSession, conditions: list[Any], after: int, newest: int, size: int
+) -> Sequence[AuditEntry]:
+    """Up to ``size`` matching entries after ``seq`` ``after`` and up to ``newest``, oldest first."""
+    return (
+        await session.scalars(
+            select(AuditEntry)
+            .where(*conditions, AuditEntry.seq > after, AuditEntry.seq <= newest)
+            .order_by(AuditEntry.seq)
+            .limit(size)
+        )
+    ).all()

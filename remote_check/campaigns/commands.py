@@ -15,13 +15,13 @@ from remote_check.campaigns import review, service
 from remote_check.campaigns.models import DrawStatus
 from remote_check.campaigns.sampling import Target, reason_label
 from remote_check.clock import SystemClock, format_local
+from remote_check.commandline import fail, run_db
 from remote_check.database import transaction
 from remote_check.errors import DomainError, invalid
 from remote_check.settings import Settings
 
 
 def _run(settings: Settings, work: Any) -> Any:
-    from remote_check.cli import fail, run_db
 
     try:
         return run_db(settings, work)

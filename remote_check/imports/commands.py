@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from remote_check.audit.service import Actor
 from remote_check.clock import SystemClock
+from remote_check.commandline import run_db
 from remote_check.database import make_reader
 from remote_check.errors import DomainError
 from remote_check.imports.sandbox import UploadReader
@@ -56,7 +57,6 @@ def import_command(settings: Settings, file: Path, dry_run: bool, city_code: str
     "第 N 行 [列名] 原因 / row N [column] reason" and the exit status is 2.
     Importing the same file again changes nothing.
     """
-    from remote_check.cli import run_db  # the composition root: the database, then an audit checkpoint
 
     async def _work(factory: async_sessionmaker[AsyncSession]) -> ImportSummary:
         return await _import(factory, file, city_code, dry_run)

@@ -21,8 +21,10 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from remote_check.accounts.access import Principal, ScopeKind, project_scope
 from remote_check.audit.service import Actor
 from remote_check.database import transaction
+from remote_check.errors import DomainError
 from remote_check.imports.sandbox import UploadReader
 from remote_check.imports.service import (
     ImportRefused,
@@ -85,3 +87,47 @@ async def import_upload(
         async with transaction(databases.write) as session:
             await record_refusal(session, refused, actor=actor, now=now, restrict_city=restrict_city)
         raise
+
+
+async def import_as(
+    reader: UploadReader,
+    databases: Databases,
+    filename: str,
+    source: IO[bytes],
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    dry_run: bool,
+) -> ImportSummary:
+    """:func:`import_upload` on behalf of ``principal``: a city coordinator may import only their
+    own city's rows."""
+    scope = project_scope(principal)
+    return await import_upload(
+        reader,
+        databases,
+        filename,
+        source,
+        actor=Actor.of(principal),
+        now=now,
+        restrict_city=scope.city_code if scope.kind == ScopeKind.CITY else None,
+        dry_run=dry_run,
+    )
+
+
+def localised(error: DomainError, lang: str) -> DomainError:
+    """An import refusal whose ``details`` keep only the user's language:
+    ``row``, ``field``, ``column``, ``code`` and ``message`` for every problem."""
+    if error.code != "import_invalid":
+        return error
+    en = lang == "en"
+    fields = [
+        {
+            "row": d["row"],
+            "field": d["field"],
+            "column": d["column_en"] if en else d["column_zh"],
+            "code": d["code"],
+            "message": d["en"] if en else d["zh"],
+        }
+        for d in error.details
+    ]
+    return DomainError(error.message, error.status, error.code, fields)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from remote_check.database import make_engine
-from remote_check.models import Base
+from remote_check.migrations.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from recordings.events import RecordingStarted, RecordingStopped
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, ReplayState
 from recordings.paths import REPLAY_FILE, recordings_root, replay_folder
 from recordings.recovery import ensure_index
-from recordings.service import START, STOP, apply_event
+from recordings.service import apply_event
 from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from remote_check.settings import Settings
@@ -78,11 +79,11 @@ async def test_a_part_left_recording_is_finalised_at_start_and_its_replay_render
         second = root / recorded.folder_name / "part-2"
         make_clip(second, "alice", 3.0, 1.0)
         async with transaction(db.factory) as session:
-            start = {"part": "2", "folder": f"{recorded.folder_name}/part-2", "origin": "1586480400"}
-            await apply_event(session, recorded.session_id, START, start, now=clock.now())
+            start = RecordingStarted(2, f"{recorded.folder_name}/part-2", 1586480400.0)
+            await apply_event(session, recorded.session_id, start, now=clock.now())
         async with transaction(db.factory) as session:
-            stop = {"folder": f"{recorded.folder_name}/part-2", "manifest_sha256": ""}
-            await apply_event(session, recorded.session_id, STOP, stop, now=clock.now())
+            stop = RecordingStopped(2, f"{recorded.folder_name}/part-2", "")
+            await apply_event(session, recorded.session_id, stop, now=clock.now())
         app[REPLAYS].wake()
         await app[REPLAYS].idle()
         replay = await replay_row(db.factory, recorded.session_id)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
+from media.events import AuditEvent, RoomEvent
 from web.rooms.signalling import _Audits
 
 
@@ -12,14 +12,14 @@ async def test_a_later_event_waits_for_the_one_before_it_to_be_written() -> None
     written: list[str] = []
     slow_write = asyncio.Event()
 
-    async def audit(event: Mapping[str, str]) -> None:
-        if event["action"] == "room.open_to_guests":
+    async def audit(event: RoomEvent) -> None:
+        if event.action == "room.open_to_guests":
             await slow_write.wait()  # the first entry's transaction waits for the database
-        written.append(event["action"])
+        written.append(event.action)
 
     audits = _Audits(audit, set())
-    audits({"action": "room.open_to_guests"})
-    audits({"action": "room.close_to_guests"})
+    audits(AuditEvent("room.open_to_guests"))
+    audits(AuditEvent("room.close_to_guests"))
     await asyncio.sleep(0)  # one turn of the loop: both writes have started (not a wait for time)
     assert written == []  # the second does not overtake the first
     slow_write.set()

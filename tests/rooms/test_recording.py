@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from media.internals import install_passthrough
-from media.workers import make_room_host
 from recordings.integrity import manifest_digest, manifest_key, verify
 from recordings.models import PartState, RecordingPart, Replay
 from recordings.verification import audited_digests, check_folder
@@ -25,7 +24,7 @@ from tests.rooms.conftest import Enter, room_settings
 from tests.rooms.session_world import World, build_world, join_staff
 from tests.rooms.synthetic import FPS, Changes, EncodedClip, SyntheticClient
 from web.app import create_app
-from web.keys import ROOMS, SECRET, SETTINGS
+from web.keys import SECRET, SETTINGS
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
@@ -155,7 +154,6 @@ async def test_a_room_in_a_media_worker_records_into_the_data_folder(
     install_passthrough()
     settings = room_settings(tmp_path, db, media_workers=1)
     app = create_app(settings, clock=clock)
-    app[ROOMS] = make_room_host(settings)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     world = await build_world(server, db, clock)

@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from media.host import LocalRoomHost, RoomSummary
 from media.internals import install_passthrough
-from media.workers import DEFAULT_FACTORY, WorkerLink, WorkerRoomHost, make_room_host
+from media.link import WorkerLink
+from media.workers import DEFAULT_FACTORY, WorkerRoomHost, make_room_host
 from remote_check.clock import FixedClock
 from tests.conftest import Database
 from tests.rooms.conftest import room_settings
@@ -44,7 +45,6 @@ async def make_server(db: Database, clock: FixedClock, tmp_path: Path) -> AsyncI
     async def make(**overrides: Any) -> TestServer:
         settings = room_settings(tmp_path / str(len(servers)), db, media_workers=2, **overrides)
         app = create_app(settings, clock=clock)
-        app[ROOMS] = make_room_host(settings)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         servers.append(server)

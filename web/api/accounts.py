@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-from sqlalchemy import select
-
+from remote_check.accounts import service
 from remote_check.accounts.access import Permission
 from remote_check.accounts.models import User
 from remote_check.accounts.schemas import LoginRequest, MeResponse, UserCreateRequest, UserList, UserOut
 from remote_check.accounts.service import NewUser, create_user, sign_out
 from remote_check.audit.service import Actor
 from web.api.registry import Api, Call
-from web.context import SESSION_COOKIE, csrf_of
+from web.context import SESSION_COOKIE, csrf_of, set_session_cookie
 from web.keys import CLOCK, PASSWORDS, SETTINGS
 from web.signin import sign_in_request
 
 api = Api("accounts")
-
-
-def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str, hours: int) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=hours * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=request.secure,
-        path="/",
-    )
 
 
 @api.post("/api/login", summary="Sign in with a user name and password", public=True, rate_limited=True)
@@ -80,7 +66,7 @@ def _user_out(user: User) -> UserOut:
 @api.get("/api/users", summary="List users", permission=Permission.USER_ADMIN)
 async def list_users(call: Call) -> UserList:
     async with call.read() as session:
-        users = (await session.scalars(select(User).order_by(User.id))).all()
+        users = await service.list_users(session)
     return UserList(items=[_user_out(u) for u in users])
 
 

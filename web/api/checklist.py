@@ -9,7 +9,8 @@ from __future__ import annotations
 from remote_check.accounts.access import Permission
 from remote_check.checklist import service
 from remote_check.checklist.schemas import ChecklistItemOut, ChecklistItemUpdate, ChecklistOut
-from remote_check.programme.scoping import project_in_scope
+from scheduler import checklist
+from scheduler.access import project_in_scope
 from web.api.registry import Api, Call
 from web.keys import CLOCK
 
@@ -39,7 +40,7 @@ async def update_item(call: Call, body: ChecklistItemUpdate) -> ChecklistItemOut
     principal = call.user
     async with call.transaction() as session:
         project = await project_in_scope(session, principal, call.path_int("id"))
-        item = await service.update_item(
+        item = await checklist.update_item(
             session,
             project.id,
             call.request.match_info["code"],

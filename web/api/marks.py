@@ -8,13 +8,10 @@ transaction opens, so no write lock waits on a media worker.
 
 from __future__ import annotations
 
-from recordings import marks
+from recordings import actions, marks
 from recordings.schemas import EvidenceOut, MarkIn, MarkOut, StillIn, StillOut
 from remote_check.accounts.access import Permission, Principal
-from remote_check.audit.service import Actor, record
-from remote_check.checklist.service import may_mark
-from remote_check.errors import Forbidden, Message
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from scheduler.models import CheckSession
 from web.api.registry import Api, Call
 from web.keys import CLOCK, ROOMS
@@ -22,16 +19,11 @@ from web.rooms.admission import room_id
 
 api = Api("marks")
 
-NOT_ON_PANEL = Message("只有该项目核查组的专家可以标记", "Only the experts of this project's panel may mark")
-
 
 async def _panel_session(call: Call) -> tuple[Principal, CheckSession]:
     principal = call.user
     async with call.read() as session:
-        check = await session_in_scope(session, principal, call.path_int("id"))
-        if not await may_mark(session, principal, check.project_id):
-            raise Forbidden(NOT_ON_PANEL)
-    return principal, check
+        return principal, await actions.marking_session(session, principal, call.path_int("id"))
 
 
 @api.get(
@@ -59,24 +51,18 @@ async def list_marks(call: Call) -> EvidenceOut:
 async def mark_item(call: Call, body: MarkIn) -> MarkOut:
     principal, check = await _panel_session(call)
     now_on_recording = await call.request.app[ROOMS].recording_time(room_id(check.id))
-    seconds = now_on_recording.seconds
     async with call.transaction() as session:
-        item = await marks.item_of(session, check.project_id, body.item)
-        now = call.request.app[CLOCK].now()
-        if body.edge == "start":
-            mark = await marks.start_mark(session, check.id, item, seconds, by=principal.user_id, now=now)
-        else:
-            mark = await marks.end_mark(session, check.id, item, seconds)
-        await record(
+        mark, code = await actions.mark_item(
             session,
-            Actor.of(principal),
-            f"mark.{body.edge}",
-            f"session:{check.id}",
-            at=now,
-            city_code=check.city_code,
-            details={"item": item.code, "at_ms": round(seconds * 1000), "part": now_on_recording.part},
+            principal,
+            check,
+            body.item,
+            body.edge,
+            seconds=now_on_recording.seconds,
+            part=now_on_recording.part,
+            now=call.request.app[CLOCK].now(),
         )
-        return MarkOut.of(mark, item.code)
+        return MarkOut.of(mark, code)
 
 
 @api.post(
@@ -90,24 +76,15 @@ async def take_still(call: Call, body: StillIn) -> StillOut:
         item = await marks.item_of(session, check.project_id, body.item) if body.item else None
     taken = await call.request.app[ROOMS].take_still(room_id(check.id))
     async with call.transaction() as session:
-        now = call.request.app[CLOCK].now()
-        still = await marks.add_still(
+        still = await actions.keep_still(
             session,
-            check.id,
+            principal,
+            check,
             item,
+            code=body.item,
             part=taken.part,
             file=taken.file,
             seconds=taken.seconds,
-            by=principal.user_id,
-            now=now,
-        )
-        await record(
-            session,
-            Actor.of(principal),
-            "still.take",
-            f"session:{check.id}",
-            at=now,
-            city_code=check.city_code,
-            details={"item": body.item, "at_ms": round(taken.seconds * 1000), "file": taken.file},
+            now=call.request.app[CLOCK].now(),
         )
         return StillOut.of(still, body.item)

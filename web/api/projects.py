@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from remote_check.accounts.access import Permission
 from remote_check.programme.schemas import CityList, ProjectDetail, ProjectPage, ProjectQuery
-from remote_check.programme.service import get_project, list_cities, list_projects
+from scheduler.projects import get_project, list_cities, list_projects
 from web.api.registry import Api, Call
 from web.keys import SETTINGS
 

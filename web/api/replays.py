@@ -11,12 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from recordings.models import PartState, Replay
-from recordings.service import parts_of, queue_replay
+from recordings import actions
+from recordings.models import Replay
 from remote_check.accounts.access import Permission
-from remote_check.audit.service import Actor, record
-from remote_check.errors import Conflict, Message
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from web.api.registry import Api, Call
 from web.keys import CLOCK, REPLAYS
 
@@ -73,19 +71,7 @@ async def render_again(call: Call) -> ReplayStatusOut:
     principal = call.user
     now = call.request.app[CLOCK].now()
     async with call.transaction() as session:
-        check = await session_in_scope(session, principal, call.path_int("id"), lock=True)
-        parts = await parts_of(session, check.id)
-        if not parts:
-            raise Conflict(Message("本次会议没有录制，无法生成回放", "Nothing was recorded in this session"))
-        if any(p.state == PartState.RECORDING for p in parts):
-            raise Conflict(
-                Message("会议仍在录制，停止录制后将自动生成回放", "The session is still being recorded")
-            )
-        replay = await queue_replay(session, check.id, now=now)
-        await record(
-            session, Actor.of(principal), "replay.queue", f"session:{check.id}", at=now,
-            city_code=check.city_code, details={"parts": str(len(parts))},
-        )  # fmt: skip
+        check, replay = await actions.render_again(session, principal, call.path_int("id"), now=now)
         status = ReplayStatusOut.of(check.id, replay)
     call.request.app[REPLAYS].wake()  # committed: the renderer sees the row
     return status

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from remote_check.accounts.access import Permission
-from remote_check.settings import Settings
-from scheduler.guests import Link, NewGuest, add_guest, link_for, renew_link, revoke_guest, view_link
-from scheduler.life import Phase, Window, opens_at, phase
+from scheduler.guests import NewGuest, add_guest, renew_link, revoke_guest, view_link
+from scheduler.life import opens_at
 from scheduler.lifecycle import complete_session, mark_no_show, open_room
 from scheduler.models import CheckSession, Guest
 from scheduler.queries import (
@@ -40,7 +38,8 @@ from scheduler.schemas import (
 )
 from scheduler.service import NewSession, book_session, cancel_session, move_session
 from web.api.registry import Api, Call
-from web.keys import CLOCK, SECRET, SETTINGS
+from web.keys import CLOCK
+from web.session_facts import guest_link, phase_now, room_window
 
 api = Api("sessions")
 
@@ -48,23 +47,6 @@ SESSION = r"/api/sessions/{session_id:\d+}"
 GUEST = SESSION + r"/guests/{guest_id:\d+}"
 
 GuestAction = Callable[..., Awaitable[tuple[Guest, CheckSession]]]
-
-
-def base_url(request: web.Request, settings: Settings) -> str:
-    """Where join links point: ``settings.public_url`` (``RC_PUBLIC_URL``) when set.
-
-    Without it (development) the address is taken from the request, i.e. from its ``Host``
-    header, which the client controls: a deployment sets ``public_url`` so that links always
-    name the real server.
-    """
-    return settings.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
-
-
-def guest_link(request: web.Request, guest: Guest, check: CheckSession) -> Link:
-    """The guest's current link, as an absolute address."""
-    app = request.app
-    link = link_for(guest, check, app[SECRET], app[SETTINGS].invitation_grace_hours)
-    return Link(base_url(request, app[SETTINGS]) + link.href, link.expires_at)
 
 
 def guest_out(request: web.Request, guest: Guest, check: CheckSession, *, with_link: bool) -> GuestOut:
@@ -81,16 +63,6 @@ def guest_out(request: web.Request, guest: Guest, check: CheckSession, *, with_l
         link=link.href if link else None,
         link_expires_at=link.expires_at if link else None,
     )
-
-
-def room_window(app: web.Application) -> Window:
-    """When sessions' rooms open, from the settings (``room_opens_minutes`` before the start)."""
-    return Window(dt.timedelta(minutes=app[SETTINGS].room_opens_minutes))
-
-
-def phase_now(app: web.Application, check: CheckSession) -> Phase:
-    """Where ``check`` is in its life at the app's present time."""
-    return phase(check, app[CLOCK].now(), room_window(app).opens_before)
 
 
 def session_out(request: web.Request, detail: SessionDetail) -> SessionOut:

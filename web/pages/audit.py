@@ -10,17 +10,16 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from remote_check.accounts.access import Permission
-from remote_check.accounts.models import User
+from remote_check.accounts.service import user_labels
 from remote_check.audit.schemas import AuditPage, AuditQuery
+from remote_check.audit.service import may_verify, search_audit, verify_report
 from remote_check.clock import SHANGHAI
 from remote_check.errors import invalid
-from web.api.audit import may_verify, search_audit, verify_report
-from web.api.registry import validation_error
 from web.context import lang_of
-from web.keys import DB
+from web.inputs import validation_error
+from web.keys import AUDIT_KEY, CHECKPOINTS, DB
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
@@ -47,10 +46,8 @@ async def _actor_names(request: web.Request, page: AuditPage) -> dict[str, str]:
     if not ids:
         return {}
     async with request.app[DB]() as session:
-        rows = (
-            await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(ids)))
-        ).all()
-    return {f"user:{uid}": f"{name} ({username})" for uid, name, username in rows}
+        labels = await user_labels(session, ids)
+    return {f"user:{uid}": label for uid, label in labels.items()}
 
 
 @routes.get("/audit", name="audit")
@@ -75,7 +72,9 @@ async def audit_page(request: web.Request) -> dict[str, Any]:
     async with request.app[DB]() as session:
         page = await search_audit(session, principal, query)
         report = (
-            await verify_report(session, principal, lang, request.app)
+            await verify_report(
+                session, principal, lang, request.app[AUDIT_KEY], request.app[CHECKPOINTS].file
+            )
             if request.query.get("verify")
             else None
         )

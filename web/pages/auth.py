@@ -15,8 +15,7 @@ from remote_check.errors import DomainError
 from remote_check.programme.cities import BY_CODE
 from scheduler.models import SessionStatus
 from scheduler.queries import SessionFilter, list_sessions
-from web.api.accounts import set_session_cookie
-from web.context import SESSION_COOKIE, lang_of
+from web.context import SESSION_COOKIE, lang_of, set_session_cookie
 from web.keys import CLOCK, DB, SETTINGS
 from web.pages.common import signed_in
 from web.signin import sign_in_request

@@ -15,14 +15,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
-from sqlalchemy import select
 
 from remote_check.accounts.access import Permission, Principal
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, invalid
-from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from remote_check.programme.scoping import scoped
-from scheduler.queries import experts_with_conflicts, session_detail
+from scheduler.queries import bookable_projects, experts_with_conflicts, session_detail
 from scheduler.rules import load_parties
 from scheduler.service import NewSession, book_session, move_session
 from web.context import lang_of
@@ -46,16 +43,7 @@ def _values(form: Form) -> dict[str, Any]:
 async def _projects(request: web.Request, principal: Principal) -> list[Any]:
     """The projects that can be booked (sampled), with their enterprise and supplier names."""
     async with request.app[DB]() as session:
-        stmt = scoped(
-            select(VoucherProject.id, VoucherProject.code, Enterprise.name, Supplier.name)
-            .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
-            .join(Supplier, Supplier.id == VoucherProject.supplier_id)
-            .where(VoucherProject.status == ProjectStatus.SAMPLED)
-            .order_by(VoucherProject.code)
-            .limit(500),
-            principal,
-        )
-        return list((await session.execute(stmt)).all())
+        return await bookable_projects(session, principal)
 
 
 async def _form_context(

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from remote_check.accounts.access import Permission, Principal, require
 from remote_check.errors import DomainError, Message
-from web.api.registry import validation_error
 from web.context import principal_of
+from web.inputs import validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,7 +29,7 @@ def signed_in(request: web.Request, permission: Permission | None = None) -> Pri
 def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, Message]) -> M:
     """A page's form checked by the API's request model ``model``.
 
-    Bad input is the API's 422 (:func:`web.api.registry.validation_error`, the same ``details``),
+    Bad input is the API's 422 (:func:`web.inputs.validation_error`, the same ``details``),
     its message naming each bad field by its label on the form, in both languages: "预算应为数字",
     "Budget must be a number". A refusal of the whole form (no field) is its message alone.
     """

@@ -33,8 +33,8 @@ from scheduler.guests import Opened, open_invitation
 from scheduler.invitations import InvitationRefused
 from scheduler.models import CheckSession
 from scheduler.rules import load_session
-from web.api.registry import read_body
 from web.context import lang_of
+from web.inputs import read_body
 from web.keys import CLOCK, DB, SECRET, SETTINGS
 from web.middlewares import error_json
 from web.pages.common import signed_in

@@ -13,10 +13,11 @@ from remote_check.accounts.access import Permission, Principal, ScopeKind, proje
 from remote_check.errors import DomainError
 from remote_check.imports.columns import COLUMNS
 from remote_check.imports.template import CSV_NAME, XLSX_NAME, template_csv, template_xlsx
+from remote_check.imports.workflow import localised
 from remote_check.programme.cities import BY_CODE, CityRef
-from web.api.imports import localised, run_import, upload_reader, uploaded_file
 from web.context import lang_of
 from web.pages.common import signed_in
+from web.uploads import run_import, upload_reader, uploaded_file
 
 routes = web.RouteTableDef()
 

@@ -2,7 +2,7 @@
 
 The checklist shows every item's guidance and evidence; the experts of the project's panel and
 province admins get a form per item, posted to ``/projects/{id}/checklist/{code}`` (the JSON API's
-item codes) and recorded by :func:`remote_check.checklist.service.update_item`.
+item codes) and recorded by :func:`scheduler.checklist.update_item`.
 """
 
 from __future__ import annotations
@@ -18,22 +18,23 @@ from remote_check.accounts.access import Permission, Principal, ScopeKind, proje
 from remote_check.checklist.labels import STANDARD_LABELS, STANDARD_SHORT
 from remote_check.checklist.models import ChecklistItem, ItemResult, Standard
 from remote_check.checklist.schemas import ChecklistItemUpdate
-from remote_check.checklist.service import EDITABLE, may_mark, update_item
+from remote_check.checklist.service import EDITABLE
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 from remote_check.programme.pricing import percent
 from remote_check.programme.schemas import ProjectQuery
-from remote_check.programme.scoping import project_in_scope
-from remote_check.programme.service import (
+from remote_check.programme.status import LABELS
+from scheduler.access import may_mark, project_in_scope
+from scheduler.checklist import update_item
+from scheduler.projects import (
     get_project,
     list_cities,
     list_projects,
     project_checklist,
     visible_suppliers,
 )
-from remote_check.programme.status import LABELS
-from web.api.registry import validation_error
 from web.context import lang_of
+from web.inputs import validation_error
 from web.keys import CLOCK, DB, SETTINGS
 from web.pages.common import signed_in
 

@@ -19,12 +19,13 @@ from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
 from recordings import evidence, report
+from recordings.actions import audited_read
 from recordings.evidence import Evidence, load, report_items
 from recordings.integrity import CHUNK, manifest_key
-from recordings.models import PartState, ReplayState, Still
+from recordings.marks import still_of
+from recordings.models import PartState, ReplayState
 from recordings.paths import (
     CHAPTERS_FILE,
     REPLAY_FILE,
@@ -35,11 +36,10 @@ from recordings.paths import (
 )
 from recordings.verification import audited_digests, check_folders
 from remote_check.accounts.access import Permission, Principal
-from remote_check.audit.service import Actor, record
 from remote_check.checklist.labels import STANDARD_LABELS
 from remote_check.clock import format_local
 from remote_check.errors import Conflict, Message, NotFound, invalid
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import session_in_scope
 from scheduler.models import CheckSession
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, SECRET, SETTINGS
@@ -78,17 +78,9 @@ async def _audited(
     """The session in the user's scope (else 404), with ``action`` in the audit log: one short
     transaction that writes nothing else."""
     async with request.app[DB]() as session, session.begin():
-        check = await session_in_scope(session, principal, session_id)
-        await record(
-            session,
-            Actor.of(principal),
-            action,
-            f"session:{check.id}",
-            at=request.app[CLOCK].now(),
-            city_code=check.city_code,
-            details=details,
+        return await audited_read(
+            session, principal, session_id, action, details, now=request.app[CLOCK].now()
         )
-        return check
 
 
 async def _in_scope(request: web.Request, principal: Principal, session_id: int) -> CheckSession:
@@ -275,7 +267,7 @@ async def still_file(request: web.Request) -> web.StreamResponse:
     sid, still_id = _session_id(request), int(request.match_info["still_id"])
     async with request.app[DB_READ]() as session:
         check = await session_in_scope(session, principal, sid)
-        still = await session.scalar(select(Still).where(Still.id == still_id, Still.session_id == check.id))
+        still = await still_of(session, check.id, still_id)
     if still is None:
         raise NotFound("截图", "Still")
     try:

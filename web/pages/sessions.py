@@ -12,14 +12,12 @@ import aiohttp_jinja2
 import segno
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from remote_check.accounts.access import Permission, Principal, allowed
 from remote_check.clock import format_local
 from remote_check.errors import Message, invalid
 from remote_check.programme.cities import BY_CODE
-from remote_check.programme.models import VoucherProject
-from remote_check.programme.scoping import scoped
+from scheduler.access import sees_project
 from scheduler.connectivity import latest_checks
 from scheduler.guests import NewGuest, add_guest, open_invitation, renew_link, revoke_guest, view_link
 from scheduler.invitations import InvitationRefused
@@ -30,11 +28,11 @@ from scheduler.models import CheckSession, GuestKind, SessionStatus
 from scheduler.queries import PAGE_SIZE, SessionFilter, list_sessions, session_detail
 from scheduler.schemas import SessionQuery
 from scheduler.service import cancel_session
-from web.api.registry import validation_error
-from web.api.sessions import guest_link, phase_now, room_window
 from web.context import lang_of
+from web.inputs import validation_error
 from web.keys import CLOCK, DB, SECRET, SETTINGS
 from web.pages.common import signed_in
+from web.session_facts import guest_link, phase_now, room_window
 
 routes = web.RouteTableDef()
 
@@ -107,9 +105,7 @@ async def _session_context(
         detail = await session_detail(session, principal, session_id)
         latest = await latest_checks(session, detail.session.id)
         # the panel of a cancelled session sees it, but no longer its project
-        project_visible = await session.scalar(
-            scoped(select(VoucherProject.id).where(VoucherProject.id == detail.session.project_id), principal)
-        )
+        project_visible = await sees_project(session, principal, detail.session.project_id)
     check = detail.session
     manage = allowed(principal, Permission.SESSION_WRITE)
     guests = []

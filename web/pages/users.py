@@ -6,12 +6,11 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
 from remote_check.accounts.access import ROLE_LABELS, Permission
-from remote_check.accounts.models import Role, User
+from remote_check.accounts.models import Role
 from remote_check.accounts.schemas import UserCreateRequest
-from remote_check.accounts.service import NewUser, create_user
+from remote_check.accounts.service import NewUser, create_user, list_users
 from remote_check.audit.service import Actor
 from remote_check.errors import DomainError, Message
 from remote_check.programme.cities import CITIES
@@ -36,7 +35,7 @@ LABELS = {
 async def _context(request: web.Request, form: dict[str, str], error: str) -> dict[str, Any]:
     lang = lang_of(request)
     async with request.app[DB]() as session:
-        users = (await session.scalars(select(User).order_by(User.id))).all()
+        users = await list_users(session)
     cities = {c.code: (c.name_en if lang == "en" else c.name_zh) for c in CITIES}
     return {
         "users": users,

@@ -14,19 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from media.moderation import RoomRole
+from recordings.paths import session_folder_name
 from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
 from remote_check.errors import Forbidden, Message
-from remote_check.programme.scoping import session_in_scope
+from scheduler.access import on_panel, session_in_scope
 from scheduler.guests import valid_link
 from scheduler.invitations import InvitationRefused, Refusal
 from scheduler.lifecycle import is_host
-from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat, SessionStatus
+from scheduler.models import CheckSession, Guest, GuestKind, SessionStatus
 from web.rooms.signalling import Entrant
 
 GUEST_ROLES = {
@@ -46,8 +46,8 @@ class Admission:
 
 
 def room_id(session_id: int) -> str:
-    """The room of a check session."""
-    return f"session-{session_id}"
+    """The room of a check session: named as its recording's folder, which the room records into."""
+    return session_folder_name(session_id)
 
 
 def guest_name(guest: Guest) -> str:
@@ -69,12 +69,7 @@ async def admit_staff(session: AsyncSession, principal: Principal, session_id: i
     if is_host(principal, check):
         role = RoomRole.HOST
     elif principal.role == Role.EXPERT:
-        seat = await session.scalar(
-            select(PanelSeat.id).where(
-                PanelSeat.session_id == check.id, PanelSeat.expert_id == principal.expert_id
-            )
-        )
-        if principal.expert_id is None or seat is None:
+        if not await on_panel(session, principal.expert_id, check.id):
             raise Forbidden(
                 Message("您不是本次核查的专家组成员", "You are not on this session's panel of experts")
             )

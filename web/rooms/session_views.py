@@ -8,29 +8,30 @@ endpoint, in tasks of their own (never on the media path).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from media.events import RoomEvent
 from media.moderation import RoomRole
+from recordings.events import RecordingStarted, RecordingStopped
 from recordings.models import PartState
 from recordings.service import apply_event, parts_of
 from remote_check.audit.service import Actor, record
-from remote_check.checklist.service import may_mark
 from remote_check.errors import DomainError
+from scheduler.access import may_mark
 from scheduler.invitations import InvitationRefused
 from scheduler.life import RoomClosed
 from scheduler.lifecycle import room_emptied, room_entered
 from scheduler.models import SessionStatus
-from web.api.sessions import room_window
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, REPLAYS, ROOMS, SECRET, SETTINGS
 from web.pages.common import signed_in
 from web.rooms.admission import Admission, admit_guest, admit_staff, room_id
 from web.rooms.signalling import Audit, Joined, same_origin, serve
+from web.session_facts import room_window
 
 routes = web.RouteTableDef()
 
@@ -97,21 +98,24 @@ async def _left(app: web.Application, session: AsyncSession, session_id: int) ->
         await room_emptied(session, session_id, now=app[CLOCK].now())
 
 
-DETAIL_KEYS = {
-    "recording.start": "folder",
-    "recording.pause": "folder",
-    "recording.resume": "folder",
-    "recording.stop": "manifest_sha256",
-}
-"""What the subject of an audit event is, when it is not a person."""
+def audit_details(event: RoomEvent) -> dict[str, str] | None:
+    """What the audit entry of a room's event says besides its action (storage: strings)."""
+    if isinstance(event, RecordingStarted):
+        return {"folder": event.folder, "part": str(event.part)}
+    if isinstance(event, RecordingStopped):
+        return {"manifest_sha256": event.manifest_sha256} if event.manifest_sha256 else None
+    if not event.subject:
+        return None
+    # a recording's pause and resume name the part's folder; everything else, a person
+    return {"folder" if event.action.startswith("recording.") else "person": event.subject}
 
 
 def _auditor(app: web.Application, admission: Admission) -> Audit:
     check = admission.session
     actor: Actor = admission.actor
 
-    async def audit(event: Mapping[str, str]) -> None:
-        action, subject = event["action"], event.get("subject", "")
+    async def audit(event: RoomEvent) -> None:
+        action = event.action
         if action in ("room.join", "room.leave"):  # counted before any wait: in the order they happen
             presence = app[PRESENCE]
             presence[check.id] = presence.get(check.id, 0) + (1 if action == "room.join" else -1)
@@ -119,10 +123,8 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
         async with app[DB]() as session, session.begin():
             if action == "room.leave":
                 await _left(app, session, check.id)
-            await apply_event(session, check.id, action, event, now=now)  # the recording's parts
-            details: dict[str, str] = {DETAIL_KEYS.get(action, "person"): subject} if subject else {}
-            if action == "recording.start":
-                details["part"] = event["part"]
+            if isinstance(event, RecordingStarted | RecordingStopped):
+                await apply_event(session, check.id, event, now=now)  # the recording's parts
             await record(
                 session,
                 actor,
@@ -130,9 +132,9 @@ def _auditor(app: web.Application, admission: Admission) -> Audit:
                 f"session:{check.id}",
                 at=now,
                 city_code=check.city_code,
-                details=details or None,
+                details=audit_details(event),
             )
-        if action == "recording.stop":
+        if isinstance(event, RecordingStopped):
             app[REPLAYS].wake()  # the stop may have queued the replay's render (now committed)
 
     return audit
@@ -142,7 +144,7 @@ def _continuer(app: web.Application, session_id: int) -> Joined:
     """After a join: when the server failed while recording (the last part is interrupted), the
     call goes on and so does the recording, in a new part."""
 
-    async def continue_if_cut() -> Mapping[str, str] | None:
+    async def continue_if_cut() -> RecordingStarted | None:
         async with app[DB_READ]() as session:
             parts = await parts_of(session, session_id)
         if not parts or parts[-1].state != PartState.INTERRUPTED:

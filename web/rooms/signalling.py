@@ -18,7 +18,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from media import protocol
+from media.events import AuditEvent, RoomEvent
 from media.moderation import RoomRole
 from media.protocol import (
     AnyClientMessage,
@@ -35,6 +36,7 @@ from media.protocol import (
     OfferMessage,
     RoomCommand,
 )
+from recordings.events import RecordingStarted, RecordingStopped
 from remote_check.errors import DomainError, Forbidden, Message, invalid
 from web.keys import ROOMS, SETTINGS
 from web.rooms.outbox import Outbox
@@ -108,9 +110,9 @@ def rate_limited(kind: str, message: Message = TOO_MANY) -> DomainError:
     return DomainError(message, 429, "rate_limited", [{"field": "type", "value": kind}])
 
 
-Audit = Callable[[Mapping[str, str]], Awaitable[None]]
-"""Record an event in the audit log: ``{"action": "room.admit", "subject": "guest:3"}``, with more
-keys for some (a recording's start names its part, folder and clock origin)."""
+Audit = Callable[[RoomEvent], Awaitable[None]]
+"""Record an event in the audit log: ``AuditEvent("room.admit", "guest:3")``, or a recording's
+start (its part, folder and clock origin) or stop (its manifest's digest)."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class _Audits:
         self.pending = pending  # the app's: a shutdown waits for them
         self._last: asyncio.Task[None] | None = None
 
-    def __call__(self, event: Mapping[str, str]) -> None:
+    def __call__(self, event: RoomEvent) -> None:
         if self.audit is None:
             return
         task = asyncio.ensure_future(self._record(event, self._last))
@@ -149,21 +151,21 @@ class _Audits:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    async def _record(self, event: Mapping[str, str], after: asyncio.Task[None] | None) -> None:
+    async def _record(self, event: RoomEvent, after: asyncio.Task[None] | None) -> None:
         assert self.audit is not None
         if after is not None:
             await asyncio.wait({after})  # never raises, also when that one was cancelled
         try:
             await self.audit(event)
         except Exception:
-            log.exception("audit of %s failed", event.get("action"))
+            log.exception("audit of %s failed", event.action)
 
     async def settle(self) -> None:
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-Joined = Callable[[], Awaitable[Mapping[str, str] | None]]
+Joined = Callable[[], Awaitable[RecordingStarted | None]]
 """Called after each join; an event it returns is audited (a recording continued after a failure)."""
 
 
@@ -257,7 +259,7 @@ class SignallingConnection:
         except DomainError as exc:
             self.refuse(exc)
             return None
-        self.audits({"action": "room.join", "subject": who.identity})
+        self.audits(AuditEvent("room.join", who.identity))
         return made
 
     async def after_join(self, who: Entrant) -> None:
@@ -338,7 +340,7 @@ class SignallingConnection:
         if self.connection is None:
             return
         if self.entrant is not None:
-            self.audits({"action": "room.leave", "subject": self.entrant.identity})
+            self.audits(AuditEvent("room.leave", self.entrant.identity))
         # even when the handler is cancelled, the participant leaves the room, and if it was the last
         # one, the recording's stop is audited
         leaving = asyncio.ensure_future(self.host.leave(self.room_id, self.connection))
@@ -377,6 +379,6 @@ def _admitted_message(limiter: MessageLimiter, data: str) -> AnyClientMessage | 
     return message
 
 
-def _audit_stop(audits: _Audits, leaving: asyncio.Future[Mapping[str, str] | None]) -> None:
+def _audit_stop(audits: _Audits, leaving: asyncio.Future[RecordingStopped | None]) -> None:
     if not leaving.cancelled() and leaving.exception() is None and (stopped := leaving.result()) is not None:
         audits(stopped)  # the last one left: the recording is finished

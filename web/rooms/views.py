@@ -3,7 +3,7 @@
 DEVELOPMENT ROUTES: ``/rooms/{room_id}/ws`` and ``/rooms/{room_id}/dev`` check no identity.
 They exist only when the setting ``rooms_dev_routes`` is true (tests, local trials) and answer
 404 otherwise. The moderated, authenticated room of a check session reuses the same
-:class:`~media.host.RoomHost`.
+:class:`~media.host.RoomHost` (the app's, started and stopped by ``web.app``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from media.internals import include_loopback_candidates
-from media.workers import make_room_host
 from remote_check.errors import NotFound
 from web.context import lang_of
-from web.keys import ROOMS, SETTINGS
+from web.keys import SETTINGS
 from web.rooms.rates import PeopleLimits
 from web.rooms.signalling import (
     PENDING_AUDITS,
@@ -41,27 +39,27 @@ ROOM = r"{room_id:[A-Za-z0-9_-]{1,64}}"
 
 
 def setup(app: web.Application) -> None:
-    """Give the app its room host, and end every call when the app shuts down."""
-    settings = app[SETTINGS]
-    if settings.rooms_loopback_candidates:
-        include_loopback_candidates()
-    app[ROOMS] = make_room_host(settings)
+    """The rooms' sockets: closed when the app shuts down (the room host's calls end after, see
+    ``web.app``), and their audit entries written before the database closes."""
     app[SOCKETS] = OpenSockets()
     app[PENDING_AUDITS] = set()
     app[SIGNAL_LIMITS] = PeopleLimits(time.monotonic)
-    app.cleanup_ctx.append(_finish_audits)  # added after the database's: it ends before the database closes
+    # added after the database's and the room host's: it ends before they do
+    app.cleanup_ctx.append(_finish_audits)
+    app.on_shutdown.append(_close_sockets)
 
-    async def close_rooms(app: web.Application) -> None:
-        # Close the sockets and let their handlers leave their rooms (so the events of a call's end,
-        # such as a recording's stop, are reported); then end whatever calls are left.
-        try:
-            async with asyncio.timeout(SOCKETS_CLOSE_SECONDS):
-                await app[SOCKETS].close_all()
-        except TimeoutError:
-            log.warning("room sockets still open after %s s; ending their calls", SOCKETS_CLOSE_SECONDS)
-        await app[ROOMS].close()
 
-    app.on_shutdown.append(close_rooms)
+async def _close_sockets(app: web.Application) -> None:
+    # Long-lived connections close on shutdown: the sockets close and their handlers leave their
+    # rooms, so the events of a call's end (a recording's stop) are reported while the room host
+    # still runs; the host ends whatever calls are left when the app's cleanup stops it.
+    try:
+        async with asyncio.timeout(SOCKETS_CLOSE_SECONDS):
+            await app[SOCKETS].close_all()
+    except TimeoutError:
+        log.warning(
+            "room sockets still open after %s s; their calls end with the host", SOCKETS_CLOSE_SECONDS
+        )
 
 
 async def _finish_audits(app: web.Application) -> AsyncIterator[None]:

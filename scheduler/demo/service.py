@@ -23,8 +23,6 @@ from remote_check.accounts.models import User
 from remote_check.accounts.passwords import hash_password
 from remote_check.accounts.service import NewUser, create_user
 from remote_check.audit.service import Actor, record
-from remote_check.demo.activity import campaigns_and_sessions
-from remote_check.demo.records import DemoData
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.models import (
@@ -35,6 +33,8 @@ from remote_check.programme.models import (
     Supplier,
     VoucherProject,
 )
+from scheduler.demo.activity import campaigns_and_sessions
+from scheduler.demo.records import DemoData
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Pure and deterministic: :func:`generate` turns ``(seed, scale)`` into frozen dataclasses, with no
 I/O and no clock; the same seed and scale always give equal data. Every estimated rate is a field
-of :class:`Rates`. Loading into a database is :mod:`remote_check.demo.service`.
+of :class:`Rates`. Loading into a database is :mod:`scheduler.demo.service`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from remote_check.accounts.models import Role
 from remote_check.clock import SHANGHAI
-from remote_check.demo import names
-from remote_check.demo.records import (
+from remote_check.programme import credit_code
+from remote_check.programme.cities import BY_CODE, CITIES
+from remote_check.programme.models import BusinessArea, SupplierKind
+from scheduler.demo import names
+from scheduler.demo.records import (
     DEMO_PASSWORD,
     DemoCity,
     DemoData,
@@ -30,9 +33,6 @@ from remote_check.demo.records import (
     DemoUser,
     Scale,
 )
-from remote_check.programme import credit_code
-from remote_check.programme.cities import BY_CODE, CITIES
-from remote_check.programme.models import BusinessArea, SupplierKind
 
 FEN = Decimal("0.01")
 ASIDE = ("广东", "广州", "深圳", "东莞", "佛山")  # prefixes skipped when a product takes its supplier's brand

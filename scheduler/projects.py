@@ -1,7 +1,8 @@
 """Browsing voucher projects within the caller's scope.
 
-Every query here goes through :func:`remote_check.programme.scoping.scope_projects`, so a
-project the caller may not see never leaves the database. A project outside the caller's
+Every query here goes through :func:`scheduler.access.scope_projects`, so a
+project the caller may not see never leaves the database (here, not in :mod:`remote_check.programme`,
+because an expert sees a project through their seats on its sessions). A project outside the caller's
 scope is answered exactly like a project that does not exist (404 ``NotFound``): a 403
 would confirm to a coordinator of one city that a project id exists in another.
 """
@@ -36,7 +37,7 @@ from remote_check.programme.schemas import (
     ProjectPage,
     ProjectQuery,
 )
-from remote_check.programme.scoping import project_in_scope, scoped
+from scheduler.access import project_in_scope, scoped
 
 _Ts = TypeVarTuple("_Ts")
 

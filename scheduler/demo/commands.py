@@ -10,14 +10,15 @@ from remote_check.accounts.access import ROLE_LABELS
 from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor
 from remote_check.clock import SystemClock
+from remote_check.commandline import fail, run_db
 from remote_check.database import transaction
-from remote_check.demo.activity import CallNow, call_now
-from remote_check.demo.generator import generate
-from remote_check.demo.records import DemoData, Scale
-from remote_check.demo.service import DemoLoad, existing_projects, load_demo
 from remote_check.errors import DomainError
 from remote_check.programme.cities import BY_CODE
 from remote_check.settings import Settings
+from scheduler.demo.activity import CallNow, call_now
+from scheduler.demo.generator import generate
+from scheduler.demo.records import DemoData, Scale
+from scheduler.demo.service import DemoLoad, existing_projects, load_demo
 from scheduler.guests import link_for
 from scheduler.models import GuestKind
 
@@ -35,7 +36,6 @@ from scheduler.models import GuestKind
 @click.pass_obj
 def demo(settings: Settings, seed: int, scale: str, if_empty: bool) -> None:
     """Fill an empty database with demo data and demo accounts (演示数据)."""
-    from remote_check.cli import fail, run_db
 
     data = generate(seed, Scale(scale))
 

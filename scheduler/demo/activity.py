@@ -44,7 +44,7 @@ from scheduler.planning.service import PlanningOptions, build_source
 from scheduler.service import NewSession, book_session
 
 if TYPE_CHECKING:
-    from remote_check.demo.service import DemoLoad
+    from scheduler.demo.service import DemoLoad
 
 PLAN_SECONDS = 2.0  # the planner's budget: the demo's sample is placed in well under a second
 CALL_NOW_MINUTES = 60

@@ -1,5 +1,5 @@
-"""The shapes of the demo data: frozen dataclasses that :mod:`remote_check.demo.generator` makes
-and :mod:`remote_check.demo.service` loads. Indexes refer to positions in :class:`DemoData`'s tuples.
+"""The shapes of the demo data: frozen dataclasses that :mod:`scheduler.demo.generator` makes
+and :mod:`scheduler.demo.service` loads. Indexes refer to positions in :class:`DemoData`'s tuples.
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Realistic synthetic data for trying the system out."""
