@@ -116,7 +116,9 @@ async def test_a_clash_meanwhile_books_nothing_and_the_page_names_the_check(serv
     assert await counts(server.db.factory) == before
     api = await coord.post(f"/api/plans/{proposal.id}/apply", json={})
     assert api.status == 409
-    assert (await api.json())["details"][0]["project"] == code
+    error = (await api.json())["error"]
+    assert error["code"] == "plan_clash"
+    assert error["fields"][0]["project"] == code
 
 
 async def test_a_proposal_is_its_makers_and_other_roles_may_not_plan(server: WebServer) -> None:
