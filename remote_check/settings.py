@@ -32,6 +32,16 @@ class SamplingSettings(BaseSettings):
     min_paid_ratio: Decimal = Decimal("0.90")
 
 
+class PlanningSettings(BaseSettings):
+    """The plan of the published samples' checks (``scheduler/planning/service.py``)."""
+
+    # Checks a city runs at once (its panels): no table stores rooms, so this is their one source.
+    rooms_per_city: int = Field(default=3, ge=1, le=100)
+    session_minutes: int = Field(default=60, ge=15, le=240)
+    # The planner's time budget; it runs on a worker thread, never on the event loop.
+    seconds: float = Field(default=10.0, gt=0, le=60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RC_", env_nested_delimiter="__", extra="ignore")
 
@@ -105,6 +115,7 @@ class Settings(BaseSettings):
     connectivity_invite_hour: int = Field(default=17, ge=0, le=23)
     outbox_max_attempts: int = Field(default=6, ge=1)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    planning: PlanningSettings = Field(default_factory=PlanningSettings)
     # Signed checkpoints of the audit log (<data>/audit-checkpoints/): one at most this often while
     # the log grows, and one at shutdown. A copy goes to audit_checkpoint_copy_dir too when set
     # (a folder on another machine or write-once storage, out of reach of whoever holds the database).

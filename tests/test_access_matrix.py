@@ -94,6 +94,7 @@ SEES_REBOOKED = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
 SEES_CANCELLED = {"admin", "dg_coord", "expert_was", "auditor", "dg_auditor"}
 MEASURED = {"camera_ok": True, "microphone_ok": True, "screen_ok": True, "fps": 30, "bitrate_kbps": 800}
 PLANNERS = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # who sees campaigns and samples
+PLAN_WRITERS = {"admin", "dg_coord", "fs_coord"}  # who proposes and applies a plan of the checks
 
 CASES: list[Case] = [
     c("me", "GET", "/api/me", EVERYONE),
@@ -232,6 +233,8 @@ CASES: list[Case] = [
             "panel": [1, 2, 3],
         },
     ),
+    c("planning page", "GET", "/plans", PLAN_WRITERS, page=True),
+    c("propose a plan", "POST", "/api/plans", PLAN_WRITERS, body={"seconds": 0.2}),
     # Last: it changes the session the cases above look at.
     c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),
 ]

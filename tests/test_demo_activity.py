@@ -23,6 +23,7 @@ from scheduler.demo.generator import generate
 from scheduler.demo.records import Scale
 from scheduler.demo.service import load_demo
 from scheduler.models import CheckSession, Guest, GuestKind, PanelSeat
+from scheduler.planning.calendar import is_working_day
 from tests.conftest import Database, running_server
 
 
@@ -58,11 +59,22 @@ async def test_demo_has_a_published_sample_and_sessions_on_coming_working_days(
                 .order_by(CheckSession.starts_at)
             )
         ).all()
-        assert len(sessions) == 6
+        dongguan = int(
+            await session.scalar(
+                select(func.count()).where(
+                    VoucherProject.city_code == "4419", VoucherProject.status != ProjectStatus.REGISTERED
+                )
+            )
+            or 0
+        )
+        # the planner placed the whole Dongguan sample (issue 11) but the check under way now
+        assert len(sessions) == dongguan - 1
+        assert len(sessions) >= 6
+        assert {s.city_code for s in sessions} == {"4419"}
         for check in sessions:
             local = check.starts_at.astimezone(SHANGHAI)
             assert check.starts_at > clock.now()
-            assert local.weekday() < 5
+            assert is_working_day(local.date())
             assert 9 <= local.hour < 17
             seats = await session.scalar(select(func.count()).where(PanelSeat.session_id == check.id))
             guests = await session.scalar(select(func.count()).where(Guest.session_id == check.id))

@@ -32,7 +32,7 @@ async def test_coming_sessions_show_only_to_those_who_may_see_them(server: WebSe
     dongguan = await _home(server, "dg.coord")
     assert "近期核查会议" in dongguan
     assert booked
-    assert dongguan.count('<td><a href="/sessions/') == booked
+    assert dongguan.count('<td><a href="/sessions/') == min(booked, 8)  # the page lists the next 8
     assert "导入项目" in dongguan  # a coordinator imports
     foshan = await _home(server, "fs.coord")
     assert "近期核查会议" not in foshan

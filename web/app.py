@@ -30,6 +30,7 @@ from remote_check.money import format_money
 from remote_check.settings import Settings
 from scheduler.notify.changes import watch
 from scheduler.notify.runner import JobRunner
+from scheduler.planning.proposals import Proposals
 from web import middlewares
 from web.api import openapi
 from web.api.registry import Api, mount
@@ -44,6 +45,7 @@ from web.keys import (
     ENGINE,
     JOBS,
     PASSWORDS,
+    PLANS,
     REPLAYS,
     ROOMS,
     SECRET,
@@ -116,6 +118,11 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         log.exception("the timed jobs could not be derived from the database")
     yield
     await runner.close()
+async def _plans(app: web.Application) -> AsyncIterator[None]:
+    proposals = Proposals()
+    app[PLANS] = proposals
+    yield
+    await proposals.close()  # a running planner stops at its time budget
 
 
 async def _rooms(app: web.Application) -> AsyncIterator[None]:
@@ -178,6 +185,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_replays)
     app.cleanup_ctx.append(_rooms)  # after the replays' recovery: rooms take calls once it is done
     app.cleanup_ctx.append(_jobs)
+    app.cleanup_ctx.append(_plans)
 
     env = aiohttp_jinja2.setup(
         app,

@@ -12,6 +12,7 @@ from remote_check.audit.anchor import Checkpointer
 from remote_check.clock import Clock
 from remote_check.settings import Settings
 from scheduler.notify.runner import JobRunner
+from scheduler.planning.proposals import Proposals
 from web.api.registry import Api
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -27,3 +28,4 @@ ROOMS = web.AppKey("rooms", RoomHost)
 REPLAYS = web.AppKey("replays", ReplayRenderer)
 PASSWORDS = web.AppKey("passwords", PasswordPool)  # argon2 for log-ins, off the shared thread pool
 JOBS = web.AppKey("jobs", JobRunner)  # the timed jobs and notices (scheduler/notify)
+PLANS = web.AppKey("plans", Proposals)  # plan proposals: the planner on a worker thread

@@ -12,6 +12,7 @@ from web.api import holds as holds_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
 from web.api import outbox as outbox_api
+from web.api import plans as plans_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
 from web.api import sessions as sessions_api
@@ -22,6 +23,7 @@ from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import imports as imports_pages
 from web.pages import outbox as outbox_pages
+from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
 from web.pages import schedules as schedules_pages
@@ -42,6 +44,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     holds_api,
     replays_api,
     outbox_api,
+    plans_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -58,4 +61,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     replay_pages,
     connectivity_pages,
     outbox_pages,
+    plans_pages,
 )

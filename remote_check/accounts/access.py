@@ -27,6 +27,7 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit.read"
     EXPERT_READ = "expert.read"
     RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
+    PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
 
 
 P = Permission
@@ -43,6 +44,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.SESSION_WRITE,
         P.EXPERT_READ,
         P.RECORDING_READ,
+        P.PLAN_WRITE,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},

@@ -1,8 +1,9 @@
 """Demo steps after the base data: campaigns, a published sample and booked sessions.
 
 So that a new user sees the whole flow at once: Dongguan has a published draw with
-checklists and a few sessions booked on the next working days (with guests invited);
-Foshan has a draft draw waiting to be published. For a first try of a call, one more Dongguan
+checklists, its whole sample planned by the planner and booked from the next working day on
+(a planned campaign; the enterprise and the supplier invited to each check);
+Foshan has a draft draw waiting to be published. For a first try of a call, one Dongguan
 session starts at the moment the demo is loaded (60 minutes long) with an enterprise, a supplier
 and an observer invited: ``remote-check demo`` prints a join link for each role (:func:`call_now`).
 """
@@ -37,14 +38,15 @@ from remote_check.programme.models import ProjectStatus, VoucherProject
 from remote_check.settings import SamplingSettings
 from scheduler.guests import NewGuest, add_guest
 from scheduler.models import CheckSession, Guest, GuestKind, PanelRole, PanelSeat, SessionStatus
+from scheduler.planning.apply import apply_plan
+from scheduler.planning.planner import plan
+from scheduler.planning.service import PlanningOptions, build_source
 from scheduler.service import NewSession, book_session
 
 if TYPE_CHECKING:
     from scheduler.demo.service import DemoLoad
 
-SESSION_MINUTES = 45
-SLOTS = ((9, 30), (10, 45), (14, 0), (15, 15))  # Asia/Shanghai, staggered for one supplier's teams
-SESSIONS = 6
+PLAN_SECONDS = 2.0  # the planner's budget: the demo's sample is placed in well under a second
 CALL_NOW_MINUTES = 60
 CALL_NOW_GUESTS = (
     NewGuest(GuestKind.ENTERPRISE, "李经理"),
@@ -75,20 +77,6 @@ async def _campaign(load: DemoLoad, city_code: str, seed: str, *, publish: bool)
     if publish:
         draw = await publish_draw(load.session, draw.id, actor=load.actor, now=load.now)
     return campaign, draw
-
-
-def working_slots(now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Session times on the working days after ``now``, in Asia/Shanghai."""
-    day = now.astimezone(SHANGHAI).date()
-    slots: list[tuple[dt.datetime, dt.datetime]] = []
-    while len(slots) < SESSIONS * 2:
-        day += dt.timedelta(days=1)
-        if day.weekday() >= 5:
-            continue
-        for hour, minute in SLOTS:
-            start = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
-            slots.append((start, start + dt.timedelta(minutes=SESSION_MINUTES)))
-    return slots
 
 
 def _independent_first(load: DemoLoad) -> list[int]:
@@ -138,14 +126,18 @@ async def _book(
     return False
 
 
-async def _sessions(load: DemoLoad, city_code: str) -> int:
-    """Book sessions for the first sampled projects; panels of 3 without conflicts of interest."""
-    projects = (await _sampled(load, city_code))[:SESSIONS]
-    guests = CALL_NOW_GUESTS[:2]
-    booked = 0
-    for project, (start, end) in zip(projects, working_slots(load.now), strict=False):
-        booked += await _book(load, project, start, end, guests)
-    return booked
+async def _planned(load: DemoLoad, city_code: str) -> int:
+    """The rest of ``city_code``'s published sample planned by the planner (issue 11) and applied as
+    one plan, each check with the enterprise and the supplier invited: a planned campaign."""
+    admin = _admin(load)
+    source = await build_source(load.session, admin, now=load.now, options=PlanningOptions())
+    result = plan(source.instance, seconds=PLAN_SECONDS)
+    booked = await apply_plan(load.session, admin, source, result.plan, now=load.now)
+    for check in booked:
+        for guest in CALL_NOW_GUESTS[:2]:
+            await add_guest(load.session, admin, check.id, guest, now=load.now)
+    load.counts["unplaced"] = len(result.plan.unscheduled)
+    return len(booked)
 
 
 async def _session_now(load: DemoLoad, city_code: str) -> int:
@@ -162,7 +154,8 @@ async def campaigns_and_sessions(load: DemoLoad) -> None:
     await _campaign(load, "4419", "demo-dongguan", publish=True)
     await _campaign(load, "4406", "demo-foshan", publish=False)
     load.counts["campaigns"] = 2
-    load.counts["sessions"] = await _sessions(load, "4419") + await _session_now(load, "4419")
+    now = await _session_now(load, "4419")  # first: the planner plans from the next working day
+    load.counts["sessions"] = now + await _planned(load, "4419")
 
 
 @dataclass(frozen=True)

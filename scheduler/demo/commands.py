@@ -83,6 +83,7 @@ def _report(data: DemoData, load: DemoLoad, settings: Settings) -> None:
         "users": "用户 users",
         "campaigns": "抽查批次 campaigns",
         "sessions": "核查会议 sessions",
+        "unplaced": "未能排期 unplaced",
     }
     click.echo("  合计 / totals: " + ", ".join(f"{names.get(k, k)} {v}" for k, v in load.counts.items()))
     click.echo(f"\n演示账号 / demo log-ins (密码 / password: {data.password})")
