@@ -118,6 +118,8 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         log.exception("the timed jobs could not be derived from the database")
     yield
     await runner.close()
+
+
 async def _plans(app: web.Application) -> AsyncIterator[None]:
     proposals = Proposals()
     app[PLANS] = proposals
