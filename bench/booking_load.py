@@ -163,6 +163,12 @@ def quantiles(times: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms   ({len(ordered)})"
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min) {five:.2f} (5 min)"
@@ -178,13 +184,13 @@ async def run(label: str, url: str, args: argparse.Namespace) -> bool:
             base = f"http://127.0.0.1:{server.port}"
             clients = [await sign_in(base) for _ in range(args.clients)]  # one by one: the throttle
             try:
-                before = load()
+                before, cpu = load(), cpu_seconds(server.process.pid)
                 started = time.monotonic()
                 until = started + args.seconds
                 loops = (client_loop(c, base, world, n, until, tally) for n, c in enumerate(clients))
                 await asyncio.gather(*loops)
                 took = time.monotonic() - started
-                after = load()
+                after, cpu = load(), cpu_seconds(server.process.pid) - cpu
             finally:
                 for client in clients:
                     await client.close()
@@ -200,8 +206,14 @@ async def run(label: str, url: str, args: argparse.Namespace) -> bool:
     print(f"  errors (other)       {errors}{f' ({others})' if others else ''}")
     print(f"  latency, all         {quantiles(tally.all_times)}")
     print(f"  latency, booked      {quantiles(tally.booked_times)}")
+    per = f"{cpu / requests * 1000:.1f} ms a request" if requests else "no requests"
+    print(f"  server CPU           {cpu:.1f} s in {took:.1f} s ({per})")
     print(f"  overlaps found       {found} (must be 0)")
     print(f"  load average         before {before}, after {after}")
+    logged = "".join(server.output)
+    if errors and "Traceback" in logged:
+        print("  the server's first traceback:")
+        print(logged[logged.index("Traceback") :][:4000])
     return found == 0 and errors == 0
 
 
