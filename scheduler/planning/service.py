@@ -208,9 +208,8 @@ async def build_source(
     ).all()
 
     cities = sorted({p.city_code for p in projects} | ({city} if city else set()))
-    rooms = dict(
-        (await session.execute(select(City.code, City.rooms).where(City.code.in_(cities)))).tuples().all()
-    )
+    city_rows = await session.execute(select(City.code, City.rooms).where(City.code.in_(cities)))
+    rooms: dict[str, int] = {code: n for code, n in city_rows.all()}
     limits = await served_cities(session, [e.id for e in experts])
     parties = {s.credit_code: f"S{s.id}" for s in supplier_rows.values()} | {
         e.credit_code: f"C{e.id}" for e in enterprise_rows.values()
