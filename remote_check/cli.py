@@ -196,6 +196,7 @@ def _register() -> None:
     from recordings.commands import recordings
     from remote_check.campaigns.commands import sample
     from remote_check.imports.commands import import_command
+    from scheduler.availability_commands import city, experts, unavailable
     from scheduler.demo.commands import demo
     from scheduler.planning.commands import plan_check_command, plan_command
 
@@ -205,6 +206,9 @@ def _register() -> None:
     main.add_command(recordings)
     main.add_command(plan_command)
     main.add_command(plan_check_command)
+    main.add_command(experts)
+    main.add_command(unavailable)
+    main.add_command(city)
 
 
 _register()

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.clock import SHANGHAI
+from scheduler.availability import blocked_in
 from scheduler.booking import Demand, Held, Interval, resources_of, session_demands
 from scheduler.models import Booking, Hold
 from scheduler.planning.calendar import UnknownYear, working_days
@@ -59,9 +60,12 @@ async def offer_times(
     expert_ids: Sequence[int],
     supplier_buffer: dt.timedelta,
     expert_buffer: dt.timedelta,
+    city_code: str | None = None,
 ) -> list[Suggestion]:
     """The three times nearest to ``starts_at`` at which the whole check fits (see
-    :func:`scheduler.suggest.nearest_times`), excluding the refused time itself."""
+    :func:`scheduler.suggest.nearest_times`), excluding the refused time itself; given the check's
+    ``city_code``, also outside the experts' and the enterprise's unavailability and the city's
+    closed days, and none at all if an expert does not serve the city."""
 
     def demands_at(s: dt.datetime, e: dt.datetime) -> list[Demand]:
         return session_demands(
@@ -89,4 +93,15 @@ async def offer_times(
     window = search_window(search, max(supplier_buffer, expert_buffer))
     resources = resources_of(demands_at(starts_at, ends_at))
     held = await held_in(session, resources, Interval(*window), now)
+    if city_code is not None:
+        blocked = await blocked_in(
+            session,
+            city_code=city_code,
+            expert_ids=expert_ids,
+            enterprise_id=enterprise_id,
+            window=Interval(*window),
+        )
+        if blocked is None:
+            return []
+        held += blocked
     return nearest_times(search, demands_at, held, skip=lambda s: s == starts_at)

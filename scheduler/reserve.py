@@ -25,6 +25,7 @@ from remote_check.accounts.access import Principal
 from remote_check.clock import local
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
+from scheduler.availability import availability_problems, with_problems
 from scheduler.booking import (
     EXPERT_BUFFER,
     SUPPLIER_BUFFER,
@@ -115,18 +116,30 @@ async def reserve(
     )
     resources, window = resources_of(demands), span(demands)
     await drop_lapsed(session, resources, window, now)
+    problems = await availability_problems(
+        session,
+        city_code=parties.project.city_code,
+        window=Interval(starts_at, ends_at),
+        experts=experts,
+        enterprise=parties.enterprise,
+    )
     for _ in range(ATTEMPTS):
         plan = allocate(demands, await held_in(session, resources, window, now))
-        if not plan.ok:
+        if not plan.ok or problems:
             blocking = {b.session_id for c in plan.clashes for b in c.blocking if b.hold_id is None}
             holding = {b.hold_id for c in plan.clashes for b in c.blocking if b.hold_id is not None}
-            error = clash_error(
-                plan.clashes,
-                await _sessions_of(session, blocking),
-                parties,
-                experts,
-                await visible_sessions(session, principal, blocking),
-                await _holds_of(session, holding),
+            error = with_problems(
+                clash_error(
+                    plan.clashes,
+                    await _sessions_of(session, blocking),
+                    parties,
+                    experts,
+                    await visible_sessions(session, principal, blocking),
+                    await _holds_of(session, holding),
+                )
+                if not plan.ok
+                else None,
+                problems,
             )
             offers = await offer_times(
                 session,
@@ -140,6 +153,7 @@ async def reserve(
                 expert_ids=[e.id for e in experts],
                 supplier_buffer=buffers.supplier,
                 expert_buffer=buffers.expert,
+                city_code=parties.project.city_code,
             )
             error.extra["suggestions"] = [
                 {"starts_at": local(o.starts_at).isoformat(), "ends_at": local(o.ends_at).isoformat()}

@@ -21,3 +21,12 @@ class Expert(Base):
     home_city_code: Mapped[str | None] = mapped_column(ForeignKey("cities.code"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ExpertCity(Base):
+    """A city an expert serves. An expert with no rows serves every city."""
+
+    __tablename__ = "expert_cities"
+
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), primary_key=True)
+    city_code: Mapped[str] = mapped_column(ForeignKey("cities.code"), primary_key=True)

@@ -59,6 +59,36 @@ class City(Base):
     name_zh: Mapped[str] = mapped_column(String(16))
     name_en: Mapped[str] = mapped_column(String(32))
     in_round: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Panels (rooms) that can hold checks at once: the planner's and the booking's limit.
+    rooms: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+
+
+class CityDayClosed(Base):
+    """A day a city holds no checks (a local holiday, the office closed)."""
+
+    __tablename__ = "city_days_closed"
+
+    city_code: Mapped[str] = mapped_column(ForeignKey("cities.code"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class UnavailableKind(enum.StrEnum):
+    EXPERT = "expert"
+    ENTERPRISE = "enterprise"
+
+
+class Unavailability(Base):
+    """A time an expert or an enterprise cannot take part in a check."""
+
+    __tablename__ = "unavailability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[UnavailableKind] = mapped_column(enum_column(UnavailableKind, "unavailable_kind"))
+    party_id: Mapped[int] = mapped_column(Integer, index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Supplier(Base):

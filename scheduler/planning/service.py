@@ -10,13 +10,15 @@ which planner id is which row (:class:`Source`):
 - fixed: every active session (booked, under way, interrupted) of *every* city from the first
   planning day on: a coordinator plans around the other cities' checks, which hold the same
   suppliers and experts.
-- suppliers with their demonstration teams; enterprises (no unavailability is stored: none);
-  active experts, each serving every city (the booking rules restrict no expert to a city; an
-  expert's ``home_city_code`` is where they live, not a limit), tied to the suppliers and
-  enterprises whose credit code is their employer's or among their ties (the booking's own test,
+- suppliers with their demonstration teams; enterprises with their unavailability; active experts
+  with their unavailability, each serving the cities of their :class:`ExpertCity` rows (none:
+  every city; see :mod:`scheduler.availability`), tied to the suppliers and enterprises whose
+  credit code is their employer's or among their ties (the booking's own test,
   :func:`scheduler.booking.conflict_reasons`).
-- rooms: :attr:`PlanningSettings.rooms_per_city` panels per city (no table stores rooms; the
-  setting is the honest source until one does).
+- rooms: each city's ``cities.rooms`` (:attr:`PlanningOptions.rooms_per_city` only for a city
+  without a row).
+- a city's closed day: the planner's days are the province's, so a closed day is modelled as the
+  whole day unavailable to the enterprises of that city's projects (no check of the city then).
 - working days: China's official calendar (:mod:`scheduler.planning.calendar`) from the day after
   ``now`` to the latest deadline; a year the installed calendar does not know falls back to Monday
   to Friday and says so in :attr:`Source.notes`.
@@ -35,10 +37,18 @@ from remote_check.campaigns.models import Campaign, CampaignStatus, Draw, DrawEn
 from remote_check.clock import SHANGHAI
 from remote_check.errors import Message
 from remote_check.experts.models import Expert
-from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
+from remote_check.programme.models import (
+    City,
+    Enterprise,
+    ProjectStatus,
+    Supplier,
+    UnavailableKind,
+    VoucherProject,
+)
 from remote_check.programme.scoping import scope_cities
 from remote_check.settings import PlanningSettings
-from scheduler.booking import PANEL_SIZES, SUPPLIER_BUFFER, conflict_reasons
+from scheduler.availability import closed_days, day_interval, served_cities, unavailable_in
+from scheduler.booking import PANEL_SIZES, SUPPLIER_BUFFER, Interval, conflict_reasons
 from scheduler.lifecycle import ACTIVE
 from scheduler.models import CheckSession, PanelRole, PanelSeat
 from scheduler.planning import instance as pi
@@ -198,6 +208,9 @@ async def build_source(
     ).all()
 
     cities = sorted({p.city_code for p in projects} | ({city} if city else set()))
+    city_rows = await session.execute(select(City.code, City.rooms).where(City.code.in_(cities)))
+    rooms: dict[str, int] = {code: n for code, n in city_rows.all()}
+    limits = await served_cities(session, [e.id for e in experts])
     parties = {s.credit_code: f"S{s.id}" for s in supplier_rows.values()} | {
         e.credit_code: f"C{e.id}" for e in enterprise_rows.values()
     }
@@ -213,18 +226,36 @@ async def build_source(
             for who in [f"C{project.enterprise_id}", *(f"E{e}" for e in panels.get(check.id, []))]:
                 unavailable.setdefault(who, []).append(rest)
     due_fixed = days[-1] if days else first
+    window = Interval(
+        horizon, dt.datetime.combine(max(last, first), dt.time(0), tzinfo=zone) + dt.timedelta(days=1)
+    )
+    away = await unavailable_in(
+        session, [e.id for e in experts], [e.id for e in enterprise_rows.values()], window
+    )
+    for row in away:
+        prefix = "E" if row.kind == UnavailableKind.EXPERT else "C"
+        unavailable.setdefault(f"{prefix}{row.party_id}", []).append(
+            (row.starts_at.astimezone(zone), row.ends_at.astimezone(zone))
+        )
+    closed = await closed_days(session, cities, first, max(last, first))
+    for shut in closed:
+        whole = day_interval(shut.day)
+        for enterprise_id in sorted({p.enterprise_id for p in projects if p.city_code == shut.city_code}):
+            unavailable.setdefault(f"C{enterprise_id}", []).append((whole.starts, whole.ends))
     instance = pi.Instance(
         timezone=zone,
         days=tuple(days),
         day_hours=options.day_hours,
         session_minutes=options.session_minutes,
         supplier_buffer_minutes=int(SUPPLIER_BUFFER.total_seconds() // 60),
-        cities=tuple(pi.City(c, options.rooms_per_city) for c in cities),
+        cities=tuple(pi.City(c, rooms.get(c, options.rooms_per_city)) for c in cities),
         suppliers=tuple(pi.Supplier(f"S{s.id}", max(1, s.teams)) for s in supplier_rows.values()),
         experts=tuple(
             pi.Expert(
                 f"E{e.id}",
-                frozenset(cities) if e.active else frozenset(),
+                (frozenset(limits[e.id]) & frozenset(cities) if e.id in limits else frozenset(cities))
+                if e.active
+                else frozenset(),
                 tuple(unavailable.get(f"E{e.id}", [])),
                 frozenset(conflict_reasons(e.employer_credit_code, e.ties or [], parties)),
             )
