@@ -262,12 +262,14 @@ class RoomClient {
       if (s.type === "inbound-rtp") {
         inbound[s.mid || midOfTrack[s.trackIdentifier]] = {
           kind: s.kind, packetsReceived: s.packetsReceived || 0, framesDecoded: s.framesDecoded || 0,
+          framesReceived: s.framesReceived || 0,
           framesPerSecond: s.framesPerSecond || 0, frameWidth: s.frameWidth || 0,
           frameHeight: s.frameHeight || 0, timestamp: s.timestamp,
         };
       } else if (s.type === "outbound-rtp") {
         outbound.push({ kind: s.kind, mid: s.mid, framesEncoded: s.framesEncoded || 0,
-          framesPerSecond: s.framesPerSecond || 0, packetsSent: s.packetsSent || 0 });
+          framesSent: s.framesSent || 0, framesPerSecond: s.framesPerSecond || 0,
+          packetsSent: s.packetsSent || 0, timestamp: s.timestamp });
       }
     });
     const slots = Object.entries(this.slotInfo).map(([mid, info]) => ({
