@@ -19,6 +19,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from scheduler.planning.calendar import UnknownYear, is_working_day
+
 SUPPLIER_BUFFER = dt.timedelta(minutes=15)
 EXPERT_BUFFER = dt.timedelta(0)
 ENTERPRISE_BUFFER = dt.timedelta(0)
@@ -218,16 +220,29 @@ def _norm(code: str) -> str:
 
 def off_hours(starts_at: dt.datetime, ends_at: dt.datetime, tz: dt.tzinfo) -> list[str]:
     """Why a session from ``starts_at`` to ``ends_at`` is outside working time in ``tz``:
-    ``"weekend"`` (it falls on a Saturday or Sunday), ``"hours"`` (before 08:00 or after 18:00)."""
+    ``"weekend"`` (a Saturday or Sunday that is not a swapped working day, 调休), ``"holiday"`` (an
+    official holiday on a weekday), ``"hours"`` (before 08:00 or after 18:00). Working days follow
+    China's official calendar; for a year it does not know yet, Monday to Friday."""
     starts, ends = starts_at.astimezone(tz), ends_at.astimezone(tz)
-    reasons = []
-    if starts.weekday() >= 5 or ends.weekday() >= 5:
-        reasons.append("weekend")
+    reasons: list[str] = []
+    for kind in ("weekend", "holiday"):
+        if kind in (_day_off(starts.date()), _day_off(ends.date())):
+            reasons.append(kind)
     opening, closing = WORKING_HOURS
     last = ends - dt.timedelta(microseconds=1)  # a session ending at 18:00 is within the hours
     if starts.time() < opening or starts.date() != last.date() or last.time() >= closing:
         reasons.append("hours")
     return reasons
+
+
+def _day_off(day: dt.date) -> str | None:
+    try:
+        working = is_working_day(day)
+    except UnknownYear:
+        working = day.weekday() < 5
+    if working:
+        return None
+    return "weekend" if day.weekday() >= 5 else "holiday"
 
 
 def panel_problems(expert_ids: Sequence[int]) -> list[str]:

@@ -121,6 +121,7 @@ def check_times(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) 
 
 OFF_HOURS = {
     "weekend": Message("在周末", "on a weekend"),
+    "holiday": Message("在法定节假日", "on a public holiday"),
     "hours": Message(
         f"在工作时间（{WORKING_HOURS[0]:%H:%M}–{WORKING_HOURS[1]:%H:%M}）之外",
         f"outside working hours ({WORKING_HOURS[0]:%H:%M}–{WORKING_HOURS[1]:%H:%M})",
@@ -129,7 +130,7 @@ OFF_HOURS = {
 
 
 def check_working_time(starts_at: dt.datetime, ends_at: dt.datetime, *, confirmed: bool) -> None:
-    """Refuse (409 ``needs_confirmation``) a session on a weekend or outside working hours unless
+    """Refuse (409 ``needs_confirmation``) a session on a weekend, a holiday or outside working hours unless
     the booker confirmed it: a warning to confirm, never a silent accept."""
     reasons = off_hours(starts_at, ends_at, SHANGHAI)
     if not reasons or confirmed:

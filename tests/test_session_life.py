@@ -85,6 +85,17 @@ def test_weekends_and_night_hours_are_off_hours() -> None:
     assert off_hours(local(11, 2), local(11, 3), SHANGHAI) == ["weekend", "hours"]
 
 
+def test_official_holidays_are_off_hours_and_swapped_working_weekends_are_not() -> None:
+    assert off_hours(local(6, 10), local(6, 11), SHANGHAI) == ["holiday"]  # Monday 6 April 2020: 清明
+    may_day = dt.datetime(2020, 5, 1, 10, tzinfo=SHANGHAI)  # a Friday, 劳动节
+    assert off_hours(may_day, may_day + dt.timedelta(hours=1), SHANGHAI) == ["holiday"]
+    assert off_hours(local(26, 10), local(26, 11), SHANGHAI) == []  # Sunday 26 April 2020 was worked (调休)
+    saturday = dt.datetime(2020, 5, 9, 10, tzinfo=SHANGHAI)  # worked too
+    assert off_hours(saturday, saturday + dt.timedelta(hours=1), SHANGHAI) == []
+    unknown_year = dt.datetime(2099, 1, 3, 10, tzinfo=SHANGHAI)  # a Saturday the package does not know yet
+    assert off_hours(unknown_year, unknown_year + dt.timedelta(hours=1), SHANGHAI) == ["weekend"]
+
+
 # --- over HTTP ---------------------------------------------------------------------------------
 
 
