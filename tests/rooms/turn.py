@@ -48,7 +48,26 @@ class TurnServer:
         return f"turn:127.0.0.1:{self.port}?transport=udp"
 
     async def start(self) -> None:
-        """Start coturn and return once it answers a STUN binding request."""
+        """Start coturn and return once it answers a STUN binding request.
+
+        The port was free when it was chosen, but the rooms' ICE agents open UDP sockets on
+        ephemeral ports all the time: one can take it before coturn binds it, and coturn then runs
+        without answering. A first start therefore moves to another port (at most twice); a restart
+        keeps its port, which browsers were given."""
+        first = self.starts == 0
+        for _ in range(3 if first else 1):
+            await self._spawn()
+            try:
+                await self._until_ready()
+                return
+            except TimeoutError:
+                await self.stop()
+                if not first:
+                    raise
+                self.port = free_udp_port()
+        raise TimeoutError(f"coturn did not answer on three ports; see {self.folder}")
+
+    async def _spawn(self) -> None:
         self.starts += 1
         self.folder.mkdir(parents=True, exist_ok=True)
         log = (self.folder / f"turnserver-{self.starts}.log").open("wb")
@@ -75,7 +94,6 @@ class TurnServer:
             )
         finally:
             log.close()
-        await self._until_ready()
 
     async def _until_ready(self) -> None:
         loop = asyncio.get_running_loop()
