@@ -151,6 +151,16 @@ async def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 
 @pytest.fixture
+async def postgres_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh migrated PostgreSQL database, for what only PostgreSQL has (advisory locks, NOTIFY)."""
+    database = await _open("postgresql", request, tmp_path)
+    try:
+        yield database
+    finally:
+        await database.engine.dispose()
+
+
+@pytest.fixture
 def clock() -> FixedClock:
     """The test's clock: 2020-04-10 09:00 in Guangdong, moved only by the test."""
     return FixedClock(dt.datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI))

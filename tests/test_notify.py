@@ -10,6 +10,7 @@ from pathlib import Path
 from remote_check.audit.service import Actor, record
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import transaction
+from scheduler.notify.changes import watch
 from scheduler.notify.models import Kind, Status
 from scheduler.notify.outbox import resend
 from scheduler.service import cancel_session, move_session
@@ -265,3 +266,34 @@ async def test_on_postgresql_one_runner_runs_jobs_and_another_takes_over(
             assert f"reminder:{booked.session_id}" in two.planned()
             assert await two.run_due() == 3
     assert len(mailbox.messages) == 3
+
+
+async def test_a_booking_made_in_another_process_reaches_the_job_runner_by_notify(
+    postgres_db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Two servers on one PostgreSQL: the one that books does not run jobs; it announces the change
+    (NOTIFY) and the holder of the jobs' lock plans the new check's notices."""
+    db = postgres_db
+    async with smtp_server() as (_mailbox, port):
+        settings = notify_settings(db, tmp_path, port)
+        async with (
+            job_runner(db, settings, clock, own_engine=True) as leader,
+            job_runner(db, settings, clock, own_engine=True) as other,
+        ):
+            assert (leader.leading, other.leading) == (True, False)
+            heard: asyncio.Queue[set[int]] = asyncio.Queue()
+            assert leader.leadership is not None
+            plan_them = leader.leadership.on_notice
+
+            def hearing(ids: set[int]) -> None:
+                plan_them(ids)
+                heard.put_nowait(ids)
+
+            leader.leadership.on_notice = hearing
+            watch(db.factory, other.changed)  # the booking process's commits go through `other`
+            booked = await book(db, clock)
+            await other.settled()  # its announcement is sent
+            assert booked.session_id in await asyncio.wait_for(heard.get(), timeout=10)
+            await leader.settled()
+            assert f"reminder:{booked.session_id}" in leader.planned()
+            assert other.planned() == {}
