@@ -7,12 +7,14 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import update
+
 from remote_check.audit.service import Actor, record
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import transaction
 from scheduler.notify.changes import watch
-from scheduler.notify.models import Kind, Status
-from scheduler.notify.outbox import resend
+from scheduler.notify.models import Kind, OutboxMessage, Status
+from scheduler.notify.outbox import LEASE, resend
 from scheduler.service import cancel_session, move_session
 from tests.conftest import Database
 from tests.notify_world import (
@@ -297,3 +299,30 @@ async def test_a_booking_made_in_another_process_reaches_the_job_runner_by_notif
             await leader.settled()
             assert f"reminder:{booked.session_id}" in leader.planned()
             assert other.planned() == {}
+
+
+async def test_a_notice_sent_again_after_a_crash_is_the_same_mail(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A sender that dies after the SMTP server took a mail, before recording it, leaves the row
+    claimed; once the claim lapses the mail goes out again, with the same Message-ID, so the
+    recipient's mail client shows one message."""
+    async with smtp_server() as (mailbox, port):
+        settings = notify_settings(db, tmp_path, port)
+        booked = await book(db, clock)
+        async with job_runner(db, settings, clock) as runner:
+            await runner.run_due()
+            guest_row = next(r for r in await outbox_rows(db) if r.recipient.startswith("guest:"))
+            async with transaction(db.factory) as session:  # what the crash left behind
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == guest_row.id)
+                    .values(status=Status.SENDING.value, sent_at=None, claimed_at=clock.now())
+                )
+            clock.advance(LEASE + dt.timedelta(minutes=1))
+            await runner.run_due()
+    first, second = mailbox.to(booked.guest_email)
+    assert first["Message-ID"] == second["Message-ID"]
+    others = {m["Message-ID"] for m in mailbox.messages if booked.guest_email not in str(m["To"])}
+    assert first["Message-ID"] not in others
+    assert len(others) == len(mailbox.messages) - 2

@@ -166,6 +166,7 @@ class Deliverer:
             link="" if row.kind == Kind.CANCEL.value else link_check,
             calendar=calendar,
             method=method,
+            message_id=mail.notice_message_id(row.id, smtp.sender),
         )
         await mail.send(smtp, message)
 

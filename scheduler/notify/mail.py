@@ -51,6 +51,11 @@ def qr_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
+def notice_message_id(outbox_id: int, sender: str) -> str:
+    """The Message-ID of the outbox row ``outbox_id``'s mail: the same however often it is sent."""
+    return f"<notice-{outbox_id}@{sender.rpartition('@')[2] or 'remote-check'}>"
+
+
 def build(
     composed: Composed,
     *,
@@ -60,14 +65,17 @@ def build(
     link: str,
     calendar: bytes | None,
     method: str,
+    message_id: str,
 ) -> EmailMessage:
     """The message; ``link`` (if any) is shown with its QR code, ``calendar`` attached as
-    ``invite.ics`` with ``method``."""
+    ``invite.ics`` with ``method``. ``message_id`` is the notice's own: a notice sent twice (its
+    sender died after the SMTP server took it, before that was recorded) is one message to the
+    recipient's mail client, which shows it once."""
     message = EmailMessage()
     message["Subject"] = composed.subject
     message["From"] = sender
     message["To"] = formataddr((name, to)) if name else to
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "remote-check")
+    message["Message-ID"] = message_id
     message.set_content(composed.text)
     if link:
         cid = make_msgid(domain="remote-check")
