@@ -199,36 +199,30 @@ def _hours(r: Reader, top: dict[str, Any]) -> tuple[tuple[dt.time, dt.time], ...
     return tuple(out)
 
 
-def _cities(r: Reader, top: dict[str, Any]) -> tuple[City, ...]:
-    out: list[City] = []
+def _counted(r: Reader, top: dict[str, Any], key: str, count: str, kind: str) -> list[tuple[str, int]]:
+    """``[{"id": ..., count: n}, ...]`` under ``key``, each id once and each count at least 1."""
+    out: list[tuple[str, int]] = []
     seen: list[tuple[str, str | None]] = []
-    for i, raw in enumerate(r.list(top, "cities", "")):
-        item = r.obj(raw, f"cities[{i}]", {"id", "rooms"}, set())
+    for i, raw in enumerate(r.list(top, key, "")):
+        item = r.obj(raw, f"{key}[{i}]", {"id", count}, set())
         if item is None:
             continue
-        ident = r.text(item.get("id"), f"cities[{i}].id") if "id" in item else None
-        rooms = r.integer(item.get("rooms"), f"cities[{i}].rooms", 1) if "rooms" in item else None
-        seen.append((f"cities[{i}].id", ident))
-        if ident is not None and rooms is not None:
-            out.append(City(ident, rooms))
-    r.ids(seen, "city")
-    return tuple(out)
+        ident = r.text(item.get("id"), f"{key}[{i}].id") if "id" in item else None
+        number = r.integer(item.get(count), f"{key}[{i}].{count}", 1) if count in item else None
+        seen.append((f"{key}[{i}].id", ident))
+        if ident is not None and number is not None:
+            out.append((ident, number))
+    r.ids(seen, kind)
+    return out
+
+
+def _cities(r: Reader, top: dict[str, Any]) -> tuple[City, ...]:
+    return tuple(City(ident, rooms) for ident, rooms in _counted(r, top, "cities", "rooms", "city"))
 
 
 def _suppliers(r: Reader, top: dict[str, Any]) -> tuple[Supplier, ...]:
-    out: list[Supplier] = []
-    seen: list[tuple[str, str | None]] = []
-    for i, raw in enumerate(r.list(top, "suppliers", "")):
-        item = r.obj(raw, f"suppliers[{i}]", {"id", "teams"}, set())
-        if item is None:
-            continue
-        ident = r.text(item.get("id"), f"suppliers[{i}].id") if "id" in item else None
-        teams = r.integer(item.get("teams"), f"suppliers[{i}].teams", 1) if "teams" in item else None
-        seen.append((f"suppliers[{i}].id", ident))
-        if ident is not None and teams is not None:
-            out.append(Supplier(ident, teams))
-    r.ids(seen, "supplier")
-    return tuple(out)
+    counted = _counted(r, top, "suppliers", "teams", "supplier")
+    return tuple(Supplier(ident, teams) for ident, teams in counted)
 
 
 def _known(r: Reader, value: object, path: str, known: set[str], kind: str) -> str | None:
