@@ -55,6 +55,9 @@ class FundingSettings(BaseSettings):
     fill_gaps: bool = False
     # The money reaches the enterprises by this day (notice 五(四): 2020年6月30日前下达资金到企业).
     money_deadline: dt.date = dt.date(2020, 6, 30)
+    # Working days the verdicts, the allocation and the transfer need after the last check (an estimate):
+    # the deadline warning wants every check done this many working days before the money deadline.
+    days_after_checks: int = Field(default=5, ge=0, le=60)
 
 
 class Settings(BaseSettings):
