@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from remote_check.funding.allocation import (
     ZERO,
     Allocation,
+    AllocationReason,
     Budget,
     Candidate,
-    Reason,
     allocate,
     order_key,
 )
@@ -97,13 +97,13 @@ def test_never_funds_a_barred_or_unqualified_project(budget: Budget, given_: lis
         c = line.candidate
         assert line.funded in (ZERO, c.due)  # whole or nothing
         if line.funded:
-            assert line.reason is Reason.FUNDED
+            assert line.reason is AllocationReason.FUNDED
             assert c.status in (S.QUALIFIED, S.CARRIED_OVER)
             assert not c.enterprise_barred
             assert not c.supplier_barred
             assert not c.under_recheck
         if c.status not in (S.QUALIFIED, S.CARRIED_OVER):
-            assert line.reason is Reason.NOT_QUALIFIED
+            assert line.reason is AllocationReason.NOT_QUALIFIED
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -124,7 +124,7 @@ def test_order_respected(budget: Budget, given_: list[Candidate]) -> None:
     keys = [order_key(line.candidate) for line in plan.lines]
     assert keys == sorted(keys)
     assert [line.position for line in plan.lines] == list(range(1, len(plan.lines) + 1))
-    carried = [i for i, line in enumerate(plan.lines) if line.reason is Reason.BUDGET_EXHAUSTED]
+    carried = [i for i, line in enumerate(plan.lines) if line.reason is AllocationReason.BUDGET_EXHAUSTED]
     if not carried:
         return
     first = carried[0]
@@ -172,15 +172,15 @@ def test_worked_example_of_the_notice() -> None:
     ]
     plan = allocate(budget, given_)
     assert [(line.candidate.code, line.reason, line.funded) for line in plan.lines] == [
-        ("GZ-003", Reason.FUNDED, Decimal("25000")),
-        ("GZ-002", Reason.FUNDED, Decimal("20000")),
-        ("GZ-001", Reason.FUNDED, Decimal("30000")),
-        ("GZ-004", Reason.NOT_QUALIFIED, ZERO),
-        ("GZ-005", Reason.SUPPLIER_BARRED, ZERO),
-        ("GZ-006", Reason.SUPPLIER_CAP, ZERO),
-        ("GZ-007", Reason.BUDGET_EXHAUSTED, ZERO),
-        ("GZ-008", Reason.BUDGET_EXHAUSTED, ZERO),
-        ("GZ-009", Reason.ENTERPRISE_CAP, ZERO),
+        ("GZ-003", AllocationReason.FUNDED, Decimal("25000")),
+        ("GZ-002", AllocationReason.FUNDED, Decimal("20000")),
+        ("GZ-001", AllocationReason.FUNDED, Decimal("30000")),
+        ("GZ-004", AllocationReason.NOT_QUALIFIED, ZERO),
+        ("GZ-005", AllocationReason.SUPPLIER_BARRED, ZERO),
+        ("GZ-006", AllocationReason.SUPPLIER_CAP, ZERO),
+        ("GZ-007", AllocationReason.BUDGET_EXHAUSTED, ZERO),
+        ("GZ-008", AllocationReason.BUDGET_EXHAUSTED, ZERO),
+        ("GZ-009", AllocationReason.ENTERPRISE_CAP, ZERO),
     ]
     assert (plan.funded, plan.carried_over, plan.remaining) == (
         Decimal("75000"),
@@ -189,7 +189,10 @@ def test_worked_example_of_the_notice() -> None:
     )
     # A city that fills the gaps pays GZ-008 from what is left.
     gaps = allocate(Budget(**{**budget.__dict__, "fill_gaps": True}), given_)
-    assert [line.reason for line in gaps.lines][6:8] == [Reason.BUDGET_EXHAUSTED, Reason.FUNDED]
+    assert [line.reason for line in gaps.lines][6:8] == [
+        AllocationReason.BUDGET_EXHAUSTED,
+        AllocationReason.FUNDED,
+    ]
     assert gaps.remaining == Decimal("20000")
 
 
@@ -202,8 +205,8 @@ def test_a_supplier_cap_of_its_own_overrides_the_default_and_earlier_payments_co
         paid_to_supplier={8: Decimal("25000")},
     )
     assert [line.reason for line in allocate(budget, given_).lines] == [
-        Reason.SUPPLIER_CAP,
-        Reason.SUPPLIER_CAP,
+        AllocationReason.SUPPLIER_CAP,
+        AllocationReason.SUPPLIER_CAP,
     ]
 
 

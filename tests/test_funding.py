@@ -15,8 +15,8 @@ from remote_check.audit.models import AuditEntry
 from remote_check.audit.service import Actor
 from remote_check.database import transaction
 from remote_check.errors import DomainError
-from remote_check.funding.allocation import Reason
-from remote_check.funding.models import PlanStatus
+from remote_check.funding.allocation import AllocationReason
+from remote_check.funding.models import AllocationStatus
 from remote_check.funding.service import apply_plan, compute_draft, create_period, plan_lines, set_budget
 from remote_check.programme.models import ProjectStatus as S
 from remote_check.programme.models import VoucherProject
@@ -86,12 +86,12 @@ async def test_a_draft_funds_in_order_and_applying_it_pays_and_carries_over(db: 
         lines = await plan_lines(session, plan.id)
     by_id = {v: k for k, v in ids.items()}
     assert [(by_id[p.id], line.reason, line.funded) for line, p in lines] == [
-        ("carried", Reason.FUNDED, Decimal("30000.00")),
-        ("key", Reason.FUNDED, Decimal("30000.00")),
-        ("barred", Reason.SUPPLIER_BARRED, Decimal(0)),
-        ("early", Reason.BUDGET_EXHAUSTED, Decimal(0)),  # 20,000 left
-        ("late", Reason.BUDGET_EXHAUSTED, Decimal(0)),
-        ("cap", Reason.ENTERPRISE_CAP, Decimal(0)),  # 45,000 > 40,000
+        ("carried", AllocationReason.FUNDED, Decimal("30000.00")),
+        ("key", AllocationReason.FUNDED, Decimal("30000.00")),
+        ("barred", AllocationReason.SUPPLIER_BARRED, Decimal(0)),
+        ("early", AllocationReason.BUDGET_EXHAUSTED, Decimal(0)),  # 20,000 left
+        ("late", AllocationReason.BUDGET_EXHAUSTED, Decimal(0)),
+        ("cap", AllocationReason.ENTERPRISE_CAP, Decimal(0)),  # 45,000 > 40,000
     ]
     assert (plan.funded, plan.carried_over) == (Decimal("60000.00"), Decimal("60000.00"))
 
@@ -132,8 +132,8 @@ async def test_a_draft_funds_in_order_and_applying_it_pays_and_carries_over(db: 
         plan2 = await compute_draft(session, coordinator, second.id, FUNDING, now=NOW)
         lines2 = await plan_lines(session, plan2.id)
     assert [(by_id[p.id], line.reason) for line, p in lines2][:2] == [
-        ("early", Reason.FUNDED),
-        ("late", Reason.BUDGET_EXHAUSTED),
+        ("early", AllocationReason.FUNDED),
+        ("late", AllocationReason.BUDGET_EXHAUSTED),
     ]
     assert all(line.carried_in for line, _ in lines2[:2])
 
@@ -174,7 +174,7 @@ async def test_a_stale_draft_is_refused_and_a_bad_budget_changes_nothing(db: Dat
     async with transaction(db.factory) as session:
         plan = await compute_draft(session, coordinator, period.id, FUNDING, now=NOW)
         await apply_plan(session, coordinator, plan.id, FUNDING, now=NOW)
-        assert plan.status == PlanStatus.APPLIED
+        assert plan.status == AllocationStatus.APPLIED
 
 
 async def test_another_city_is_refused(db: Database) -> None:

@@ -35,7 +35,7 @@ ZERO = Decimal("0")
 FUNDABLE = frozenset({ProjectStatus.QUALIFIED, ProjectStatus.CARRIED_OVER})
 
 
-class Reason(enum.StrEnum):
+class AllocationReason(enum.StrEnum):
     """Why a line was, or was not, funded."""
 
     FUNDED = "funded"
@@ -50,25 +50,33 @@ class Reason(enum.StrEnum):
 
     @property
     def funded(self) -> bool:
-        return self is Reason.FUNDED
+        return self is AllocationReason.FUNDED
 
     @property
     def carried_over(self) -> bool:
-        return self is Reason.BUDGET_EXHAUSTED
+        return self is AllocationReason.BUDGET_EXHAUSTED
 
 
-REASON_LABELS: dict[Reason, Message] = {
-    Reason.FUNDED: Message("予以兑现", "Funded"),
-    Reason.BUDGET_EXHAUSTED: Message(
+REASON_LABELS: dict[AllocationReason, Message] = {
+    AllocationReason.FUNDED: Message("予以兑现", "Funded"),
+    AllocationReason.BUDGET_EXHAUSTED: Message(
         "预算不足，结转下一结算期优先拨付", "Budget exhausted: carried over, paid first next period"
     ),
-    Reason.NOT_QUALIFIED: Message("未经核查合格，不予兑现", "Refused: not qualified"),
-    Reason.NOTHING_DUE: Message("无应付金额", "Nothing left to pay"),
-    Reason.UNDER_RECHECK: Message("重点核查中，暂不兑现", "Refused: under re-check"),
-    Reason.ENTERPRISE_BARRED: Message("企业处于禁止申报期，不予兑现", "Refused: the enterprise is barred"),
-    Reason.SUPPLIER_BARRED: Message("服务商处于禁止申报期，不予兑现", "Refused: the supplier is barred"),
-    Reason.ENTERPRISE_CAP: Message("超出企业奖补上限，不予兑现", "Refused: above the enterprise's cap"),
-    Reason.SUPPLIER_CAP: Message("超出服务商奖补上限，不予兑现", "Refused: above the supplier's cap"),
+    AllocationReason.NOT_QUALIFIED: Message("未经核查合格，不予兑现", "Refused: not qualified"),
+    AllocationReason.NOTHING_DUE: Message("无应付金额", "Nothing left to pay"),
+    AllocationReason.UNDER_RECHECK: Message("重点核查中，暂不兑现", "Refused: under re-check"),
+    AllocationReason.ENTERPRISE_BARRED: Message(
+        "企业处于禁止申报期，不予兑现", "Refused: the enterprise is barred"
+    ),
+    AllocationReason.SUPPLIER_BARRED: Message(
+        "服务商处于禁止申报期，不予兑现", "Refused: the supplier is barred"
+    ),
+    AllocationReason.ENTERPRISE_CAP: Message(
+        "超出企业奖补上限，不予兑现", "Refused: above the enterprise's cap"
+    ),
+    AllocationReason.SUPPLIER_CAP: Message(
+        "超出服务商奖补上限，不予兑现", "Refused: above the supplier's cap"
+    ),
 }
 
 
@@ -122,7 +130,7 @@ class Line:
     position: int
     candidate: Candidate
     funded: Decimal
-    reason: Reason
+    reason: AllocationReason
 
 
 @dataclass(frozen=True)
@@ -156,18 +164,18 @@ def order_key(candidate: Candidate) -> tuple[bool, bool, dt.datetime, str, int]:
     )
 
 
-def refusal(candidate: Candidate) -> Reason | None:
+def refusal(candidate: Candidate) -> AllocationReason | None:
     """Why ``candidate`` may not be paid whatever the money, or None."""
     if candidate.status not in FUNDABLE:
-        return Reason.NOT_QUALIFIED
+        return AllocationReason.NOT_QUALIFIED
     if candidate.enterprise_barred:
-        return Reason.ENTERPRISE_BARRED
+        return AllocationReason.ENTERPRISE_BARRED
     if candidate.supplier_barred:
-        return Reason.SUPPLIER_BARRED
+        return AllocationReason.SUPPLIER_BARRED
     if candidate.under_recheck:
-        return Reason.UNDER_RECHECK
+        return AllocationReason.UNDER_RECHECK
     if candidate.due <= ZERO:
-        return Reason.NOTHING_DUE
+        return AllocationReason.NOTHING_DUE
     return None
 
 
@@ -187,14 +195,14 @@ def allocate(budget: Budget, candidates: Iterable[Candidate]) -> Allocation:
             supplier_total = by_supplier.get(candidate.supplier_id, ZERO) + candidate.due
             supplier_cap = budget.cap_of_supplier(candidate.supplier_id)
             if budget.enterprise_cap is not None and enterprise_total > budget.enterprise_cap:
-                reason = Reason.ENTERPRISE_CAP
+                reason = AllocationReason.ENTERPRISE_CAP
             elif supplier_cap is not None and supplier_total > supplier_cap:
-                reason = Reason.SUPPLIER_CAP
+                reason = AllocationReason.SUPPLIER_CAP
             elif stopped or candidate.due > left:
-                reason = Reason.BUDGET_EXHAUSTED
+                reason = AllocationReason.BUDGET_EXHAUSTED
                 stopped = not budget.fill_gaps
             else:
-                reason = Reason.FUNDED
+                reason = AllocationReason.FUNDED
                 left -= candidate.due
                 by_enterprise[candidate.enterprise_id] = enterprise_total
                 by_supplier[candidate.supplier_id] = supplier_total

@@ -10,11 +10,11 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from remote_check.database import Base, Money, UTCDateTime
-from remote_check.funding.allocation import Reason
+from remote_check.funding.allocation import AllocationReason
 from remote_check.programme.models import enum_column
 
 
-class PlanStatus(enum.StrEnum):
+class AllocationStatus(enum.StrEnum):
     DRAFT = "draft"
     APPLIED = "applied"
 
@@ -53,8 +53,8 @@ class AllocationPlan(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("settlement_periods.id"), index=True)
-    status: Mapped[PlanStatus] = mapped_column(
-        enum_column(PlanStatus, "allocation_plan_status"), default=PlanStatus.DRAFT
+    status: Mapped[AllocationStatus] = mapped_column(
+        enum_column(AllocationStatus, "allocation_plan_status"), default=AllocationStatus.DRAFT
     )
     budget: Mapped[Decimal] = mapped_column(Money())
     funded: Mapped[Decimal] = mapped_column(Money())
@@ -82,7 +82,7 @@ class AllocationLine(Base):
     position: Mapped[int] = mapped_column(Integer)
     due: Mapped[Decimal] = mapped_column(Money())
     funded: Mapped[Decimal] = mapped_column(Money())
-    reason: Mapped[Reason] = mapped_column(enum_column(Reason, "allocation_reason"))
+    reason: Mapped[AllocationReason] = mapped_column(enum_column(AllocationReason, "allocation_reason"))
     carried_in: Mapped[bool] = mapped_column(Boolean, default=False)  # carried over from a period before
     is_key: Mapped[bool] = mapped_column(Boolean, default=False)
 

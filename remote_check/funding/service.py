@@ -25,7 +25,7 @@ from remote_check.clock import SHANGHAI
 from remote_check.database import FEN
 from remote_check.errors import Conflict, Message, NotFound, invalid
 from remote_check.funding.allocation import FUNDABLE, Allocation, Budget, Candidate, allocate
-from remote_check.funding.models import AllocationLine, AllocationPlan, PlanStatus, SettlementPeriod
+from remote_check.funding.models import AllocationLine, AllocationPlan, AllocationStatus, SettlementPeriod
 from remote_check.programme.models import City, Enterprise, ProjectStatus, Supplier, VoucherProject
 from remote_check.programme.status import check_move
 from remote_check.settings import FundingSettings
@@ -115,7 +115,7 @@ async def list_periods(session: AsyncSession, principal: Principal, city_code: s
 async def applied_plan(session: AsyncSession, period_id: int) -> AllocationPlan | None:
     return await session.scalar(
         select(AllocationPlan).where(
-            AllocationPlan.period_id == period_id, AllocationPlan.status == PlanStatus.APPLIED
+            AllocationPlan.period_id == period_id, AllocationPlan.status == AllocationStatus.APPLIED
         )
     )
 
@@ -233,18 +233,18 @@ async def compute_draft(
     if await applied_plan(session, period.id) is not None:
         raise Conflict(Message("该结算期的分配方案已执行", "The period's plan is already applied"))
     drafts = select(AllocationPlan.id).where(
-        AllocationPlan.period_id == period.id, AllocationPlan.status == PlanStatus.DRAFT
+        AllocationPlan.period_id == period.id, AllocationPlan.status == AllocationStatus.DRAFT
     )
     await session.execute(delete(AllocationLine).where(AllocationLine.plan_id.in_(drafts)))
     await session.execute(
         delete(AllocationPlan).where(
-            AllocationPlan.period_id == period.id, AllocationPlan.status == PlanStatus.DRAFT
+            AllocationPlan.period_id == period.id, AllocationPlan.status == AllocationStatus.DRAFT
         )
     )
     allocation = await compute(session, period, settings, now=now)
     plan = AllocationPlan(
         period_id=period.id,
-        status=PlanStatus.DRAFT,
+        status=AllocationStatus.DRAFT,
         budget=allocation.budget,
         funded=allocation.funded,
         carried_over=allocation.carried_over,
@@ -302,7 +302,7 @@ async def latest_plan(session: AsyncSession, period_id: int) -> AllocationPlan |
     return await session.scalar(
         select(AllocationPlan)
         .where(AllocationPlan.period_id == period_id)
-        .order_by(AllocationPlan.status == PlanStatus.DRAFT, AllocationPlan.id.desc())
+        .order_by(AllocationPlan.status == AllocationStatus.DRAFT, AllocationPlan.id.desc())
         .limit(1)
     )
 
@@ -335,7 +335,7 @@ async def apply_plan(
     already = Conflict(
         Message("该结算期的分配方案已执行，不能再次执行", "The period's plan is already applied")
     )
-    if plan.status == PlanStatus.APPLIED or await applied_plan(session, period.id) is not None:
+    if plan.status == AllocationStatus.APPLIED or await applied_plan(session, period.id) is not None:
         raise already
     stored = await plan_lines(session, plan.id)
     fresh = await compute(session, period, settings, now=now)
@@ -363,7 +363,7 @@ async def apply_plan(
             check_move(project.status, ProjectStatus.CARRIED_OVER)
             project.status = ProjectStatus.CARRIED_OVER
             carried += 1
-    plan.status = PlanStatus.APPLIED
+    plan.status = AllocationStatus.APPLIED
     plan.applied_at = now
     plan.applied_by = principal.user_id
     try:
