@@ -131,3 +131,19 @@ async def test_the_pages_compute_and_apply(server: WebServer) -> None:
     page = await (await coordinator.get(page_url)).text()
     assert "已执行" in page
     assert 'id="apply"' not in page
+
+
+async def test_the_city_page_warns_when_the_checks_left_cannot_finish(server: WebServer) -> None:
+    coordinator = await _coordinator(server)
+    async with transaction(server.db.factory) as session:
+        await add_project(session, await add_supplier(session), status=ProjectStatus.SAMPLED)
+    # the clock says 2020-04-10: money due on the 14th leaves no working day for checks
+    early = {**PERIOD, "money_deadline": "2020-04-14"}
+    assert (await coordinator.post("/api/funding/periods", json=early)).status == 201
+    page = await (await coordinator.get("/funding/4419")).text()
+    assert 'id="deadline-warning"' in page
+    assert "无法在资金下达期限 2020-04-14 前完成" in page
+    deadline = await (await coordinator.get("/api/funding/cities/4419/deadline?lang=en")).json()
+    assert deadline["at_risk"] is True
+    assert (deadline["remaining"], deadline["capacity"]) == (1, 0)
+    assert deadline["message"].startswith("Warning")
