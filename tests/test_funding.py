@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 
@@ -192,3 +193,54 @@ async def test_another_city_is_refused(db: Database) -> None:
                 now=NOW,
             )
     assert refused.value.status == 403
+
+
+async def test_two_applies_at_once_pay_once(db: Database) -> None:
+    ids = await _world(db)
+    coordinator = await _coordinator(db)
+    async with transaction(db.factory) as session:
+        period = await create_period(
+            session,
+            coordinator,
+            city_code="4419",
+            name="P1",
+            budget=Decimal("80000"),
+            money_deadline=None,
+            settings=FUNDING,
+            now=NOW,
+        )
+        plan = await compute_draft(session, coordinator, period.id, FUNDING, now=NOW)
+
+    async def apply_once() -> int:
+        try:
+            async with transaction(db.factory) as session:
+                await apply_plan(session, coordinator, plan.id, FUNDING, now=NOW)
+        except DomainError as exc:
+            return exc.status
+        return 200
+
+    results = await asyncio.gather(apply_once(), apply_once())
+    assert sorted(results) == [200, 409]
+    async with db.factory() as session:
+        project = await session.get(VoucherProject, ids["key"])
+        assert project is not None
+        assert project.amount_paid == Decimal("30000.00")  # paid once
+
+
+async def test_a_money_deadline_far_away_is_refused(db: Database) -> None:
+    coordinator = await _coordinator(db)
+    for day in (dt.date(2018, 12, 31), dt.date(2026, 1, 1)):
+        with pytest.raises(DomainError) as refused:
+            async with transaction(db.factory) as session:
+                await create_period(
+                    session,
+                    coordinator,
+                    city_code="4419",
+                    name="P",
+                    budget=Decimal(1),
+                    money_deadline=day,
+                    settings=FUNDING,
+                    now=NOW,
+                )
+        assert refused.value.status == 422
+        assert refused.value.details == [{"field": "money_deadline"}]

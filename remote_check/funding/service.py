@@ -31,6 +31,7 @@ from remote_check.programme.status import check_move
 from remote_check.settings import FundingSettings
 
 NAME_LENGTH = 64
+DEADLINE_YEARS = 5  # a money deadline at most this many years ahead (the warning counts its working days)
 
 
 def checked_budget(budget: Decimal) -> Decimal:
@@ -68,6 +69,14 @@ async def create_period(
             f"Give the period's name (at most {NAME_LENGTH} characters)",
             field="name",
         )
+    if money_deadline is not None and not (
+        dt.date(2019, 1, 1) <= money_deadline <= dt.date(now.year + DEADLINE_YEARS, 12, 31)
+    ):
+        raise invalid(
+            f"资金下达期限应在 2019 年至 {now.year + DEADLINE_YEARS} 年之间",
+            f"The money deadline is a day from 2019 to {now.year + DEADLINE_YEARS}",
+            field="money_deadline",
+        )
     taken = Conflict(Message(f"结算期“{name}”已存在", f"The period {name!r} already exists"))
     period = SettlementPeriod(
         city_code=city_code,
@@ -95,9 +104,13 @@ async def create_period(
     return period
 
 
-async def get_period(session: AsyncSession, principal: Principal, period_id: int) -> SettlementPeriod:
-    """The period, if ``principal`` may see its city (else 404/403)."""
-    period = await session.get(SettlementPeriod, period_id)
+async def get_period(
+    session: AsyncSession, principal: Principal, period_id: int, *, lock: bool = False
+) -> SettlementPeriod:
+    """The period, if ``principal`` may see its city (else 404/403); ``lock``: its row locked for the
+    transaction (a draft computed and a plan applied at once wait for each other)."""
+    stmt = select(SettlementPeriod).where(SettlementPeriod.id == period_id)
+    period = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
     if period is None:
         raise NotFound("结算期", "Settlement period")
     require_city(principal, period.city_code)
@@ -124,7 +137,7 @@ async def set_budget(
     session: AsyncSession, principal: Principal, period_id: int, budget: Decimal, *, now: dt.datetime
 ) -> SettlementPeriod:
     """Change a period's budget while no plan of it is applied."""
-    period = await get_period(session, principal, period_id)
+    period = await get_period(session, principal, period_id, lock=True)
     if await applied_plan(session, period.id) is not None:
         raise Conflict(Message("该结算期的分配方案已执行，预算不能再改", "The period's plan is applied"))
     before = period.budget
@@ -229,7 +242,7 @@ async def compute_draft(
     now: dt.datetime,
 ) -> AllocationPlan:
     """Compute and store a draft plan of the period (earlier drafts are replaced)."""
-    period = await get_period(session, principal, period_id)
+    period = await get_period(session, principal, period_id, lock=True)
     if await applied_plan(session, period.id) is not None:
         raise Conflict(Message("该结算期的分配方案已执行", "The period's plan is already applied"))
     drafts = select(AllocationPlan.id).where(
@@ -323,15 +336,14 @@ async def apply_plan(
     now: dt.datetime,
 ) -> Applied:
     """Apply a draft: funded projects ``funded``, the ones the money could not pay ``carried_over``."""
-    plan = await session.scalar(select(AllocationPlan).where(AllocationPlan.id == plan_id).with_for_update())
-    if plan is None:
+    period_id = await session.scalar(select(AllocationPlan.period_id).where(AllocationPlan.id == plan_id))
+    if period_id is None:
         raise NotFound("分配方案", "Allocation plan")
-    period = (
-        await session.execute(
-            select(SettlementPeriod).where(SettlementPeriod.id == plan.period_id).with_for_update()
-        )
-    ).scalar_one()
-    require_city(principal, period.city_code)
+    # the period's row first, as compute_draft and set_budget lock it: one order, no deadlock
+    period = await get_period(session, principal, period_id, lock=True)
+    plan = await session.scalar(select(AllocationPlan).where(AllocationPlan.id == plan_id).with_for_update())
+    if plan is None:  # a new draft replaced it meanwhile
+        raise NotFound("分配方案", "Allocation plan")
     already = Conflict(
         Message("该结算期的分配方案已执行，不能再次执行", "The period's plan is already applied")
     )
