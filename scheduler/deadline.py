@@ -1,7 +1,8 @@
 """Can a city's remaining checks finish in time for the money (资金下达, notice 五(四))?
 
 The money must reach the enterprises by the deadline (2020-06-30 in the notice; a settlement period's
-``money_deadline``, else the ``funding.money_deadline`` setting), and the verdicts, the allocation and
+``money_deadline``, else the city's open campaign's deadline, else the ``funding.money_deadline``
+setting), and the verdicts, the allocation and
 the transfer need ``funding.days_after_checks`` working days after the last check. The checks left
 (projects sampled but not booked, and booked checks) must fit the city's capacity before that: its
 rooms x the checks one room holds per working day (the planner's working periods and check length) x
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from remote_check.campaigns.models import Campaign, CampaignStatus
 from remote_check.clock import SHANGHAI
 from remote_check.errors import Message
 from remote_check.funding.models import SettlementPeriod
@@ -94,13 +96,21 @@ def last_check_day(days: list[dt.date], keep: int) -> dt.date | None:
 
 
 async def money_deadline(session: AsyncSession, city_code: str, settings: FundingSettings) -> dt.date:
-    """The city's money deadline: its latest settlement period's, else the setting's."""
+    """The city's money deadline: its latest settlement period's, else its latest open campaign's
+    deadline, else the ``funding.money_deadline`` setting."""
     day = await session.scalar(
         select(SettlementPeriod.money_deadline)
         .where(SettlementPeriod.city_code == city_code)
         .order_by(SettlementPeriod.id.desc())
         .limit(1)
     )
+    if day is None:
+        day = await session.scalar(
+            select(Campaign.deadline)
+            .where(Campaign.city_code == city_code, Campaign.status != CampaignStatus.CLOSED)
+            .order_by(Campaign.id.desc())
+            .limit(1)
+        )
     return day or settings.money_deadline
 
 

@@ -9,7 +9,7 @@ from remote_check.database import transaction
 from remote_check.programme.models import City, CityDayClosed
 from remote_check.programme.models import ProjectStatus as S
 from remote_check.settings import FundingSettings
-from scheduler.deadline import check_city, checks_per_room_day
+from scheduler.deadline import check_city, checks_per_room_day, money_deadline
 from scheduler.models import CheckSession
 from scheduler.planning.service import PlanningOptions
 from tests.conftest import Database
@@ -97,3 +97,37 @@ async def test_no_working_day_left(db: Database) -> None:
     assert result.last_check_day is None
     assert result.capacity == 0
     assert result.at_risk
+
+
+async def test_the_deadline_is_the_periods_else_the_campaigns_else_the_settings(db: Database) -> None:
+    from decimal import Decimal
+
+    from remote_check.campaigns.models import Campaign
+    from remote_check.funding.models import SettlementPeriod
+
+    async with transaction(db.factory) as session:
+        assert await money_deadline(session, "4419", FUNDING) == dt.date(2020, 6, 30)
+        session.add(
+            Campaign(
+                city_code="4419",
+                period="2019",
+                title="东莞",
+                budget=Decimal(0),
+                deadline=dt.date(2020, 6, 20),
+                created_at=NOW,
+            )
+        )
+        await session.flush()
+        assert await money_deadline(session, "4419", FUNDING) == dt.date(2020, 6, 20)
+        session.add(
+            SettlementPeriod(
+                city_code="4419",
+                name="P1",
+                budget=Decimal(0),
+                money_deadline=dt.date(2020, 7, 15),
+                created_at=NOW,
+            )
+        )
+        await session.flush()
+        assert await money_deadline(session, "4419", FUNDING) == dt.date(2020, 7, 15)
+        assert await money_deadline(session, "4401", FUNDING) == dt.date(2020, 6, 30)

@@ -111,7 +111,9 @@ async def test_another_city_and_experts_are_kept_out(server: WebServer) -> None:
     admin = await server.signed_in("admin")
     index = await admin.get("/funding")
     assert index.status == 200
-    assert "/funding/4419" in await index.text()
+    text = await index.text()
+    assert 'data-city="4419" data-at-risk="no"' in text
+    assert 'data-city="4403"' not in text  # Shenzhen is not in the round
     assert (await admin.get(f"/funding/periods/{period['id']}")).status == 200
 
 
@@ -147,3 +149,8 @@ async def test_the_city_page_warns_when_the_checks_left_cannot_finish(server: We
     assert deadline["at_risk"] is True
     assert (deadline["remaining"], deadline["capacity"]) == (1, 0)
     assert deadline["message"].startswith("Warning")
+    await server.add_user("admin", Role.PROVINCE_ADMIN, None, "省管理员")
+    index = await (await (await server.signed_in("admin")).get("/funding")).text()
+    assert 'data-city="4419" data-at-risk="yes"' in index
+    assert 'data-city="4401" data-at-risk="no"' in index
+    assert "1 个地市的剩余核查无法在资金下达期限前完成" in index

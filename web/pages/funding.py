@@ -23,7 +23,7 @@ from remote_check.funding.models import AllocationStatus
 from remote_check.funding.schemas import BudgetChange, PeriodCreate
 from remote_check.programme.cities import CITIES
 from remote_check.programme.status import LABELS as STATUS_LABELS
-from scheduler.deadline import check_city
+from scheduler.deadline import check_cities, check_city
 from scheduler.planning.service import PlanningOptions
 from web.context import lang_of
 from web.keys import CLOCK, DB, SETTINGS
@@ -55,8 +55,19 @@ async def funding_index(request: web.Request) -> web.StreamResponse:
     scope = project_scope(principal)
     if scope.kind == ScopeKind.CITY and scope.city_code:
         raise web.HTTPSeeOther(f"/funding/{scope.city_code}")
-    cities = [(c.code, c.name_en if lang_of(request) == "en" else c.name_zh) for c in CITIES]
-    return aiohttp_jinja2.render_template("funding/index.html", request, {"cities": cities})
+    settings = request.app[SETTINGS]
+    async with request.app[DB]() as session:
+        checks = await check_cities(
+            session,
+            [c.code for c in CITIES if c.in_round],
+            now=request.app[CLOCK].now(),
+            options=PlanningOptions.of(settings.planning),
+            settings=settings.funding,
+        )
+    rows = [(check, _city_name(request, check.city_code)) for check in checks]
+    return aiohttp_jinja2.render_template(
+        "funding/index.html", request, {"rows": rows, "at_risk": sum(c.at_risk for c in checks)}
+    )
 
 
 async def _city_context(
