@@ -115,6 +115,8 @@ async def test_another_city_and_experts_are_kept_out(server: WebServer) -> None:
     assert 'data-city="4419" data-at-risk="no"' in text
     assert 'data-city="4403"' not in text  # Shenzhen is not in the round
     assert (await admin.get(f"/funding/periods/{period['id']}")).status == 200
+    assert (await admin.get("/funding/9999")).status == 404
+    assert (await admin.get("/api/funding/cities/9999/deadline")).status == 404
 
 
 async def test_the_pages_compute_and_apply(server: WebServer) -> None:

@@ -25,6 +25,7 @@ from remote_check.funding.schemas import (
     period_out,
     plan_out,
 )
+from remote_check.programme.cities import BY_CODE
 from scheduler.deadline import DeadlineCheck, check_city
 from scheduler.planning.service import PlanningOptions
 from web.api.registry import Api, Call
@@ -35,6 +36,15 @@ api = Api("funding")
 PERIOD = r"/api/funding/periods/{period_id:\d+}"
 PLAN = r"/api/funding/plans/{plan_id:\d+}"
 CITY = r"/api/funding/cities/{city_code:\d{4}}"
+
+
+def _city(call: Call) -> str:
+    """The path's city, if it is one of the 21 and the caller sees it (else 404/403)."""
+    city_code = call.request.match_info["city_code"]
+    if city_code not in BY_CODE:
+        raise NotFound("城市", "City")
+    require_city(call.user, city_code)
+    return city_code
 
 
 def deadline_out(check: DeadlineCheck, lang: str) -> DeadlineOut:
@@ -56,7 +66,7 @@ def deadline_out(check: DeadlineCheck, lang: str) -> DeadlineOut:
 @api.get(CITY + "/periods", summary="A city's settlement periods", permission=Permission.FUNDING_READ)
 async def list_periods(call: Call) -> PeriodList:
     async with call.read() as session:
-        periods = await service.list_periods(session, call.user, call.request.match_info["city_code"])
+        periods = await service.list_periods(session, call.user, _city(call))
     return PeriodList(items=[period_out(p) for p in periods])
 
 
@@ -66,8 +76,7 @@ async def list_periods(call: Call) -> PeriodList:
     permission=Permission.FUNDING_READ,
 )
 async def city_deadline(call: Call) -> DeadlineOut:
-    city_code = call.request.match_info["city_code"]
-    require_city(call.user, city_code)
+    city_code = _city(call)
     settings = call.request.app[SETTINGS]
     async with call.read() as session:
         check = await check_city(

@@ -16,12 +16,12 @@ from remote_check.accounts.access import (
     project_scope,
     require_city,
 )
-from remote_check.errors import DomainError, Message
+from remote_check.errors import DomainError, Message, NotFound
 from remote_check.funding import service
 from remote_check.funding.allocation import REASON_LABELS
 from remote_check.funding.models import AllocationStatus
 from remote_check.funding.schemas import BudgetChange, PeriodCreate
-from remote_check.programme.cities import CITIES
+from remote_check.programme.cities import BY_CODE, CITIES
 from remote_check.programme.status import LABELS as STATUS_LABELS
 from scheduler.deadline import check_cities, check_city
 from scheduler.planning.service import PlanningOptions
@@ -98,6 +98,8 @@ async def _city_context(
 async def city_page(request: web.Request) -> web.StreamResponse:
     principal = signed_in(request, Permission.FUNDING_READ)
     city_code = request.match_info["city"]
+    if city_code not in BY_CODE:
+        raise NotFound("城市", "City")
     require_city(principal, city_code)
     async with request.app[DB]() as session:
         context = await _city_context(session, request, principal, city_code)
