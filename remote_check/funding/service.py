@@ -1,6 +1,7 @@
 """The money of a city (资金下达): settlement periods, a draft allocation from the database, applying it.
 
-Functions run inside the caller's transaction and audit what they change. Applying a plan marks each
+Functions run inside the caller's transaction and audit what they change; ``principal`` is the signed-in
+user (their city checked), None the command line. Applying a plan marks each
 funded project ``funded`` (its ``amount_paid`` raised by the line's amount) and each project the
 budget could not pay ``carried_over`` (paid first next period); a period is applied once (the
 database's partial unique index refuses a second), and a draft that no longer matches the database
@@ -14,24 +15,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal, require_city
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.fields import MAX_BUDGET
-from remote_check.clock import SHANGHAI
 from remote_check.database import FEN
 from remote_check.errors import Conflict, Message, NotFound, invalid
-from remote_check.funding.allocation import FUNDABLE, Allocation, Budget, Candidate, allocate
 from remote_check.funding.models import AllocationLine, AllocationPlan, AllocationStatus, SettlementPeriod
-from remote_check.programme.models import City, Enterprise, ProjectStatus, Supplier, VoucherProject
+from remote_check.funding.reading import compute
+from remote_check.programme.models import City, ProjectStatus, VoucherProject
 from remote_check.programme.status import check_move
 from remote_check.settings import FundingSettings
 
 NAME_LENGTH = 64
 DEADLINE_YEARS = 5  # a money deadline at most this many years ahead (the warning counts its working days)
+
+
+def _require_city(principal: Principal | None, city_code: str) -> None:
+    """``principal`` may see the city; None is the command line, which sees every city."""
+    if principal is not None:
+        require_city(principal, city_code)
+
+
+def _actor(principal: Principal | None) -> Actor:
+    return Actor.cli() if principal is None else Actor.of(principal)
+
+
+def _user_id(principal: Principal | None) -> int | None:
+    return None if principal is None else principal.user_id
 
 
 def checked_budget(budget: Decimal) -> Decimal:
@@ -49,7 +63,7 @@ def checked_budget(budget: Decimal) -> Decimal:
 
 async def create_period(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     *,
     city_code: str,
     name: str,
@@ -59,7 +73,7 @@ async def create_period(
     now: dt.datetime,
 ) -> SettlementPeriod:
     """Open a settlement period of ``city_code`` (one per name); the deadline defaults to the settings'."""
-    require_city(principal, city_code)
+    _require_city(principal, city_code)
     if await session.get(City, city_code) is None:
         raise invalid(f"未知城市代码 {city_code}", f"Unknown city code {city_code}", field="city_code")
     name = name.strip()
@@ -84,7 +98,7 @@ async def create_period(
         budget=checked_budget(budget),
         money_deadline=money_deadline or settings.money_deadline,
         created_at=now,
-        created_by=principal.user_id,
+        created_by=_user_id(principal),
     )
     try:
         async with session.begin_nested():
@@ -94,7 +108,7 @@ async def create_period(
         raise taken from None
     await record(
         session,
-        Actor.of(principal),
+        _actor(principal),
         "period.create",
         f"period:{period.id}",
         at=now,
@@ -105,7 +119,7 @@ async def create_period(
 
 
 async def get_period(
-    session: AsyncSession, principal: Principal, period_id: int, *, lock: bool = False
+    session: AsyncSession, principal: Principal | None, period_id: int, *, lock: bool = False
 ) -> SettlementPeriod:
     """The period, if ``principal`` may see its city (else 404/403); ``lock``: its row locked for the
     transaction (a draft computed and a plan applied at once wait for each other)."""
@@ -113,12 +127,14 @@ async def get_period(
     period = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
     if period is None:
         raise NotFound("结算期", "Settlement period")
-    require_city(principal, period.city_code)
+    _require_city(principal, period.city_code)
     return period
 
 
-async def list_periods(session: AsyncSession, principal: Principal, city_code: str) -> list[SettlementPeriod]:
-    require_city(principal, city_code)
+async def list_periods(
+    session: AsyncSession, principal: Principal | None, city_code: str
+) -> list[SettlementPeriod]:
+    _require_city(principal, city_code)
     stmt = (
         select(SettlementPeriod).where(SettlementPeriod.city_code == city_code).order_by(SettlementPeriod.id)
     )
@@ -134,7 +150,7 @@ async def applied_plan(session: AsyncSession, period_id: int) -> AllocationPlan 
 
 
 async def set_budget(
-    session: AsyncSession, principal: Principal, period_id: int, budget: Decimal, *, now: dt.datetime
+    session: AsyncSession, principal: Principal | None, period_id: int, budget: Decimal, *, now: dt.datetime
 ) -> SettlementPeriod:
     """Change a period's budget while no plan of it is applied."""
     period = await get_period(session, principal, period_id, lock=True)
@@ -145,7 +161,7 @@ async def set_budget(
     await session.flush()
     await record(
         session,
-        Actor.of(principal),
+        _actor(principal),
         "period.budget",
         f"period:{period.id}",
         at=now,
@@ -155,87 +171,13 @@ async def set_budget(
     return period
 
 
-async def candidates(session: AsyncSession, city_code: str, *, today: dt.date) -> list[Candidate]:
-    """The city's qualified and carried-over projects as the allocation sees them.
-
-    Barred: the enterprise's or the supplier's ``barred_until`` is today or later (the bars register
-    of the sanctions, once merged, sets those columns).
-    """
-    rows = (
-        await session.execute(
-            select(VoucherProject, Enterprise.barred_until, Supplier.barred_until)
-            .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
-            .join(Supplier, Supplier.id == VoucherProject.supplier_id)
-            .where(VoucherProject.city_code == city_code, VoucherProject.status.in_(FUNDABLE))
-            .order_by(VoucherProject.id)
-        )
-    ).all()
-    return [
-        Candidate(
-            project_id=p.id,
-            code=p.code,
-            enterprise_id=p.enterprise_id,
-            supplier_id=p.supplier_id,
-            due=p.voucher_amount - p.amount_paid,
-            redemption_requested_at=p.redemption_requested_at,
-            status=p.status,
-            is_key=p.is_key_project,
-            under_recheck=p.under_recheck,
-            enterprise_barred=e_until is not None and e_until >= today,
-            supplier_barred=s_until is not None and s_until >= today,
-        )
-        for p, e_until, s_until in rows
-    ]
-
-
-async def _paid_by(session: AsyncSession, column: object, ids: set[int]) -> dict[int, Decimal]:
-    """What the projects of these enterprises or suppliers (every city) have been paid."""
-    if not ids:
-        return {}
-    rows = (
-        await session.execute(
-            select(column, func.sum(VoucherProject.amount_paid))  # type: ignore[call-overload]
-            .where(column.in_(ids))  # type: ignore[attr-defined]
-            .group_by(column)
-        )
-    ).all()
-    return {int(key): Decimal(total or 0) for key, total in rows}
-
-
-async def compute(
-    session: AsyncSession, period: SettlementPeriod, settings: FundingSettings, *, now: dt.datetime
-) -> Allocation:
-    """The allocation the database gives now for ``period`` (nothing stored)."""
-    found = await candidates(session, period.city_code, today=now.astimezone(SHANGHAI).date())
-    supplier_ids = {c.supplier_id for c in found}
-    own_caps = (
-        await session.execute(
-            select(Supplier.id, Supplier.cap_amount).where(
-                Supplier.id.in_(supplier_ids), Supplier.cap_amount.is_not(None)
-            )
-        )
-    ).all()
-    budget = Budget(
-        amount=period.budget,
-        enterprise_cap=settings.enterprise_cap,
-        supplier_cap=settings.supplier_cap,
-        supplier_caps={sid: cap for sid, cap in own_caps if cap is not None},
-        paid_to_enterprise=await _paid_by(
-            session, VoucherProject.enterprise_id, {c.enterprise_id for c in found}
-        ),
-        paid_to_supplier=await _paid_by(session, VoucherProject.supplier_id, supplier_ids),
-        fill_gaps=settings.fill_gaps,
-    )
-    return allocate(budget, found)
-
-
 def _signature(lines: Sequence[tuple[int, Decimal, Decimal, str]]) -> list[tuple[int, Decimal, Decimal, str]]:
     return sorted(lines)
 
 
 async def compute_draft(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     period_id: int,
     settings: FundingSettings,
     *,
@@ -263,7 +205,7 @@ async def compute_draft(
         carried_over=allocation.carried_over,
         fill_gaps=settings.fill_gaps,
         created_at=now,
-        created_by=principal.user_id,
+        created_by=_user_id(principal),
     )
     session.add(plan)
     await session.flush()
@@ -283,7 +225,7 @@ async def compute_draft(
     await session.flush()
     await record(
         session,
-        Actor.of(principal),
+        _actor(principal),
         "allocation.compute",
         f"allocation:{plan.id}",
         at=now,
@@ -329,7 +271,7 @@ class Applied:
 
 async def apply_plan(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     plan_id: int,
     settings: FundingSettings,
     *,
@@ -377,7 +319,7 @@ async def apply_plan(
             carried += 1
     plan.status = AllocationStatus.APPLIED
     plan.applied_at = now
-    plan.applied_by = principal.user_id
+    plan.applied_by = _user_id(principal)
     try:
         async with session.begin_nested():
             await session.flush()
@@ -385,7 +327,7 @@ async def apply_plan(
         raise already from None
     await record(
         session,
-        Actor.of(principal),
+        _actor(principal),
         "allocation.apply",
         f"allocation:{plan.id}",
         at=now,
