@@ -156,3 +156,22 @@ async def test_the_city_page_warns_when_the_checks_left_cannot_finish(server: We
     assert 'data-city="4419" data-at-risk="yes"' in index
     assert 'data-city="4401" data-at-risk="no"' in index
     assert "1 个地市的剩余核查无法在资金下达期限前完成" in index
+
+
+async def test_the_budget_changes_until_the_plan_is_applied(server: WebServer) -> None:
+    coordinator = await _coordinator(server)
+    period = await (await coordinator.post("/api/funding/periods", json=PERIOD)).json()
+    changed = await coordinator.patch(f"/api/funding/periods/{period['id']}", json={"budget": "90000.00"})
+    assert changed.status == 200
+    assert (await changed.json())["budget"] == "90000.00"
+    page = await coordinator.post(f"/funding/periods/{period['id']}/budget", data={"budget": "-1"})
+    assert page.status == 422
+    assert "预算" in await page.text()
+    plan = await (await coordinator.post(f"/api/funding/periods/{period['id']}/plans", json={})).json()
+    assert plan["funded"] == "90000.00"  # all three
+    assert (await coordinator.post(f"/api/funding/plans/{plan['id']}/apply", json={})).status == 200
+    late = await coordinator.patch(f"/api/funding/periods/{period['id']}?lang=en", json={"budget": "1.00"})
+    assert late.status == 409
+    assert "applied" in (await late.json())["error"]["message"]
+    again = await coordinator.post(f"/api/funding/periods/{period['id']}/plans", json={})
+    assert again.status == 409
