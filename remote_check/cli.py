@@ -198,6 +198,7 @@ def _register() -> None:
     from remote_check.imports.commands import import_command
     from scheduler.availability_commands import city, experts, unavailable
     from scheduler.demo.commands import demo
+    from scheduler.funding_commands import money
     from scheduler.planning.commands import plan_check_command, plan_command
 
     main.add_command(import_command)
@@ -209,6 +210,7 @@ def _register() -> None:
     main.add_command(experts)
     main.add_command(unavailable)
     main.add_command(city)
+    main.add_command(money)
 
 
 _register()

@@ -5,6 +5,7 @@ Every estimated rate or cap of the programme (``../shared/notes/domain.md``) is 
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import secrets
@@ -40,6 +41,23 @@ class PlanningSettings(BaseSettings):
     session_minutes: int = Field(default=60, ge=15, le=240)
     # The planner's time budget; it runs on a worker thread, never on the event loop.
     seconds: float = Field(default=10.0, gt=0, le=60)
+
+
+class FundingSettings(BaseSettings):
+    """The allocation of a period's budget (``remote_check/funding``, docs/decisions/0006-allocation.md)."""
+
+    # Ceilings of what one enterprise / one supplier may be paid in all (None: no cap); a supplier's own
+    # ``cap_amount`` overrides supplier_cap.
+    enterprise_cap: Decimal | None = Field(default=None, ge=0)
+    supplier_cap: Decimal | None = Field(default=None, ge=0)
+    # False: the line stops at the first project the money cannot pay (先到先得); True: later, smaller
+    # projects use what is left.
+    fill_gaps: bool = False
+    # The money reaches the enterprises by this day (notice 五(四): 2020年6月30日前下达资金到企业).
+    money_deadline: dt.date = dt.date(2020, 6, 30)
+    # Working days the verdicts, the allocation and the transfer need after the last check (an estimate):
+    # the deadline warning wants every check done this many working days before the money deadline.
+    days_after_checks: int = Field(default=5, ge=0, le=60)
 
 
 class Settings(BaseSettings):
@@ -116,6 +134,7 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=6, ge=1)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
+    funding: FundingSettings = Field(default_factory=FundingSettings)
     # Signed checkpoints of the audit log (<data>/audit-checkpoints/): one at most this often while
     # the log grows, and one at shutdown. A copy goes to audit_checkpoint_copy_dir too when set
     # (a folder on another machine or write-once storage, out of reach of whoever holds the database).

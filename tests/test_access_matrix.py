@@ -235,6 +235,17 @@ CASES: list[Case] = [
     ),
     c("planning page", "GET", "/plans", PLAN_WRITERS, page=True),
     c("propose a plan", "POST", "/api/plans", PLAN_WRITERS, body={"seconds": 0.2}),
+    c("money index", "GET", "/funding", PLANNERS, page=True),
+    c("Dongguan money page", "GET", "/funding/4419", SEES_DG_CITY, page=True),
+    c("Dongguan periods", "GET", "/api/funding/cities/4419/periods", SEES_DG_CITY),
+    c("Dongguan deadline", "GET", "/api/funding/cities/4419/deadline", SEES_DG_CITY),
+    c(
+        "open a Dongguan settlement period",
+        "POST",
+        "/api/funding/periods",
+        DG_WRITERS,
+        body={"city_code": "4419", "name": "P1", "budget": "1000.00"},
+    ),
     # Last: it changes the session the cases above look at.
     c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),
 ]

@@ -8,6 +8,7 @@ from web.api import accounts as accounts_api
 from web.api import audit as audit_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
+from web.api import funding as funding_api
 from web.api import holds as holds_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
@@ -21,6 +22,7 @@ from web.pages import auth as auth_pages
 from web.pages import booking as booking_pages
 from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
+from web.pages import funding as funding_pages
 from web.pages import imports as imports_pages
 from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
@@ -45,6 +47,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     replays_api,
     outbox_api,
     plans_api,
+    funding_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -62,4 +65,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     connectivity_pages,
     outbox_pages,
     plans_pages,
+    funding_pages,
 )

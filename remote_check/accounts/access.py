@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     EXPERT_READ = "expert.read"
     RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
+    FUNDING_READ = "funding.read"  # a city's budgets, allocation plans and the deadline warning
+    FUNDING_WRITE = "funding.write"  # open a settlement period, set its budget, compute and apply a plan
 
 
 P = Permission
@@ -45,10 +47,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.EXPERT_READ,
         P.RECORDING_READ,
         P.PLAN_WRITE,
+        P.FUNDING_READ,
+        P.FUNDING_WRITE,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
-    Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ},
+    Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ, P.FUNDING_READ},
     Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
 }
 

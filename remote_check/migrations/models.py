@@ -7,11 +7,14 @@ from remote_check.campaigns.models import Campaign, Draw, DrawEntry
 from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
+from remote_check.funding.models import AllocationLine, AllocationPlan, SettlementPeriod
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
 
 __all__ = [
+    "AllocationLine",
+    "AllocationPlan",
     "AuditEntry",
     "AuditHead",
     "Base",
@@ -36,6 +39,7 @@ __all__ = [
     "RecordingPart",
     "Replay",
     "Role",
+    "SettlementPeriod",
     "Still",
     "Supplier",
     "User",
