@@ -1,6 +1,6 @@
 """funding: settlement periods with their budget, allocation plans and their lines
 
-Revision ID: 0010_funding
+Revision ID: 0007_funding
 Revises: 0006_availability
 Create Date: 2026-12-05 18:20:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import remote_check.database
 
-revision: str = "0010_funding"
+revision: str = "0007_funding"
 down_revision: str | None = "0006_availability"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
