@@ -107,10 +107,11 @@ def clash_error(
         elif demand.kind == ResourceKind.ROOM:
             rooms = len(demand.options)
             city_zh, city_en = _city(str(demand.party_id))
-            zh_parts.append(f"{city_zh}的 {rooms} 个会议室在该时段均已占用：{at_zh}")
             if rooms > 1:
+                zh_parts.append(f"{city_zh}的 {rooms} 个会议室在该时段均已占用：{at_zh}")
                 en_parts.append(f"the city's {rooms} rooms are all taken at that time in {city_en}: {at_en}")
             else:
+                zh_parts.append(f"{city_zh}仅有的 1 个会议室在该时段已占用：{at_zh}")
                 en_parts.append(f"the city's only room is taken at that time in {city_en}: {at_en}")
         elif demand.kind == ResourceKind.ENTERPRISE:
             name = parties.enterprise.name
