@@ -52,8 +52,10 @@ async def add_unavailability(
     *,
     actor: Actor,
     now: dt.datetime,
+    city_code: str | None = None,
 ) -> Unavailability:
-    """Mark an expert or an enterprise unavailable from ``starts_at`` to ``ends_at``."""
+    """Mark an expert or an enterprise unavailable from ``starts_at`` to ``ends_at`` (audited, for
+    ``city_code`` if given)."""
     model = Expert if kind == UnavailableKind.EXPERT else Enterprise
     if await session.get(model, party_id) is None:
         who_zh = "专家" if kind == UnavailableKind.EXPERT else "企业"
@@ -73,6 +75,7 @@ async def add_unavailability(
         "availability.unavailable",
         f"{kind.value}:{party_id}",
         at=now,
+        city_code=city_code,
         details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "reason": reason},
     )
     return row

@@ -6,6 +6,7 @@ from types import ModuleType
 
 from web.api import accounts as accounts_api
 from web.api import audit as audit_api
+from web.api import availability as availability_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
 from web.api import holds as holds_api
@@ -18,6 +19,7 @@ from web.api import replays as replays_api
 from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
+from web.pages import availability as availability_pages
 from web.pages import booking as booking_pages
 from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
@@ -45,6 +47,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     replays_api,
     outbox_api,
     plans_api,
+    availability_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -62,4 +65,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     connectivity_pages,
     outbox_pages,
     plans_pages,
+    availability_pages,
 )

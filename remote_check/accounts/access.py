@@ -28,6 +28,7 @@ class Permission(enum.StrEnum):
     EXPERT_READ = "expert.read"
     RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
+    AVAILABILITY_WRITE = "availability.write"  # a city's closed days, rooms, its parties' unavailability
 
 
 P = Permission
@@ -45,6 +46,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.EXPERT_READ,
         P.RECORDING_READ,
         P.PLAN_WRITE,
+        P.AVAILABILITY_WRITE,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
