@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,13 @@ from scheduler.availability_admin import set_city_rooms
 from scheduler.booking import Held, Interval, ResourceKind, allocate, session_demands
 from scheduler.holds import NewHold, hold_time
 from scheduler.models import Booking, CheckSession
+from scheduler.planning.apply import apply_plan
+from scheduler.planning.check import check_plan
+from scheduler.planning.planner import plan
+from scheduler.planning.service import PlanningOptions, build_source
 from scheduler.service import NewSession, book_session, cancel_session, move_session
 from tests.conftest import Database
+from tests.planning.sample_world import make_world
 from tests.scheduling_factories import (
     add_campaign,
     add_experts,
@@ -276,3 +282,29 @@ async def test_two_transactions_racing_for_the_last_room_exactly_one_wins(
         rooms = (await session.scalars(select(Booking.resource).where(Booking.resource.like("room:%")))).all()
         sessions = int(await session.scalar(select(func.count(CheckSession.id))) or 0)
     assert (sessions, rooms) == (1, ["room:4401:0"])
+
+
+async def test_a_plan_for_a_city_with_one_room_is_booked_whole_by_the_booking_rules(
+    db: Database, clock: FixedClock
+) -> None:
+    """The planner and the booking agree on rooms: a plan that gives Dongguan's one room to one
+    check at a time is applied without a refusal, and the bookings hold the room one by one."""
+    async with transaction(db.factory) as session:
+        world = await make_world(session)
+        await set_city_rooms(session, "4419", 1, actor=CLI, now=clock.now())
+    async with db.factory() as session:
+        source = await build_source(session, world.admin, now=clock.now(), options=PlanningOptions())
+    assert {c.id: c.rooms for c in source.instance.cities}["4419"] == 1
+    result = plan(source.instance, seconds=0.5)
+    assert not check_plan(source.instance, result.plan).violations
+    assert not result.plan.unscheduled
+    async with transaction(db.factory) as session:
+        booked = await apply_plan(session, world.admin, source, result.plan, now=clock.now())
+    dongguan = sorted((c.starts_at, c.ends_at) for c in booked if c.city_code == "4419")
+    assert len(dongguan) == 3
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(dongguan))  # one at a time
+    async with transaction(db.factory) as session:
+        rooms = (
+            await session.scalars(select(Booking.resource).where(Booking.resource.like("room:4419:%")))
+        ).all()
+    assert rooms == ["room:4419:0"] * 3
