@@ -226,14 +226,12 @@ async def test_the_migration_gives_each_booked_session_a_room(db: Database, cloc
     assert sorted(rows) == [("room:4401:0", 0), ("room:4401:1", 1)]
 
 
-async def test_two_transactions_racing_for_the_last_room_exactly_one_wins(
-    db: Database, clock: FixedClock
-) -> None:
-    """A books the city's one room in an open transaction; B (another supplier, enterprise and
-    panel) is started on another connection and A commits once B is committed to its course
-    (SQLite: B waits for the write lock; PostgreSQL: B passed its check and is inserting): B is
-    refused for the room, by the check or by the exclusion constraint."""
-    w = await _world(db, rooms=1)
+async def _race(db: Database, clock: FixedClock, rooms: int) -> tuple[BaseException | None, list[str]]:
+    """A books a room of the city in an open transaction; B (another supplier, enterprise and
+    panel, an overlapping time) is started on another connection and A commits once B is committed
+    to its course (SQLite: B waits for the write lock; PostgreSQL: B passed its check and is
+    inserting). B's error and the statements B reached."""
+    w = await _world(db, rooms=rooms)
     other = make_engine(db.url)
     reached = asyncio.Event()
     statements: list[str] = []
@@ -272,16 +270,37 @@ async def test_two_transactions_racing_for_the_last_room_exactly_one_wins(
             error = exc
     finally:
         await other.dispose()
+    return error, statements
+
+
+async def _rooms_taken(db: Database) -> tuple[int, list[str]]:
+    async with transaction(db.factory) as session:
+        stmt = select(Booking.resource).where(Booking.resource.like("room:%")).order_by(Booking.resource)
+        rooms = list((await session.scalars(stmt)).all())
+        return int(await session.scalar(select(func.count(CheckSession.id))) or 0), rooms
+
+
+async def test_two_transactions_racing_for_the_last_room_exactly_one_wins(
+    db: Database, clock: FixedClock
+) -> None:
+    """B is refused for the room, by the check (SQLite) or by the exclusion constraint (PostgreSQL)."""
+    error, statements = await _race(db, clock, rooms=1)
     assert isinstance(error, Conflict)
     assert [d["kind"] for d in error.details] == ["room"]
     if db.kind == "postgresql":
         assert "INSERT INTO bookings" in statements  # B passed its check: the constraint refused it
     else:
         assert statements[0] == "BEGIN IMMEDIATE"
-    async with transaction(db.factory) as session:
-        rooms = (await session.scalars(select(Booking.resource).where(Booking.resource.like("room:%")))).all()
-        sessions = int(await session.scalar(select(func.count(CheckSession.id))) or 0)
-    assert (sessions, rooms) == (1, ["room:4401:0"])
+    assert await _rooms_taken(db) == (1, ["room:4401:0"])
+
+
+async def test_racing_for_a_two_room_city_both_win_in_different_rooms(
+    db: Database, clock: FixedClock
+) -> None:
+    """On PostgreSQL B first tries A's room, is refused by the constraint, looks again and takes the other."""
+    error, _ = await _race(db, clock, rooms=2)
+    assert error is None
+    assert await _rooms_taken(db) == (2, ["room:4401:0", "room:4401:1"])
 
 
 async def test_a_plan_for_a_city_with_one_room_is_booked_whole_by_the_booking_rules(
