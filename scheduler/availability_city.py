@@ -20,8 +20,19 @@ from remote_check.audit.service import Actor, record
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, NotFound, invalid
 from remote_check.experts.models import Expert, ExpertCity
-from remote_check.programme.models import City, CityDayClosed, Enterprise, Unavailability, UnavailableKind
-from scheduler.availability_admin import add_unavailability, closed_days_of
+from remote_check.programme.models import (
+    City,
+    CityDayClosed,
+    Enterprise,
+    Unavailability,
+    UnavailableKind,
+    VoucherProject,
+)
+from scheduler.availability import day_interval
+from scheduler.availability_admin import add_unavailability, close_city_day, closed_days_of
+from scheduler.booking import Interval
+from scheduler.lifecycle import ACTIVE
+from scheduler.models import CheckSession, PanelSeat
 
 LISTED = 500  # parties and entries shown at most (a city has far fewer)
 
@@ -41,6 +52,7 @@ class Entry:
 
     row: Unavailability
     party: Party
+    affected: tuple[int, ...] = ()  # the checks already booked then (they stay: the coordinator moves them)
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,8 @@ async def add_city_unavailability(
         now=now,
         city_code=code,
     )
-    return Entry(row, party)
+    affected = await booked_during(session, Interval(starts_at, ends_at), kind=kind, party_id=party_id)
+    return Entry(row, party, affected)
 
 
 async def remove_city_unavailability(
@@ -215,3 +228,40 @@ def parse_day(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise NotFound("停止核查日", "Closed day") from None
+
+
+async def booked_during(
+    session: AsyncSession,
+    window: Interval,
+    *,
+    city_code: str | None = None,
+    kind: UnavailableKind | None = None,
+    party_id: int = 0,
+) -> tuple[int, ...]:
+    """The active checks overlapping ``window``: of city ``city_code``, or with the expert on their
+    panel, or of the enterprise's project (``kind``, ``party_id``); in time order."""
+    stmt = select(CheckSession.id).where(
+        CheckSession.status.in_(ACTIVE),
+        CheckSession.starts_at < window.ends,
+        CheckSession.ends_at > window.starts,
+    )
+    if city_code is not None:
+        stmt = stmt.where(CheckSession.city_code == city_code)
+    if kind == UnavailableKind.EXPERT:
+        stmt = stmt.join(PanelSeat, PanelSeat.session_id == CheckSession.id).where(
+            PanelSeat.expert_id == party_id
+        )
+    elif kind == UnavailableKind.ENTERPRISE:
+        stmt = stmt.join(VoucherProject, VoucherProject.id == CheckSession.project_id).where(
+            VoucherProject.enterprise_id == party_id
+        )
+    return tuple((await session.scalars(stmt.order_by(CheckSession.starts_at, CheckSession.id))).all())
+
+
+async def close_day_of_city(
+    session: AsyncSession, principal: Principal, code: str, day: dt.date, reason: str, *, now: dt.datetime
+) -> tuple[int, ...]:
+    """Close ``day`` in city ``code`` (audited); the ids of the city's checks already booked that day."""
+    await _city(session, principal, code)
+    await close_city_day(session, code, day, reason, actor=Actor.of(principal), now=now)
+    return await booked_during(session, day_interval(day), city_code=code)

@@ -34,6 +34,13 @@ class UnavailableOut(BaseModel):
     reason: str
 
 
+class UnavailableAdded(UnavailableOut):
+    """An unavailability just recorded, with the checks already booked during it: they stay booked
+    (the booking refuses only new times); the coordinator moves them."""
+
+    affected_sessions: list[int]
+
+
 class ClosedDayCreate(BaseModel):
     """Close a day in the city: no check takes place there that day."""
 
@@ -46,6 +53,12 @@ class ClosedDayCreate(BaseModel):
 class ClosedDayOut(BaseModel):
     day: dt.date
     reason: str
+
+
+class ClosedDayAdded(ClosedDayOut):
+    """A day just closed, with the city's checks already booked that day (they stay booked)."""
+
+    affected_sessions: list[int]
 
 
 class RoomsUpdate(BaseModel):

@@ -279,3 +279,33 @@ async def test_the_page_adds_lists_and_removes_and_shows_a_refusal(server: WebSe
     assert (await s.gz.post(f"{base}/closed/2020-04-22/delete", data={"csrf_token": csrf})).status == 303
     after = await _stored(server)
     assert after[:3] == (0, 0, 2)
+
+
+async def test_the_checks_already_booked_in_that_time_are_named_and_stay_booked(server: WebServer) -> None:
+    s = await _setup(server)
+    start = local(20, 10)
+    booked = await s.gz.post(
+        "/api/sessions",
+        json={
+            "project_id": s.project,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=1)).isoformat(),
+            "panel": [s.experts[0], s.experts[1], s.experts[3]],
+        },
+    )
+    assert booked.status == 201, await booked.text()
+    check = (await booked.json())["id"]
+    expert = await s.gz.post(f"{API}/unavailability", json=_away("expert", s.experts[0], local(20, 9)))
+    assert (await expert.json())["affected_sessions"] == [check]
+    other_day = await s.gz.post(f"{API}/unavailability", json=_away("enterprise", s.enterprise, local(21, 9)))
+    assert (await other_day.json())["affected_sessions"] == []
+    closed = await s.gz.post(f"{API}/closed-days", json={"day": "2020-04-20"})
+    assert (await closed.json())["affected_sessions"] == [check]
+    csrf = csrf_from_html(await (await s.gz.get("/cities/4401/availability")).text())
+    again = await s.gz.post(
+        "/cities/4401/availability/closed", data={"csrf_token": csrf, "day": "2020-04-20"}
+    )
+    assert again.headers["Location"] == f"/cities/4401/availability?done=closed&affected={check}"
+    page = await (await s.gz.get(again.headers["Location"])).text()
+    assert f'href="/sessions/{check}/move"' in page
+    assert (await (await s.gz.get(f"/api/sessions/{check}")).json())["status"] == "booked"

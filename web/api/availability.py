@@ -6,23 +6,26 @@ from __future__ import annotations
 
 from remote_check.accounts.access import Permission
 from remote_check.audit.service import Actor
-from scheduler.availability_admin import close_city_day, set_city_rooms
+from scheduler.availability_admin import set_city_rooms
 from scheduler.availability_city import (
     CityAvailability,
     Entry,
     add_city_unavailability,
     check_city,
     city_availability,
+    close_day_of_city,
     parse_day,
     remove_city_unavailability,
     reopen_city_day,
 )
 from scheduler.availability_schemas import (
     CityAvailabilityOut,
+    ClosedDayAdded,
     ClosedDayCreate,
     ClosedDayOut,
     PartyOut,
     RoomsUpdate,
+    UnavailableAdded,
     UnavailableCreate,
     UnavailableOut,
 )
@@ -71,11 +74,12 @@ async def get_availability(call: Call) -> CityAvailabilityOut:
 
 @api.post(
     CITY + "/unavailability",
-    summary="Mark an expert serving the city or one of its enterprises unavailable",
+    summary="Mark an expert serving the city or one of its enterprises unavailable (with the checks "
+    "already booked then, which stay booked)",
     permission=WRITE,
     status=201,
 )
-async def add_unavailable(call: Call, body: UnavailableCreate) -> UnavailableOut:
+async def add_unavailable(call: Call, body: UnavailableCreate) -> UnavailableAdded:
     async with call.transaction() as session:
         entry = await add_city_unavailability(
             session,
@@ -88,7 +92,7 @@ async def add_unavailable(call: Call, body: UnavailableCreate) -> UnavailableOut
             body.reason,
             now=call.request.app[CLOCK].now(),
         )
-        return entry_out(entry)
+        return UnavailableAdded(**entry_out(entry).model_dump(), affected_sessions=list(entry.affected))
 
 
 @api.delete(CITY + r"/unavailability/{entry_id:\d+}", summary="Remove one unavailability", permission=WRITE)
@@ -104,16 +108,22 @@ async def remove_unavailable(call: Call) -> None:
 
 
 @api.post(
-    CITY + "/closed-days", summary="Close a day in the city (no check then)", permission=WRITE, status=201
+    CITY + "/closed-days",
+    summary="Close a day in the city (with the checks already booked that day, which stay booked)",
+    permission=WRITE,
+    status=201,
 )
-async def close_day(call: Call, body: ClosedDayCreate) -> ClosedDayOut:
-    code = call.request.match_info["code"]
+async def close_day(call: Call, body: ClosedDayCreate) -> ClosedDayAdded:
     async with call.transaction() as session:
-        await check_city(session, call.user, code)
-        await close_city_day(
-            session, code, body.day, body.reason, actor=Actor.of(call.user), now=call.request.app[CLOCK].now()
+        affected = await close_day_of_city(
+            session,
+            call.user,
+            call.request.match_info["code"],
+            body.day,
+            body.reason,
+            now=call.request.app[CLOCK].now(),
         )
-    return ClosedDayOut(day=body.day, reason=body.reason)
+    return ClosedDayAdded(day=body.day, reason=body.reason, affected_sessions=list(affected))
 
 
 @api.delete(

@@ -17,11 +17,12 @@ from remote_check.accounts.access import Permission, Principal
 from remote_check.audit.service import Actor
 from remote_check.errors import DomainError, Message
 from remote_check.programme.cities import BY_CODE, CITIES
-from scheduler.availability_admin import close_city_day, set_city_rooms
+from scheduler.availability_admin import set_city_rooms
 from scheduler.availability_city import (
     add_city_unavailability,
     check_city,
     city_availability,
+    close_day_of_city,
     parse_day,
     remove_city_unavailability,
     reopen_city_day,
@@ -79,6 +80,7 @@ async def _render(
         "error": error,
         "form": form or {},
         "done": DONE[request.query["done"]].in_lang(lang) if request.query.get("done") in DONE else "",
+        "affected": [int(i) for i in request.query.get("affected", "").split(",")[:50] if i.isdigit()],
     }
 
 
@@ -100,14 +102,15 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 
 async def _act(request: web.Request, work: Any, done: str, form: dict[str, str]) -> web.StreamResponse:
-    """Run ``work(session, principal, code, now)`` in one transaction; then back to the page, or the
-    page again with the refusal (its 4xx status) and what was typed."""
+    """Run ``work(session, principal, code, now)`` in one transaction; then back to the page (with
+    the checks already booked that the change concerns, if ``work`` returns them), or the page again
+    with the refusal (its 4xx status) and what was typed."""
     principal = signed_in(request, Permission.AVAILABILITY_WRITE)
     code = request.match_info["code"]
     try:
         async with request.app[DB]() as session, session.begin():
             await check_city(session, principal, code)
-            await work(session, principal, code, request.app[CLOCK].now())
+            affected = await work(session, principal, code, request.app[CLOCK].now())
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -115,7 +118,8 @@ async def _act(request: web.Request, work: Any, done: str, form: dict[str, str])
             request, principal, code, error=exc.message.in_lang(lang_of(request)), form=form
         )
         return aiohttp_jinja2.render_template("availability.html", request, context, status=exc.status)
-    raise web.HTTPSeeOther(f"/cities/{code}/availability?done={done}")
+    also = f"&affected={','.join(map(str, affected))}" if affected else ""
+    raise web.HTTPSeeOther(f"/cities/{code}/availability?done={done}{also}")
 
 
 async def _form(request: web.Request, *names: str) -> dict[str, str]:
@@ -128,7 +132,7 @@ async def add_unavailable(request: web.Request) -> web.StreamResponse:
     form = await _form(request, "party", "starts_at", "ends_at", "reason")
     kind, _, party_id = form["party"].partition(":")
 
-    async def work(session: Any, principal: Principal, code: str, now: dt.datetime) -> None:
+    async def work(session: Any, principal: Principal, code: str, now: dt.datetime) -> tuple[int, ...]:
         data = {
             "kind": kind,
             "party_id": party_id,
@@ -137,7 +141,7 @@ async def add_unavailable(request: web.Request) -> web.StreamResponse:
             "reason": form["reason"],
         }
         body = parse_form(UnavailableCreate, data, LABELS)
-        await add_city_unavailability(
+        entry = await add_city_unavailability(
             session,
             principal,
             code,
@@ -148,6 +152,7 @@ async def add_unavailable(request: web.Request) -> web.StreamResponse:
             body.reason,
             now=now,
         )
+        return entry.affected
 
     return await _act(request, work, "unavailable", form)
 
@@ -166,9 +171,9 @@ async def remove_unavailable(request: web.Request) -> web.StreamResponse:
 async def close_day(request: web.Request) -> web.StreamResponse:
     form = await _form(request, "day", "reason")
 
-    async def work(session: Any, principal: Principal, code: str, now: dt.datetime) -> None:
+    async def work(session: Any, principal: Principal, code: str, now: dt.datetime) -> tuple[int, ...]:
         body = parse_form(ClosedDayCreate, form, LABELS)
-        await close_city_day(session, code, body.day, body.reason, actor=Actor.of(principal), now=now)
+        return await close_day_of_city(session, principal, code, body.day, body.reason, now=now)
 
     return await _act(request, work, "closed", form)
 
