@@ -40,6 +40,7 @@ from remote_check.accounts.models import Role
 from remote_check.clock import SHANGHAI
 from remote_check.database import make_engine, make_sessionmaker, transaction
 from remote_check.migrate import upgrade
+from remote_check.programme.models import City
 from remote_check.settings import Settings
 from tests import scheduling_factories as sf
 from tests.serve_process import serve
@@ -104,6 +105,9 @@ async def seed(url: str, settings: Settings, projects: int) -> World:
             today = dt.datetime.now(SHANGHAI).date()
             await sf.add_campaign(session, made, deadline=today + dt.timedelta(days=60), city=CITY)
             experts = await sf.add_experts(session, EXPERTS)
+            city = await session.get(City, CITY)
+            assert city is not None
+            city.rooms = EXPERTS // 3  # as many rooms as panels the experts fill at once: not what runs out
         return World([p.id for p in made], experts, contested_starts(today))
     finally:
         await engine.dispose()

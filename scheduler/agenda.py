@@ -16,7 +16,7 @@ from remote_check.accounts.access import Principal
 from remote_check.clock import SHANGHAI
 from remote_check.programme.models import VoucherProject
 from scheduler.booking import Interval
-from scheduler.models import VOID, CheckSession
+from scheduler.models import VOID, Booking, CheckSession
 from scheduler.offers import held_in
 from scheduler.queries import SessionFilter, SessionRow, list_sessions
 
@@ -62,6 +62,17 @@ async def city_week(session: AsyncSession, principal: Principal, city: str, mond
         Block(r.session.city_code, r.session.starts_at, r.session.ends_at, r)
         for r in await _visible(session, principal, f)
     ]
+
+
+async def room_slots(session: AsyncSession, session_ids: Sequence[int]) -> dict[int, int]:
+    """The room (0-based slot of its city's rooms) each of the sessions holds; a session booked
+    without one is absent."""
+    rows = await session.execute(
+        select(Booking.session_id, Booking.slot).where(
+            Booking.session_id.in_(list(session_ids)), Booking.resource.like("room:%")
+        )
+    )
+    return {sid: slot for sid, slot in rows.all() if sid is not None}
 
 
 async def supplier_week(

@@ -20,7 +20,7 @@ from remote_check.clock import SHANGHAI, format_local, local
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert, ExpertCity
 from remote_check.programme.cities import BY_CODE
-from remote_check.programme.models import CityDayClosed, Enterprise, Unavailability, UnavailableKind
+from remote_check.programme.models import City, CityDayClosed, Enterprise, Unavailability, UnavailableKind
 from scheduler.booking import Held, Interval, enterprise_resource, expert_resource
 
 
@@ -35,6 +35,11 @@ class Problem:
 def _city_names(code: str) -> tuple[str, str]:
     city = BY_CODE.get(code)
     return (city.name_zh, city.name_en) if city else (code, code)
+
+
+async def city_rooms(session: AsyncSession, code: str) -> int:
+    """How many checks city ``code`` can hold at once (its rooms, panels)."""
+    return int(await session.scalar(select(City.rooms).where(City.code == code)) or 1)
 
 
 async def served_cities(session: AsyncSession, expert_ids: Sequence[int]) -> dict[int, set[str]]:

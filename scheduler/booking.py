@@ -5,7 +5,10 @@ A session holds, over ``[starts_at, ends_at + buffer)``:
 - one demonstration team of the project's supplier (``supplier:<id>:team:<k>``; a supplier
   with ``teams`` = c parallel teams has the slots k = 0 .. c-1, the first free one is taken),
 - every expert of its panel (``expert:<id>``),
-- the project's enterprise (``enterprise:<id>``).
+- the project's enterprise (``enterprise:<id>``),
+- one room (panel) of the check's city (``room:<city>:<k>``; a city with ``rooms`` = c has the
+  slots k = 0 .. c-1, like a supplier's teams: a city never runs more checks at once than it has
+  rooms).
 
 The buffer is added after the end only: since every booking of a resource carries it, two
 sessions of one resource are always at least one buffer apart, and the stored intervals can
@@ -34,6 +37,7 @@ class ResourceKind(enum.StrEnum):
     SUPPLIER = "supplier"
     EXPERT = "expert"
     ENTERPRISE = "enterprise"
+    ROOM = "room"
 
 
 def supplier_resource(supplier_id: int, team: int) -> str:
@@ -49,6 +53,11 @@ def expert_resource(expert_id: int) -> str:
 def enterprise_resource(enterprise_id: int) -> str:
     """The resource name of an enterprise."""
     return f"enterprise:{enterprise_id}"
+
+
+def room_resource(city_code: str, room: int) -> str:
+    """The resource name of one room (panel) of a city."""
+    return f"room:{city_code}:{room}"
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ class Demand:
     """One resource a session needs: any one of ``options`` (tried in order) over ``interval``."""
 
     kind: ResourceKind
-    party_id: int
+    party_id: int | str  # a city's code for a room
     options: tuple[str, ...]
     interval: Interval
     buffer: dt.timedelta = dt.timedelta(0)  # included at the end of ``interval``
@@ -127,8 +136,11 @@ def session_demands(
     supplier_buffer: dt.timedelta = SUPPLIER_BUFFER,
     expert_buffer: dt.timedelta = EXPERT_BUFFER,
     enterprise_buffer: dt.timedelta = ENTERPRISE_BUFFER,
+    city_code: str | None = None,
+    city_rooms: int = 1,
 ) -> list[Demand]:
-    """Everything a session from ``starts_at`` to ``ends_at`` holds, buffers included."""
+    """Everything a session from ``starts_at`` to ``ends_at`` holds, buffers included; given the
+    check's ``city_code``, also one of the city's ``city_rooms`` rooms (no buffer)."""
     if supplier_buffer < dt.timedelta(0) or expert_buffer < dt.timedelta(0):
         raise ValueError("buffers are not negative")
     teams = max(1, supplier_teams)
@@ -158,6 +170,15 @@ def session_demands(
         )
         for expert_id in expert_ids
     )
+    if city_code is not None:
+        demands.append(
+            Demand(
+                ResourceKind.ROOM,
+                city_code,
+                tuple(room_resource(city_code, k) for k in range(max(1, city_rooms))),
+                Interval(starts_at, ends_at),
+            )
+        )
     return demands
 
 

@@ -104,12 +104,21 @@ def clash_error(
             else:
                 zh_parts.append(f"服务商“{name}”在该时段已有核查{gap_zh}：{at_zh}")
                 en_parts.append(f"supplier {name} is busy{gap_en}: {at_en}")
+        elif demand.kind == ResourceKind.ROOM:
+            rooms = len(demand.options)
+            city_zh, city_en = _city(str(demand.party_id))
+            if rooms > 1:
+                zh_parts.append(f"{city_zh}的 {rooms} 个会议室在该时段均已占用：{at_zh}")
+                en_parts.append(f"the city's {rooms} rooms are all taken at that time in {city_en}: {at_en}")
+            else:
+                zh_parts.append(f"{city_zh}仅有的 1 个会议室在该时段已占用：{at_zh}")
+                en_parts.append(f"the city's only room is taken at that time in {city_en}: {at_en}")
         elif demand.kind == ResourceKind.ENTERPRISE:
             name = parties.enterprise.name
             zh_parts.append(f"企业“{name}”在该时段已有核查：{at_zh}")
             en_parts.append(f"enterprise {name} is already booked: {at_en}")
         else:
-            name = names.get(demand.party_id, str(demand.party_id))
+            name = names.get(int(demand.party_id), str(demand.party_id))
             zh_parts.append(f"专家“{name}”在该时段已有核查：{at_zh}")
             en_parts.append(f"expert {name} is already booked: {at_en}")
     return Conflict(

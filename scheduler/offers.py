@@ -61,11 +61,13 @@ async def offer_times(
     supplier_buffer: dt.timedelta,
     expert_buffer: dt.timedelta,
     city_code: str | None = None,
+    city_rooms: int = 1,
 ) -> list[Suggestion]:
     """The three times nearest to ``starts_at`` at which the whole check fits (see
     :func:`scheduler.suggest.nearest_times`), excluding the refused time itself; given the check's
-    ``city_code``, also outside the experts' and the enterprise's unavailability and the city's
-    closed days, and none at all if an expert does not serve the city."""
+    ``city_code``, also with one of its ``city_rooms`` rooms free, outside the experts' and the
+    enterprise's unavailability and the city's closed days, and none at all if an expert does not
+    serve the city."""
 
     def demands_at(s: dt.datetime, e: dt.datetime) -> list[Demand]:
         return session_demands(
@@ -77,6 +79,8 @@ async def offer_times(
             expert_ids=expert_ids,
             supplier_buffer=supplier_buffer,
             expert_buffer=expert_buffer,
+            city_code=city_code,
+            city_rooms=city_rooms,
         )
 
     first, last = days_around(

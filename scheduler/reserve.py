@@ -25,7 +25,7 @@ from remote_check.accounts.access import Principal
 from remote_check.clock import local
 from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
-from scheduler.availability import availability_problems, with_problems
+from scheduler.availability import availability_problems, city_rooms, with_problems
 from scheduler.booking import (
     EXPERT_BUFFER,
     SUPPLIER_BUFFER,
@@ -104,6 +104,7 @@ async def reserve(
 ) -> Plan:
     """Take every resource of the check for ``owner`` or raise the 409 naming each clash and
     offering the nearest times at which the whole check fits; race-safe on PostgreSQL."""
+    rooms = await city_rooms(session, parties.project.city_code)
     demands = session_demands(
         starts_at=starts_at,
         ends_at=ends_at,
@@ -113,6 +114,8 @@ async def reserve(
         expert_ids=[e.id for e in experts],
         supplier_buffer=buffers.supplier,
         expert_buffer=buffers.expert,
+        city_code=parties.project.city_code,
+        city_rooms=rooms,
     )
     resources, window = resources_of(demands), span(demands)
     await drop_lapsed(session, resources, window, now)
@@ -154,6 +157,7 @@ async def reserve(
                 supplier_buffer=buffers.supplier,
                 expert_buffer=buffers.expert,
                 city_code=parties.project.city_code,
+                city_rooms=rooms,
             )
             error.extra["suggestions"] = [
                 {"starts_at": local(o.starts_at).isoformat(), "ends_at": local(o.ends_at).isoformat()}

@@ -233,6 +233,10 @@ CASES: list[Case] = [
             "panel": [1, 2, 3],
         },
     ),
+    # A city's availability (issue 11): its coordinators and the province.
+    c("Dongguan availability", "GET", "/api/cities/4419/availability", DG_WRITERS),
+    c("Dongguan availability page", "GET", "/cities/4419/availability", DG_WRITERS, page=True),
+    c("close a Dongguan day", "POST", "/api/cities/4419/closed-days", DG_WRITERS, body={"day": "2020-05-04"}),
     c("planning page", "GET", "/plans", PLAN_WRITERS, page=True),
     c("propose a plan", "POST", "/api/plans", PLAN_WRITERS, body={"seconds": 0.2}),
     c("money index", "GET", "/funding", PLANNERS, page=True),

@@ -193,7 +193,8 @@ async def test_booking_holds_supplier_team_enterprise_and_panel(db: Database, cl
     assert held[f"supplier:{w.supplier.id}:team:0"] == (local(11, 9), local(11, 10, 15))
     assert held[f"enterprise:{project.enterprise_id}"] == (local(11, 9), local(11, 10))
     assert {f"expert:{e}" for e in w.experts[:3]} <= held.keys()
-    assert len(held) == 5
+    assert held[f"room:{project.city_code}:0"] == (local(11, 9), local(11, 10))  # one of the city's rooms
+    assert len(held) == 6
     assert [(s.expert_id, s.role) for s in seats] == [
         (w.experts[0], PanelRole.LEAD),
         (w.experts[1], PanelRole.MEMBER),
@@ -459,7 +460,7 @@ async def test_moving_is_atomic(db: Database, clock: FixedClock) -> None:
             )
     async with transaction(db.factory) as session:
         kept = (await session.scalars(select(Booking).where(Booking.session_id == one.id))).all()
-        assert len(kept) == 5
+        assert len(kept) == 6
         assert all(b.starts_at == local(11, 9) for b in kept)
         moved = await move_session(
             session,
@@ -547,7 +548,7 @@ async def test_two_transactions_racing_for_one_supplier_slot_exactly_one_wins(
     else:
         assert statements[0] == "BEGIN IMMEDIATE"
     stored = await counts(db.factory)
-    assert (stored.sessions, stored.bookings) == (1, 5)
+    assert (stored.sessions, stored.bookings) == (1, 6)
 
 
 async def test_racing_for_a_two_team_supplier_both_win_on_different_teams(

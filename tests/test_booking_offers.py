@@ -177,7 +177,7 @@ async def test_the_holder_books_the_held_time_and_the_hold_is_converted(
             await session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("session.%")))
         ).all()
     assert again.id
-    assert (holds, held_rows, mine) == (0, 0, 5)
+    assert (holds, held_rows, mine) == (0, 0, 6)
     assert sorted(audit) == ["session.book", "session.hold", "session.hold"]
 
 

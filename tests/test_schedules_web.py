@@ -110,6 +110,7 @@ async def test_the_form_offers_the_times_as_buttons_and_one_books(server: WebSer
     assert 'value="2020-04-13|10:15|11:15"' in html
     assert 'id="lanes"' in html  # the busy times side by side
     assert "09:00–10:15" in html  # the supplier's team, buffer included
+    assert "会议室 3" in html  # the city's rooms too
     before = await counts(server.db.factory)
     booked = await s.gz.post("/sessions/new", data=[*form, ("pick", "2020-04-13|10:15|11:15")])
     assert booked.status == 303

@@ -75,7 +75,7 @@ async def test_coordinator_books_then_lists_and_reads_the_session(server: WebSer
     listed = await (await s.gz.get("/api/sessions?status=booked")).json()
     assert [i["id"] for i in listed["items"]] == [booked["id"]]
     one = await (await s.gz.get(f"/api/sessions/{booked['id']}")).json()
-    assert len(one["resources"]) == 5
+    assert len(one["resources"]) == 6  # a supplier team, the enterprise, 3 experts, a room
     assert await project_status(server.db.factory, s.project) == ProjectStatus.SCHEDULED
     page = await (await s.gz.get("/sessions")).text()
     assert f"/sessions/{booked['id']}" in page

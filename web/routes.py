@@ -6,6 +6,7 @@ from types import ModuleType
 
 from web.api import accounts as accounts_api
 from web.api import audit as audit_api
+from web.api import availability as availability_api
 from web.api import campaigns as campaigns_api
 from web.api import checklist as checklist_api
 from web.api import funding as funding_api
@@ -19,6 +20,7 @@ from web.api import replays as replays_api
 from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
+from web.pages import availability as availability_pages
 from web.pages import booking as booking_pages
 from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
@@ -48,6 +50,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     outbox_api,
     plans_api,
     funding_api,
+    availability_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -66,4 +69,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     outbox_pages,
     plans_pages,
     funding_pages,
+    availability_pages,
 )

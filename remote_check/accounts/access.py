@@ -30,6 +30,7 @@ class Permission(enum.StrEnum):
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
     FUNDING_READ = "funding.read"  # a city's budgets, allocation plans and the deadline warning
     FUNDING_WRITE = "funding.write"  # open a settlement period, set its budget, compute and apply a plan
+    AVAILABILITY_WRITE = "availability.write"  # a city's closed days, rooms, its parties' unavailability
 
 
 P = Permission
@@ -49,6 +50,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.PLAN_WRITE,
         P.FUNDING_READ,
         P.FUNDING_WRITE,
+        P.AVAILABILITY_WRITE,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},

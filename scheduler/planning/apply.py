@@ -46,7 +46,9 @@ async def apply_plan(
     fixed = {f.project for f in source.instance.fixed}
     working = set(source.instance.days)
     length = dt.timedelta(minutes=source.instance.session_minutes)
-    planned = [s for s in plan.sessions if s.project not in fixed]
+    # In time order: taking the first free room (and supplier team) of each check in turn then
+    # needs no more rooms than the plan has checks at once.
+    planned = sorted((s for s in plan.sessions if s.project not in fixed), key=lambda s: (s.start, s.project))
     hosts = await _hosts(session, principal, {source.projects[s.project].city_code for s in planned})
     booked: list[CheckSession] = []
     for planned_check in planned:

@@ -20,7 +20,8 @@ from remote_check.accounts.access import Permission, Principal
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, invalid
 from scheduler.agenda import lanes
-from scheduler.booking import enterprise_resource, expert_resource, supplier_resource
+from scheduler.availability import city_rooms
+from scheduler.booking import enterprise_resource, expert_resource, room_resource, supplier_resource
 from scheduler.holds import NewHold, hold_time
 from scheduler.queries import bookable_projects, experts_with_conflicts, session_detail
 from scheduler.rules import Parties, load_parties
@@ -64,11 +65,11 @@ async def _form_context(
         parties = await load_parties(session, principal, project_id) if project_id else None
         experts = await experts_with_conflicts(session, principal, project_id=project_id)
         day = _day(str(values.get("date", "")))
-        free_busy = (
-            await lanes(session, day, _resources(parties, experts), request.app[CLOCK].now())
-            if parties is not None and day is not None
-            else []
-        )
+        free_busy = []
+        if parties is not None and day is not None:
+            rooms = await city_rooms(session, parties.project.city_code)
+            named = _resources(parties, experts, rooms, lang_of(request))
+            free_busy = await lanes(session, day, named, request.app[CLOCK].now())
     empty = {"date": "", "start": "", "end": "", "lead": "", "members": [], "confirm": False}
     return {
         "lanes": free_busy,
@@ -91,8 +92,9 @@ def _day(raw: str) -> dt.date | None:
         return None
 
 
-def _resources(parties: Parties, experts: list[Any]) -> list[tuple[str, str]]:
-    """The supplier's teams, the enterprise and the candidate experts (no conflict), with labels."""
+def _resources(parties: Parties, experts: list[Any], rooms: int, lang: str) -> list[tuple[str, str]]:
+    """The supplier's teams, the enterprise, the candidate experts (no conflict) and the city's
+    rooms, with labels."""
     supplier = parties.supplier
     out = [
         (supplier_resource(supplier.id, k), f"{supplier.name} #{k + 1}")
@@ -100,6 +102,9 @@ def _resources(parties: Parties, experts: list[Any]) -> list[tuple[str, str]]:
     ]
     out.append((enterprise_resource(parties.enterprise.id), parties.enterprise.name))
     out.extend((expert_resource(e.id), e.name) for e, reasons in experts if not reasons)
+    city = parties.project.city_code
+    word = "room" if lang == "en" else "会议室"
+    out.extend((room_resource(city, k), f"{word} {k + 1}") for k in range(max(1, rooms)))
     return out
 
 

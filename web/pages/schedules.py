@@ -20,12 +20,26 @@ from remote_check.clock import SHANGHAI
 from remote_check.errors import Forbidden, Message, NotFound, invalid
 from remote_check.programme.cities import BY_CODE, CITIES
 from remote_check.programme.models import Supplier
-from scheduler.agenda import by_day, city_week, expert_schedule, monday_of, supplier_week, week_days
+from scheduler.agenda import (
+    Block,
+    by_day,
+    city_week,
+    expert_schedule,
+    monday_of,
+    room_slots,
+    supplier_week,
+    week_days,
+)
+from scheduler.availability import city_rooms
+from scheduler.booking import WORKING_HOURS
 from web.context import lang_of
 from web.keys import CLOCK, DB_READ
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
+
+PX_PER_MINUTE = 1.0
+"""The calendar grid's scale (its script positions the blocks with it)."""
 
 
 def _week(request: web.Request) -> dt.date:
@@ -51,10 +65,30 @@ def _weeks(monday: dt.date) -> dict[str, str]:
     }
 
 
+def _hours(blocks: list[Block]) -> tuple[int, int]:
+    """The grid's first and last hour: the working hours, widened to every block of the week."""
+    first, last = WORKING_HOURS[0].hour, WORKING_HOURS[1].hour
+    for b in blocks:
+        starts, ends = b.starts_at.astimezone(SHANGHAI), b.ends_at.astimezone(SHANGHAI)
+        first = min(first, starts.hour)
+        if ends.date() > starts.date():
+            last = 24
+        else:
+            last = max(last, ends.hour + (1 if ends.minute or ends.second else 0))
+    return first, last
+
+
+def minute_of_day(instant: dt.datetime) -> int:
+    """Minutes since local (China) midnight."""
+    t = instant.astimezone(SHANGHAI)
+    return t.hour * 60 + t.minute
+
+
 @routes.get("/calendar", name="calendar")
 @aiohttp_jinja2.template("calendar.html")
 async def calendar_page(request: web.Request) -> dict[str, Any]:
-    """A city's week: its days as columns, its checks as blocks (each movable by its form)."""
+    """A city's week: its days as columns split into its rooms, a time grid, its checks as blocks
+    (each movable by drag and drop, which calls the move API, or by its form)."""
     principal = signed_in(request, Permission.SESSION_READ)
     city = request.query.get("city", "") or principal.city_code or ""
     if city not in BY_CODE:
@@ -63,9 +97,18 @@ async def calendar_page(request: web.Request) -> dict[str, Any]:
     monday = _week(request)
     async with request.app[DB_READ]() as session:
         blocks = await city_week(session, principal, city, monday)
+        slots = await room_slots(session, [b.row.session.id for b in blocks if b.row])
+        rooms = await city_rooms(session, city)
     lang = lang_of(request)
+    first, last = _hours(blocks)
     return {
         "city_code": city,
+        "rooms": rooms,
+        "slots": slots,
+        "first_minute": first * 60,
+        "last_minute": last * 60,
+        "hours": list(range(first, last)),
+        "px_per_minute": PX_PER_MINUTE,
         "city_name": _city_name(city, lang),
         "cities": [(c.code, c.name_en if lang == "en" else c.name_zh) for c in CITIES],
         "monday": monday,
@@ -73,6 +116,7 @@ async def calendar_page(request: web.Request) -> dict[str, Any]:
         "blocks": by_day(blocks),
         "count": len(blocks),
         "city": lambda code: _city_name(code, lang),
+        "minute_of_day": minute_of_day,
         **_weeks(monday),
     }
 
