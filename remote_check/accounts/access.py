@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     EXPERT_READ = "expert.read"
     RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
+    VERDICT_OPINE = "verdict.opine"  # a panel expert's opinions, the lead's proposal, suggestions
+    VERDICT_CONFIRM = "verdict.confirm"  # the city's coordinator confirms or returns the conclusion
 
 
 P = Permission
@@ -45,9 +47,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.EXPERT_READ,
         P.RECORDING_READ,
         P.PLAN_WRITE,
+        P.VERDICT_CONFIRM,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
-    Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
+    Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE, P.VERDICT_OPINE},
     Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ},
     Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
 }
