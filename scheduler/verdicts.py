@@ -488,3 +488,12 @@ async def suggest(
         details={"topic": topic.value, "text": row.text},
     )
     return row
+
+
+async def suggestions_of(session: AsyncSession, project_id: int) -> list[Suggestion]:
+    """The experts' suggestions and problems found on a project, oldest first (the caller has
+    checked that the reader sees the project)."""
+    rows = await session.scalars(
+        select(Suggestion).where(Suggestion.project_id == project_id).order_by(Suggestion.id)
+    )
+    return list(rows.all())
