@@ -105,6 +105,15 @@ def _yuan(value: object) -> str:
     return f"{value:,.2f} 元"
 
 
+def _lead_name(found: VerdictFile) -> str:
+    """Who proposed: the lead expert's name (else the proposing user's)."""
+    verdict = found.verdict
+    if verdict is None or verdict.proposed_by is None:
+        return ""
+    seat = next((s for s in found.panel if s.expert_id == verdict.lead_expert_id), None)
+    return seat.name if seat is not None else found.names.get(verdict.proposed_by, "")
+
+
 def build(found: VerdictFile, marks: dict[int, list[float]], base_url: str) -> ConclusionForm:
     """The form of ``found`` with the moments ``marks`` (item id -> seconds on the recording)."""
     sid = found.check.id if found.check is not None else None
@@ -162,7 +171,7 @@ def build(found: VerdictFile, marks: dict[int, list[float]], base_url: str) -> C
         description=verdict.description if verdict else "",
         reasons=verdict.reasons if verdict else "",
         state=STATE_LABELS[verdict.state].zh if verdict else "尚未提出结论",
-        proposed_by=names.get(verdict.proposed_by, "") if verdict and verdict.proposed_by else "",
+        proposed_by=_lead_name(found),
         proposed_at=verdict.proposed_at if verdict else None,
         confirmed_by=names.get(verdict.confirmed_by, "") if verdict and verdict.confirmed_by else "",
         confirmed_at=verdict.confirmed_at if verdict else None,

@@ -122,7 +122,8 @@ async def test_the_pages_forms_and_the_conclusion_form(server: WebServer) -> Non
     text = await printed.text()
     assert printed.status == 200
     assert PROJECT_NAME in text
-    assert "@media print" in text
+    assert "/static/verdicts/form.css" in text
+    assert "@media print" in await (await coordinator.get("/static/verdicts/form.css")).text()
     assert f"/sessions/{w.session_id}/replay?t=192" in text
     assert "无" in text  # B1 and C1 have no moment
     pdf = await coordinator.get(f"/projects/{w.project_id}/conclusion.pdf")

@@ -114,6 +114,7 @@ async def _context(
         "standard_label": {s.value: STANDARD_LABELS[s].in_lang(lang) for s in Standard},
         "mine": {s.value: {"passed": o.passed, "reasons": o.reasons} for s, o in mine.items()},
         "verdict": verdict,
+        "lead_name": next((s.name for s in found.panel if s.lead), ""),
         "state_label": STATE_LABELS[verdict.state].in_lang(lang) if verdict else "",
         "outcome_label": OUTCOME_LABELS[verdict.outcome].in_lang(lang) if verdict else "",
         "violation_label": VIOLATION_LABELS[verdict.violation].in_lang(lang)
