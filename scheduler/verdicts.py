@@ -198,6 +198,7 @@ async def give_opinions(
     needs reasons.
     """
     found = await load_file(session, principal, project_id, lock=True)
+    _panel_open(found)
     seat = found.seat_of(principal)
     if seat is None:
         raise Forbidden(
@@ -205,7 +206,6 @@ async def give_opinions(
                 "只有该项目核查组的专家可以给出意见", "Only the experts of the project's panel give opinions"
             )
         )
-    _panel_open(found)
     assert found.check is not None
     standards = [standard for standard, _, _ in opinions]
     if len(set(standards)) != len(standards):
@@ -267,10 +267,10 @@ async def propose(
 ) -> VerdictFile:
     """The lead expert proposes the panel's conclusion (again, after a return)."""
     found = await load_file(session, principal, project_id, lock=True)
+    _panel_open(found)
     seat = found.seat_of(principal)
     if seat is None or not seat.lead:
         raise Forbidden(Message("只有核查组组长可以提出结论", "Only the panel's lead expert proposes"))
-    _panel_open(found)
     assert found.check is not None
     problems = proposal_problems(outcome, violation, description, reasons, found.tallies)
     if problems:
@@ -336,8 +336,8 @@ async def confirm(
     """The coordinator of the project's city confirms the lead's proposal: the outcome is applied
     (:func:`apply_outcome`) in this transaction."""
     found = await load_file(session, principal, project_id, lock=True)
-    _coordinator(principal, found.project)
     verdict = _proposed(found)
+    _coordinator(principal, found.project)
     verdict.state = VerdictState.CONFIRMED
     verdict.confirmed_by, verdict.confirmed_at = principal.user_id, now
     await session.flush()
@@ -366,8 +366,8 @@ async def return_to_lead(
 ) -> VerdictFile:
     """The coordinator sends the proposal back to the lead with a note; the panel may revise."""
     found = await load_file(session, principal, project_id, lock=True)
-    _coordinator(principal, found.project)
     verdict = _proposed(found)
+    _coordinator(principal, found.project)
     if not note.strip():
         raise invalid("退回须写明理由", "Say why the conclusion is returned", field="note")
     verdict.state = VerdictState.RETURNED
@@ -392,12 +392,13 @@ async def confirm_no_show(
     """The coordinator concludes a no-show session: 不合格 (按照抽查不通过处理), no opinions needed.
 
     Refused when the project was booked again or checked since (a later session decides).
+    Throughout, a state that allows nothing (409) is said before a role that may not act (403).
     """
     check = await session_in_scope(session, principal, session_id, lock=True)
     project = await project_in_scope(session, principal, check.project_id, lock=True)
-    _coordinator(principal, project)
     if check.status != SessionStatus.NO_SHOW:
         raise Conflict(Message("该核查会议未登记为缺席", "This session is not a recorded no-show"))
+    _coordinator(principal, project)
     later = await session.scalar(
         select(CheckSession.id)
         .where(
@@ -459,6 +460,10 @@ async def suggest(
 ) -> Suggestion:
     """An expert of the project's held session adds a suggestion or reports a problem to the city."""
     found = await load_file(session, principal, project_id)
+    if not found.held:
+        raise Conflict(
+            Message("该项目尚无已完成的核查会议", "The project has no completed check session yet")
+        )
     seat = found.seat_of(principal)
     if seat is None:
         raise Forbidden(
