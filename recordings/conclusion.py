@@ -94,6 +94,7 @@ class ConclusionForm:
     return_note: str
     suggestions: list[tuple[str, str, str]] = field(default_factory=list)  # topic, text, author
     final: bool = False  # confirmed
+    lead: str = ""  # the panel's lead expert
 
 
 def replay_url(base_url: str, session_id: int, seconds: float) -> str:
@@ -178,6 +179,7 @@ def build(found: VerdictFile, marks: dict[int, list[float]], base_url: str) -> C
         return_note=verdict.return_note if verdict and verdict.state == VerdictState.RETURNED else "",
         suggestions=[(TOPIC_LABELS[s.topic].zh, s.text, s.author) for s in found.suggestions],
         final=bool(verdict and verdict.state == VerdictState.CONFIRMED),
+        lead=next((seat.name for seat in found.panel if seat.lead), ""),
     )
 
 

@@ -118,9 +118,8 @@ def _conclusion(pdf: Document, form: ConclusionForm) -> None:
         pdf.paragraph(line)
     pdf.ln(2)
     pdf.heading("四、签署", 12)
-    lead = next((e.name for e in form.experts if e.lead), "")
     signed = [
-        f"核查组组长：{form.proposed_by or lead or NONE}    提出时间：{_when(form.proposed_at) or NONE}",
+        f"核查组组长：{form.proposed_by or form.lead or NONE}    提出时间：{_when(form.proposed_at) or NONE}",
         f"专家组成员：{'、'.join(e.name for e in form.experts) or NONE}",
         f"地市协调员（确认）：{form.confirmed_by or NONE}    确认时间：{_when(form.confirmed_at) or NONE}",
     ]
