@@ -134,3 +134,23 @@ async def test_the_pages_forms_and_the_conclusion_form(server: WebServer) -> Non
     assert "合格" in extracted
     foshan = await server.signed_in("fs.coord")
     assert (await foshan.get(f"/projects/{w.project_id}/conclusion.pdf")).status == 404
+
+
+async def test_the_coordinator_concludes_a_no_show_from_the_session_page(server: WebServer) -> None:
+    w = await _world(server)
+    coordinator = await server.signed_in("gz.coord")
+    session_page = await (await coordinator.get(f"/sessions/{w.no_show_session_id}")).text()
+    assert f'href="/projects/{w.no_show_project_id}/verdict" id="verdict-link"' in session_page
+    page = f"/projects/{w.no_show_project_id}/verdict"
+    shown = await (await coordinator.get(page)).text()
+    assert 'id="no-show-form"' in shown
+    assert 'id="opinion-form"' not in shown
+    done = await _form_post(coordinator, page + "/no-show", {"note": "企业联系人未进入会议室"})
+    assert done.status == 303
+    assert await project_status(server.db.factory, w.no_show_project_id) == ProjectStatus.UNQUALIFIED
+    again = await _form_post(coordinator, page + "/no-show?lang=en", {"note": ""})
+    assert again.status == 409
+    assert "already has a conclusion" in await again.text()
+    text = await (await coordinator.get(page)).text()
+    assert "按照抽查不通过处理" in text
+    assert 'data-outcome="unqualified"' in text
