@@ -15,6 +15,7 @@ from remote_check.outcomes.verdict_models import Opinion, SuggestionTopic, Verdi
 from remote_check.outcomes.verdict_rules import Given, Tally, proposal_problems, tallies
 from remote_check.programme.models import ProjectStatus
 from scheduler import verdicts
+from scheduler.checklist import update_item
 from tests.conftest import Database
 from tests.scheduling_factories import local, project_status
 from tests.verdict_world import VerdictWorld, verdict_world
@@ -283,3 +284,45 @@ async def test_experts_suggest_and_report_problems_to_the_city(db: Database) -> 
         (SuggestionTopic.PROBLEM, "服务商演示人员不足", "王专家")
     ]
     assert await _audits(db, "verdict.suggest") == 1
+
+
+async def test_a_proposal_freezes_the_checklist_until_it_is_returned(db: Database) -> None:
+    w = await _world(db)
+    for n in range(3):
+        await _opine(db, w, n, ALL_PASS)
+    async with transaction(db.factory) as session:
+        await verdicts.propose(
+            session,
+            w.experts[0],
+            w.project_id,
+            outcome=Outcome.QUALIFIED,
+            violation=None,
+            description="",
+            reasons="",
+            now=NOW,
+        )
+    with pytest.raises(DomainError) as frozen:
+        async with transaction(db.factory) as session:
+            await update_item(
+                session,
+                w.project_id,
+                "B1",
+                result=ItemResult.FAIL,
+                notes="发票缺失",
+                principal=w.experts[1],
+                now=NOW,
+            )
+    assert frozen.value.status == 409
+    async with transaction(db.factory) as session:
+        await verdicts.return_to_lead(session, w.coordinator, w.project_id, note="请复核财务材料", now=NOW)
+    async with transaction(db.factory) as session:
+        item = await update_item(
+            session,
+            w.project_id,
+            "B1",
+            result=ItemResult.FAIL,
+            notes="发票缺失",
+            principal=w.experts[1],
+            now=NOW,
+        )
+    assert item.result == ItemResult.FAIL
