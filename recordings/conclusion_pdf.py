@@ -12,7 +12,7 @@ from recordings.conclusion import NONE, ConclusionForm
 from remote_check.clock import format_local
 from remote_check.pdf import FONT_FAMILY, Document
 
-HEAD = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+HEAD = FontFace(fill_color=(235, 235, 235))  # the CJK face has no bold: headings are shaded
 LINK = FontFace(color=(0, 0, 200))
 
 

@@ -56,8 +56,9 @@ class Document(FPDF):
         found = font or cjk_font()
         # fontTools names every table it does not subset; none of them matters for a document.
         logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+        # One face only: parsing the collection is most of a document's time (a second, "bold",
+        # registration of the same file would double it); headings stand out by size instead.
         self.add_font(FONT_FAMILY, "", str(found.path), collection_font_number=found.index)
-        self.add_font(FONT_FAMILY, "B", str(found.path), collection_font_number=found.index)
         self.set_title(title)
         self.set_creator("Remote Check")
         self.set_auto_page_break(auto=True, margin=15)
@@ -72,7 +73,7 @@ class Document(FPDF):
 
     def heading(self, text: str, size: float = 14) -> None:
         """A heading on a line of its own."""
-        self.set_font(FONT_FAMILY, "B", size=size)
+        self.set_font(FONT_FAMILY, size=size)
         self.multi_cell(0, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(1.5)
         self.set_font(FONT_FAMILY, size=10)
