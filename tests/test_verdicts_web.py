@@ -106,6 +106,9 @@ async def test_the_pages_forms_and_the_conclusion_form(server: WebServer) -> Non
         assert refused.status == 303
     lead = await server.signed_in("expert1")
     shown = await (await lead.get(page)).text()
+    assert '<span class="moment">03:12</span>' in shown  # experts do not replay: the time, no link
+    english = await (await lead.get(page + "?lang=en")).text()
+    assert "The lead&#39;s proposal" in english or "The lead's proposal" in english
     assert 'id="proposal-form"' in shown
     assert "付款凭证缺失" in shown
     proposed = await _form_post(
@@ -113,8 +116,9 @@ async def test_the_pages_forms_and_the_conclusion_form(server: WebServer) -> Non
     )
     assert proposed.status == 303
     coordinator = await server.signed_in("gz.coord")
-    html = await (await coordinator.get(page)).text()
+    html = await (await coordinator.get(page + "?lang=zh")).text()
     assert 'id="confirm"' in html
+    assert f'href="/sessions/{w.session_id}/replay?t=192"' in html
     assert (await _form_post(coordinator, page + "/confirm", {})).status == 303
     assert await project_status(server.db.factory, w.project_id) == ProjectStatus.QUALIFIED
 
