@@ -23,7 +23,7 @@ from remote_check.outcomes.kinds import OUTCOME_LABELS, VIOLATION_LABELS
 from remote_check.outcomes.verdict_labels import PASS_LABELS, STATE_LABELS, TOPIC_LABELS
 from remote_check.outcomes.verdict_models import VerdictState
 from remote_check.programme.cities import BY_CODE
-from scheduler.verdicts import VerdictFile, load_file
+from scheduler.verdict_reads import VerdictFile, load_file
 
 NONE = "无"
 

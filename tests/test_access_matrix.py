@@ -239,6 +239,7 @@ CASES: list[Case] = [
     # experts, confirmation by its city's coordinator (the admin gets past the door: the project
     # has no held session, so the domain answers 409).
     c("Dongguan verdict", "GET", "/api/projects/{dg_project}/verdict", SEES_DG_PROJECT),
+    c("verdicts list", "GET", "/verdicts", EVERYONE, page=True),
     c("verdict page", "GET", "/projects/{dg_project}/verdict", SEES_DG_PROJECT, page=True),
     c("conclusion form", "GET", "/projects/{dg_project}/conclusion", SEES_DG_PROJECT, page=True),
     c("conclusion PDF", "GET", "/projects/{dg_project}/conclusion.pdf", SEES_DG_PROJECT, page=True),

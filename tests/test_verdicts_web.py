@@ -47,11 +47,14 @@ async def test_the_api_walks_opinions_proposal_and_confirmation(server: WebServe
     assert body["checklist"][0]["moments"] == [192.0]
 
     foshan = await server.signed_in("fs.coord")
+    assert f'data-project="{w.project_id}"' not in await (await foshan.get("/verdicts")).text()
+    coordinator = await server.signed_in("gz.coord")
+    listed = await (await coordinator.get("/verdicts")).text()
+    assert f'data-state="proposed" data-project="{w.project_id}"' in listed  # the coordinator's to-do, first
     assert (await foshan.post(url + "/confirm")).status == 404  # another city: as if absent
     assert (await foshan.get(url)).status == 404
     expert_confirms = await experts[0].post(url + "/confirm")
     assert expert_confirms.status == 403
-    coordinator = await server.signed_in("gz.coord")
     confirmed = await coordinator.post(url + "/confirm")
     assert confirmed.status == 200, await confirmed.text()
     assert (await confirmed.json())["project_status"] == "qualified"

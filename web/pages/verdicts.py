@@ -314,3 +314,30 @@ async def conclusion_pdf_file(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@routes.get("/verdicts", name="verdicts")
+@aiohttp_jinja2.template("verdicts.html")
+async def verdicts_page(request: web.Request) -> dict[str, Any]:
+    """The conclusions under way or made in the reader's scope: proposals awaiting the coordinator
+    first, then returned ones, checked projects awaiting their panel, confirmed ones."""
+    principal = signed_in(request, Permission.PROJECT_READ)
+    lang = lang_of(request)
+    async with request.app[DB_READ]() as session:
+        rows = await verdicts.verdict_list(session, principal)
+    waiting = Message("待专家意见或组长提出", "Awaiting the panel")
+    return {
+        "rows": [
+            {
+                "project_id": r.project_id,
+                "code": r.project_code,
+                "enterprise": r.enterprise,
+                "state": r.state.value if r.state else "checked",
+                "state_label": STATE_LABELS[r.state].in_lang(lang) if r.state else waiting.in_lang(lang),
+                "outcome": r.outcome.value if r.outcome else "",
+                "outcome_label": OUTCOME_LABELS[r.outcome].in_lang(lang) if r.outcome else "",
+                "at": r.at,
+            }
+            for r in rows
+        ]
+    }
