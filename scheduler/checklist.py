@@ -13,6 +13,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.checklist.models import ChecklistItem, ItemResult
 from remote_check.checklist.service import EDITABLE
 from remote_check.errors import Conflict, Forbidden, Message, NotFound, invalid
+from remote_check.outcomes.verdict_models import Verdict, VerdictState
 from remote_check.programme.models import VoucherProject
 from scheduler.access import may_mark
 
@@ -29,7 +30,8 @@ async def update_item(
 ) -> ChecklistItem:
     """Record an item's result and notes: an expert of the project's panel, or a province admin.
 
-    A ``fail`` or ``not applicable`` needs a note saying why; nothing changes after the verdict.
+    A ``fail`` or ``not applicable`` needs a note saying why; nothing changes while the lead's
+    proposed conclusion awaits the coordinator, nor after the verdict.
     """
     project = await session.get(VoucherProject, project_id)
     if project is None:
@@ -45,6 +47,16 @@ async def update_item(
             Message(
                 "项目已有核查结论，核查表不能再修改",
                 "The project already has a verdict; its checklist can no longer change",
+            )
+        )
+    proposed = await session.scalar(
+        select(Verdict.id).where(Verdict.project_id == project_id, Verdict.state == VerdictState.PROPOSED)
+    )
+    if proposed is not None:
+        raise Conflict(
+            Message(
+                "组长已提出结论，核查表须待协调员确认或退回后才能修改",
+                "The lead proposed a conclusion: the checklist can change only if the coordinator returns it",
             )
         )
     item = await session.scalar(

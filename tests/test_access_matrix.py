@@ -250,6 +250,44 @@ CASES: list[Case] = [
         DG_WRITERS,
         body={"city_code": "4419", "name": "P1", "budget": "1000.00"},
     ),
+    # Verdicts (issue 12): read by whoever sees the project; opinions and suggestions by its panel's
+    # experts, confirmation by its city's coordinator (the admin gets past the door: the project
+    # has no held session, so the domain answers 409).
+    c("Dongguan verdict", "GET", "/api/projects/{dg_project}/verdict", SEES_DG_PROJECT),
+    c("verdicts list", "GET", "/verdicts", EVERYONE, page=True),
+    c("verdict page", "GET", "/projects/{dg_project}/verdict", SEES_DG_PROJECT, page=True),
+    c("conclusion form", "GET", "/projects/{dg_project}/conclusion", SEES_DG_PROJECT, page=True),
+    c("conclusion PDF", "GET", "/projects/{dg_project}/conclusion.pdf", SEES_DG_PROJECT, page=True),
+    c(
+        "give opinions",
+        "POST",
+        "/api/projects/{dg_project}/verdict/opinions",
+        {"admin", "expert_on"},
+        body={"opinions": [{"standard": "finance", "passed": True}]},
+    ),
+    c(
+        "propose a conclusion",
+        "POST",
+        "/api/projects/{dg_project}/verdict/proposal",
+        {"admin", "expert_on"},
+        body={"outcome": "qualified"},
+    ),
+    c("confirm a conclusion", "POST", "/api/projects/{dg_project}/verdict/confirm", DG_WRITERS),
+    c(
+        "return a conclusion",
+        "POST",
+        "/api/projects/{dg_project}/verdict/return",
+        DG_WRITERS,
+        body={"note": "x"},
+    ),
+    c("conclude a no-show", "POST", "/api/sessions/{dg_session}/no-show-verdict", DG_WRITERS, body={}),
+    c(
+        "suggest",
+        "POST",
+        "/api/projects/{dg_project}/suggestions",
+        {"admin", "expert_on"},
+        body={"topic": "policy", "text": "x"},
+    ),
     # Last: it changes the session the cases above look at.
     c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),
 ]

@@ -18,6 +18,7 @@ from web.api import plans as plans_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
 from web.api import sessions as sessions_api
+from web.api import verdicts as verdicts_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
 from web.pages import availability as availability_pages
@@ -33,6 +34,7 @@ from web.pages import replay as replay_pages
 from web.pages import schedules as schedules_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
+from web.pages import verdicts as verdicts_pages
 from web.rooms import session_views as room_pages
 from web.rooms import views as rooms_views
 
@@ -51,6 +53,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     plans_api,
     funding_api,
     availability_api,
+    verdicts_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -70,4 +73,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     plans_pages,
     funding_pages,
     availability_pages,
+    verdicts_pages,
 )

@@ -31,6 +31,8 @@ class Permission(enum.StrEnum):
     FUNDING_READ = "funding.read"  # a city's budgets, allocation plans and the deadline warning
     FUNDING_WRITE = "funding.write"  # open a settlement period, set its budget, compute and apply a plan
     AVAILABILITY_WRITE = "availability.write"  # a city's closed days, rooms, its parties' unavailability
+    VERDICT_OPINE = "verdict.opine"  # a panel expert's opinions, the lead's proposal, suggestions
+    VERDICT_CONFIRM = "verdict.confirm"  # the city's coordinator confirms or returns the conclusion
 
 
 P = Permission
@@ -51,9 +53,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.FUNDING_READ,
         P.FUNDING_WRITE,
         P.AVAILABILITY_WRITE,
+        P.VERDICT_CONFIRM,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
-    Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
+    Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE, P.VERDICT_OPINE},
     Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ, P.FUNDING_READ},
     Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
 }

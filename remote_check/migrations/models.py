@@ -8,6 +8,7 @@ from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.funding.models import AllocationLine, AllocationPlan, SettlementPeriod
+from remote_check.outcomes.verdict_models import Opinion, Suggestion, Verdict
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
@@ -32,6 +33,7 @@ __all__ = [
     "Hold",
     "ItemMark",
     "LoginThrottleRow",
+    "Opinion",
     "OutboxMessage",
     "PanelSeat",
     "Product",
@@ -41,8 +43,10 @@ __all__ = [
     "Role",
     "SettlementPeriod",
     "Still",
+    "Suggestion",
     "Supplier",
     "User",
+    "Verdict",
     "VoucherProject",
     "WebSession",
 ]

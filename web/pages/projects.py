@@ -20,6 +20,7 @@ from remote_check.checklist.models import ChecklistItem, ItemResult, Standard
 from remote_check.checklist.schemas import ChecklistItemUpdate
 from remote_check.checklist.service import EDITABLE
 from remote_check.errors import DomainError, Message, invalid
+from remote_check.outcomes.verdict_labels import TOPIC_LABELS
 from remote_check.programme.models import BusinessArea, ProjectStatus, SupplierKind
 from remote_check.programme.pricing import percent
 from remote_check.programme.schemas import ProjectQuery
@@ -33,6 +34,7 @@ from scheduler.projects import (
     project_checklist,
     visible_suppliers,
 )
+from scheduler.verdicts import suggestions_of
 from web.context import lang_of
 from web.inputs import validation_error
 from web.keys import CLOCK, DB, SETTINGS
@@ -141,6 +143,7 @@ async def _project_context(request: web.Request, principal: Principal, project_i
         )
         checklist = await project_checklist(session, principal, project_id)
         markable = bool(checklist) and await may_mark(session, principal, project_id)
+        suggestions = await suggestions_of(session, project_id)
     groups = _grouped(checklist)
     return {
         "p": project,
@@ -154,6 +157,16 @@ async def _project_context(request: web.Request, principal: Principal, project_i
         "result_label": {r.value: RESULT_LABELS[r].in_lang(lang) for r in ItemResult},
         "results": [(r.value, RESULT_LABELS[r].in_lang(lang)) for r in ItemResult],
         "may_mark": markable,
+        "problems": [
+            {
+                "topic": row.topic.value,
+                "label": TOPIC_LABELS[row.topic].in_lang(lang),
+                "text": row.text,
+                "author": row.author,
+                "at": row.created_at,
+            }
+            for row in suggestions
+        ],
         "editable": project.status in EDITABLE,
         "error": "",
         "typed": {},
