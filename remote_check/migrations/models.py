@@ -7,6 +7,15 @@ from remote_check.campaigns.models import Campaign, Draw, DrawEntry
 from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
+from remote_check.outcomes.sanction_models import (
+    Bar,
+    Cascade,
+    Notice,
+    Objection,
+    ObjectionFile,
+    Publication,
+    Recheck,
+)
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
@@ -14,10 +23,12 @@ from scheduler.notify.models import CalendarFeed, OutboxMessage
 __all__ = [
     "AuditEntry",
     "AuditHead",
+    "Bar",
     "Base",
     "Booking",
     "CalendarFeed",
     "Campaign",
+    "Cascade",
     "CheckSession",
     "ChecklistItem",
     "City",
@@ -29,10 +40,15 @@ __all__ = [
     "Hold",
     "ItemMark",
     "LoginThrottleRow",
+    "Notice",
+    "Objection",
+    "ObjectionFile",
     "OutboxMessage",
     "PanelSeat",
     "Product",
     "ProductModule",
+    "Publication",
+    "Recheck",
     "RecordingPart",
     "Replay",
     "Role",
