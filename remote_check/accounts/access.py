@@ -28,6 +28,7 @@ class Permission(enum.StrEnum):
     EXPERT_READ = "expert.read"
     RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
+    RESULTS_PUBLISH = "results.publish"  # publish a city's results (公布反馈) and decide objections (异议)
 
 
 P = Permission
@@ -45,6 +46,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.EXPERT_READ,
         P.RECORDING_READ,
         P.PLAN_WRITE,
+        P.RESULTS_PUBLISH,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},

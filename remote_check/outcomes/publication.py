@@ -10,11 +10,15 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
+from remote_check.accounts.access import Principal
+from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import Draw, DrawEntry, DrawStatus
+from remote_check.errors import NotFound
 from remote_check.outcomes.kinds import OUTCOME_LABELS, Outcome
-from remote_check.outcomes.sanction_models import Cascade, Publication
+from remote_check.outcomes.sanction_models import Cascade, Objection, ObjectionFile, Publication
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from remote_check.tabular import Sheet, csv_text, xlsx_bytes
 
@@ -181,3 +185,50 @@ def xlsx_file(rows: list[ResultRow], *, created: dt.datetime) -> bytes:
     return xlsx_bytes(
         [Sheet("抽查结果", table(rows), widths=(24, 36, 36, 12), freeze_header=True)], created=created
     )
+
+
+def may_see(principal: Principal, city_code: str) -> bool:
+    """Published results are public-ish: every signed-in user of the city, and the province's
+    (administrators; auditors without a city)."""
+    if principal.role == Role.PROVINCE_ADMIN:
+        return True
+    if principal.role == Role.AUDITOR and principal.city_code is None:
+        return True
+    return principal.city_code == city_code
+
+
+async def publications_of(session: AsyncSession, principal: Principal) -> list[Publication]:
+    """The publications ``principal`` may see, the newest first."""
+    stmt = select(Publication).order_by(Publication.published_at.desc(), Publication.id.desc())
+    rows = (await session.scalars(stmt)).all()
+    return [p for p in rows if may_see(principal, p.city_code)]
+
+
+async def visible_publication(
+    session: AsyncSession, principal: Principal, publication_id: int
+) -> Publication:
+    """The publication if ``principal`` may see it; 404 otherwise (like an unknown one)."""
+    publication = await session.get(Publication, publication_id)
+    if publication is None or not may_see(principal, publication.city_code):
+        raise NotFound("公布的抽查结果", "Published results")
+    return publication
+
+
+async def objections_of(
+    session: AsyncSession, publication_id: int
+) -> list[tuple[Objection, list[ObjectionFile]]]:
+    """The publication's objections with their files' descriptions (content deferred), the oldest first."""
+    objections = (
+        await session.scalars(
+            select(Objection).where(Objection.publication_id == publication_id).order_by(Objection.id)
+        )
+    ).all()
+    files = (
+        await session.scalars(
+            select(ObjectionFile)
+            .where(ObjectionFile.objection_id.in_([o.id for o in objections]))
+            .options(defer(ObjectionFile.content))
+            .order_by(ObjectionFile.id)
+        )
+    ).all()
+    return [(o, [f for f in files if f.objection_id == o.id]) for o in objections]
