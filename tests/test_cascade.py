@@ -5,6 +5,7 @@ projects short of paid out under re-check in every city, which the planner then 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from remote_check.audit.models import AuditEntry
 from remote_check.audit.service import Actor
 from remote_check.campaigns.models import DrawEntry
 from remote_check.checklist.models import ChecklistItem
+from remote_check.clock import FixedClock
 from remote_check.database import transaction
 from remote_check.errors import DomainError
 from remote_check.outcomes.bars import bar_end, is_barred
@@ -23,6 +25,7 @@ from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, V
 from scheduler.rechecks import after_outcome
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
+from tests.notify_world import job_runner, notify_settings, smtp_server, text_of, wecom_robot
 from tests.sanction_world import NOW, World, build_world, supplier_row
 from tests.scheduling_factories import add_project, local
 
@@ -186,3 +189,23 @@ async def test_a_project_that_is_not_checked_cannot_be_a_violation(db: Database)
             )
     async with transaction(db.factory) as s:
         assert await s.scalar(select(func.count(Bar.id))) == 0
+
+
+async def test_the_cities_notices_go_out_once_through_the_runner(db: Database, tmp_path: Path) -> None:
+    world = await build_world(db)
+    result = await _violation(db, world)
+    async with transaction(db.factory) as s:
+        await after_outcome(s, result, NOW, wecom_cities=["4401"])
+    async with smtp_server() as (mailbox, port), wecom_robot() as robot:
+        settings = notify_settings(db, tmp_path, port, robot)
+        async with job_runner(db, settings, FixedClock(NOW)) as runner:
+            await runner.run_due()
+            await runner.run_due()
+    [mail] = mailbox.to("coord4401@example.cn")
+    assert "重点核查" in str(mail["Subject"])
+    assert "违规云科技有限公司" in text_of(mail)
+    [hook] = robot.received["4401"]
+    assert "重点核查" in hook["markdown"]["content"]
+    async with transaction(db.factory) as s:
+        statuses = sorted({(n.channel, n.status) for n in (await s.scalars(select(Notice))).all()})
+    assert statuses == [("email", "sent"), ("none", "no_address"), ("wecom", "sent")]

@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=False),
         sa.Column("created_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", remote_check.database.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_party_notices")),
