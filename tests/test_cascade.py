@@ -15,8 +15,10 @@ from remote_check.audit.service import Actor
 from remote_check.campaigns.models import DrawEntry
 from remote_check.checklist.models import ChecklistItem
 from remote_check.clock import FixedClock
-from remote_check.database import transaction
+from remote_check.database import make_reader, transaction
 from remote_check.errors import DomainError
+from remote_check.imports.sandbox import UploadReader
+from remote_check.imports.workflow import Databases, import_upload
 from remote_check.outcomes.bars import bar_end, is_barred
 from remote_check.outcomes.cascade import CascadeResult, apply_outcome
 from remote_check.outcomes.kinds import Outcome, ViolationKind
@@ -25,9 +27,10 @@ from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, V
 from scheduler.rechecks import after_outcome
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
+from tests.import_files import csv_file, found, row
 from tests.notify_world import job_runner, notify_settings, smtp_server, text_of, wecom_robot
 from tests.sanction_world import NOW, World, build_world, supplier_row
-from tests.scheduling_factories import add_project, local
+from tests.scheduling_factories import add_project, add_supplier, local
 
 UNTIL = dt.date(2025, 4, 9)
 
@@ -209,3 +212,32 @@ async def test_the_cities_notices_go_out_once_through_the_runner(db: Database, t
     async with transaction(db.factory) as s:
         statuses = sorted({(n.channel, n.status) for n in (await s.scalars(select(Notice))).all()})
     assert statuses == [("email", "sent"), ("none", "no_address"), ("wecom", "sent")]
+
+
+async def test_the_import_refuses_a_party_the_violation_barred(db: Database) -> None:
+    async with transaction(db.factory) as s:
+        enterprise = Enterprise(
+            name=row(1)["enterprise_name"], credit_code=row(1)["enterprise_credit_code"], city_code="4419"
+        )
+        s.add(enterprise)
+        await s.flush()
+        supplier = await add_supplier(s, "另一服务商有限公司")
+        checked = await add_project(
+            s, supplier, enterprise=enterprise, city="4419", status=ProjectStatus.CHECKED
+        )
+        await apply_outcome(s, Actor.cli(), checked.id, Outcome.VIOLATION, at=NOW)
+    reader = UploadReader()
+    try:
+        with pytest.raises(DomainError) as refused:
+            await import_upload(
+                reader,
+                Databases(write=db.factory, read=make_reader(db.engine)),
+                "projects.csv",
+                csv_file([row(1)]),
+                actor=Actor("user:1", "4419"),
+                now=NOW + dt.timedelta(days=30),
+            )
+    finally:
+        await reader.close()
+    assert found(refused.value.details) == {(2, "enterprise_credit_code", "enterprise_barred")}
+    assert UNTIL.isoformat() in refused.value.details[0]["zh"]

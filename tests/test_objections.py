@@ -283,3 +283,35 @@ async def test_upholding_keeps_the_cascade(db: Database) -> None:
         project = await s.get(VoucherProject, world.violator)
         assert project is not None
         assert project.status == ProjectStatus.VIOLATION
+
+
+async def test_the_audit_entry_replays_the_cascade_exactly(db: Database) -> None:
+    """Apply the ``cascade.apply`` entry's details to the state before: that is the state after."""
+    world = await build_world(db)
+    expected = await _state(db)
+    async with transaction(db.factory) as s:
+        await apply_outcome(s, Actor.of(world.coordinator), world.violator, Outcome.VIOLATION, at=NOW)
+        entry = await s.scalar(select(AuditEntry).where(AuditEntry.action == "cascade.apply"))
+        assert entry is not None
+        draws = dict((await s.execute(select(DrawEntry.id, DrawEntry.draw_id))).all())
+    details = entry.details
+    expected["projects"][world.violator] = (ProjectStatus.VIOLATION, False)
+    for change in details["rechecks"]:
+        expected["projects"][change["project"]] = (ProjectStatus(change["status"]), True)
+        if change["draw_entry"] is not None:
+            expected["entries"].append((draws[change["draw_entry"]], change["project"]))
+    expected["entries"].sort()
+    listed, delisted_at, _ = expected["suppliers"][details["supplier"]]
+    if details["delisted"]:
+        listed, delisted_at = False, dt.datetime.fromisoformat(details["delisted_at"])
+    until = dt.date.fromisoformat(details["barred_until"]["supplier"])
+    expected["suppliers"][details["supplier"]] = (listed, delisted_at, until)
+    for bar in details["bars"]:
+        if bar["kind"] == "enterprise":
+            expected["enterprises"][bar["party"]] = dt.date.fromisoformat(
+                details["barred_until"]["enterprise"]
+            )
+    for change in details["rechecks"]:
+        if change["checklist_items"]:
+            expected["items"][change["project"]] = change["checklist_items"]
+    assert await _state(db) == expected

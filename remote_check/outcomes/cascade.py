@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.audit.service import Actor, record
+from remote_check.campaigns.models import DrawEntry
 from remote_check.clock import SHANGHAI
 from remote_check.errors import NotFound
 from remote_check.outcomes.bars import bar_end
@@ -155,7 +156,8 @@ async def _violation(
     sampled: list[int] = []
     unsampled: list[int] = []
     changes: list[dict[str, object]] = []
-    entries = {}
+    entries: dict[int, DrawEntry] = {}
+    items: dict[int, int] = {}
     for other in others:
         before = other.status
         check = Recheck(
@@ -172,7 +174,7 @@ async def _violation(
             if city is None:
                 unsampled.append(other.id)
             else:
-                entries[other.id] = await add_to_sample(session, other, city, project.code)
+                entries[other.id], items[other.id] = await add_to_sample(session, other, city, project.code)
                 check.campaign_id = city.campaign.id
                 sampled.append(other.id)
         rechecks.append(check)
@@ -193,6 +195,7 @@ async def _violation(
                 "status": status_of[check.project_id].status.value,
                 "under_recheck_before": check.was_under_recheck,
                 "draw_entry": check.draw_entry_id,
+                "checklist_items": items.get(check.project_id, 0),
                 "campaign": check.campaign_id,
             }
         )

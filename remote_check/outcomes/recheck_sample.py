@@ -68,8 +68,9 @@ async def current_draw(session: AsyncSession, city_code: str) -> CityDraw | None
 
 async def add_to_sample(
     session: AsyncSession, project: VoucherProject, city: CityDraw, source_code: str
-) -> DrawEntry:
-    """Put the (registered) ``project`` in ``city``'s draw: status sampled, checklist made."""
+) -> tuple[DrawEntry, int]:
+    """Put the (registered) ``project`` in ``city``'s draw: status sampled, checklist made (the
+    entry and the number of checklist items)."""
     entry = DrawEntry(
         draw_id=city.draw.id,
         project_id=project.id,
@@ -80,8 +81,8 @@ async def add_to_sample(
     city.next_position += 1
     session.add(entry)
     project.status = ProjectStatus.SAMPLED
-    await create_items(session, project, city.thresholds)
-    return entry
+    items = await create_items(session, project, city.thresholds)
+    return entry, len(items)
 
 
 async def remove_from_sample(session: AsyncSession, project: VoucherProject, entry_id: int) -> bool:
