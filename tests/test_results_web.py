@@ -99,3 +99,26 @@ async def test_publish_read_object_and_overturn(server: WebServer) -> None:
         assert supplier.listed
         assert supplier.barred_until is None
     assert "已撤销原结论" in await (await coordinator.get(f"/results/{publication.id}")).text()
+
+
+async def test_the_api_publishes_reads_and_lists_the_bars(server: WebServer) -> None:
+    world = await build_world(server.db)
+    async with transaction(server.db.factory) as s:
+        await apply_outcome(s, Actor.of(world.coordinator), world.violator, Outcome.VIOLATION, at=NOW)
+        await add_principal(s, "coord4403", Role.CITY_COORDINATOR, "4403")
+    coordinator = await server.signed_in("coord4401")
+    other = await server.signed_in("coord4403")
+    refused = await other.post("/api/cities/4401/publications")
+    assert refused.status == 403
+    created = await coordinator.post("/api/cities/4401/publications")
+    assert created.status == 201, await created.text()
+    body = await created.json()
+    assert [r["outcome"] for r in body["rows"]] == ["violation"]
+    assert body["objections_until"] == "2020-04-17"
+    assert (await coordinator.get(f"/api/publications/{body['id']}")).status == 200
+    assert (await other.get(f"/api/publications/{body['id']}")).status == 404
+    bars = await (await coordinator.get("/api/bars")).json()
+    assert sorted(b["party_kind"] for b in bars["items"]) == ["enterprise", "supplier"]
+    assert {b["ends_on"] for b in bars["items"]} == {"2025-04-09"}
+    missing = await coordinator.post("/api/objections/99/decision", json={"uphold": True, "reason": "x"})
+    assert missing.status == 404
