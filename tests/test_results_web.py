@@ -120,5 +120,8 @@ async def test_the_api_publishes_reads_and_lists_the_bars(server: WebServer) -> 
     bars = await (await coordinator.get("/api/bars")).json()
     assert sorted(b["party_kind"] for b in bars["items"]) == ["enterprise", "supplier"]
     assert {b["ends_on"] for b in bars["items"]} == {"2025-04-09"}
+    register = await (await coordinator.get("/sanctions")).text()
+    assert "违规云科技有限公司" in register
+    assert "2025-04-09" in register
     missing = await coordinator.post("/api/objections/99/decision", json={"uphold": True, "reason": "x"})
     assert missing.status == 404

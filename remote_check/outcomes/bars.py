@@ -65,3 +65,28 @@ async def sync_party(session: AsyncSession, kind: PartyKind, party_id: int) -> d
     if party is not None:
         party.barred_until = until
     return until
+
+
+async def register(session: AsyncSession, *, standing_only: bool = False) -> list[tuple[Bar, str]]:
+    """The bars, the newest first, each with its party's name."""
+    stmt = select(Bar).order_by(Bar.id.desc())
+    if standing_only:
+        stmt = stmt.where(Bar.lifted_at.is_(None))
+    bars = list((await session.scalars(stmt)).all())
+    ids = {kind: [b.party_id for b in bars if b.party_kind == kind] for kind in PartyKind}
+    names = {
+        (PartyKind.ENTERPRISE, i): n
+        for i, n in (
+            await session.execute(
+                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids[PartyKind.ENTERPRISE]))
+            )
+        ).all()
+    } | {
+        (PartyKind.SUPPLIER, i): n
+        for i, n in (
+            await session.execute(
+                select(Supplier.id, Supplier.name).where(Supplier.id.in_(ids[PartyKind.SUPPLIER]))
+            )
+        ).all()
+    }
+    return [(b, names.get((b.party_kind, b.party_id), "")) for b in bars]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from remote_check.accounts.access import Permission, allowed
 from remote_check.errors import DomainError, Message, NotFound, invalid
+from remote_check.outcomes.bars import register
 from remote_check.outcomes.kinds import OUTCOME_LABELS, Outcome
 from remote_check.outcomes.publication import (
     csv_file,
@@ -227,3 +228,19 @@ async def objection_submit(request: web.Request) -> dict[str, Any]:
             now=app[CLOCK].now(),
         )
     return {**_link_context(request), "done": True, "objection_id": objection.id}
+
+
+@routes.get("/sanctions", name="sanctions")
+@aiohttp_jinja2.template("sanctions.html")
+async def sanctions_page(request: web.Request) -> dict[str, Any]:
+    """The bars register: who is barred from public funding, until when, why, and lifted bars."""
+    signed_in(request, Permission.PROJECT_READ)
+    lang = lang_of(request)
+    standing = request.query.get("all", "") != "1"
+    async with request.app[DB_READ]() as session:
+        bars = await register(session, standing_only=standing)
+    return {
+        "bars": bars,
+        "standing": standing,
+        "party_label": {k.value: m.in_lang(lang) for k, m in PARTY_LABELS.items()},
+    }
