@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import DrawEntry
+from remote_check.campaigns.sampling import Thresholds
+from remote_check.checklist.service import create_items_many
 from remote_check.clock import SHANGHAI
 from remote_check.errors import NotFound
 from remote_check.outcomes.bars import bar_end
@@ -157,7 +159,7 @@ async def _violation(
     unsampled: list[int] = []
     changes: list[dict[str, object]] = []
     entries: dict[int, DrawEntry] = {}
-    items: dict[int, int] = {}
+    checklists: list[tuple[VoucherProject, Thresholds]] = []
     for other in others:
         before = other.status
         check = Recheck(
@@ -174,11 +176,12 @@ async def _violation(
             if city is None:
                 unsampled.append(other.id)
             else:
-                entries[other.id], items[other.id] = await add_to_sample(session, other, city, project.code)
+                entries[other.id] = add_to_sample(session, other, city, project.code)
+                checklists.append((other, city.thresholds))
                 check.campaign_id = city.campaign.id
                 sampled.append(other.id)
         rechecks.append(check)
-    await session.flush()
+    items = await create_items_many(session, checklists)  # flushes the entries too
     for check in rechecks:
         entry = entries.get(check.project_id)
         check.draw_entry_id = entry.id if entry is not None else None

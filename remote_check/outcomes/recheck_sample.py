@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from remote_check.campaigns.models import Campaign, CampaignStatus, Draw, DrawEntry, DrawStatus
 from remote_check.campaigns.sampling import Reason, Thresholds
 from remote_check.checklist.models import ChecklistItem, ItemResult
-from remote_check.checklist.service import create_items
 from remote_check.programme.models import ProjectStatus, VoucherProject
 
 CASCADE_NOTE = "违规连带重点核查"
@@ -66,11 +65,11 @@ async def current_draw(session: AsyncSession, city_code: str) -> CityDraw | None
     return CityDraw(campaign, draw, thresholds, (last or 0) + 1)
 
 
-async def add_to_sample(
+def add_to_sample(
     session: AsyncSession, project: VoucherProject, city: CityDraw, source_code: str
-) -> tuple[DrawEntry, int]:
-    """Put the (registered) ``project`` in ``city``'s draw: status sampled, checklist made (the
-    entry and the number of checklist items)."""
+) -> DrawEntry:
+    """Put the (registered) ``project`` in ``city``'s draw, status sampled; the caller makes the
+    checklists of all the projects it added at once (:func:`create_items_many`) and flushes."""
     entry = DrawEntry(
         draw_id=city.draw.id,
         project_id=project.id,
@@ -81,8 +80,7 @@ async def add_to_sample(
     city.next_position += 1
     session.add(entry)
     project.status = ProjectStatus.SAMPLED
-    items = await create_items(session, project, city.thresholds)
-    return entry, len(items)
+    return entry
 
 
 async def remove_from_sample(session: AsyncSession, project: VoucherProject, entry_id: int) -> bool:
