@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from remote_check.audit.models import AuditEntry
 from remote_check.audit.service import Actor
 from remote_check.campaigns.models import DrawEntry
-from remote_check.checklist.models import ChecklistItem
+from remote_check.campaigns.sampling import Thresholds
+from remote_check.checklist.build import build_items
+from remote_check.checklist.models import ChecklistItem, ItemResult
+from remote_check.checklist.service import create_items, create_items_many, project_facts
 from remote_check.clock import FixedClock
 from remote_check.database import make_reader, transaction
 from remote_check.errors import DomainError
@@ -241,3 +244,27 @@ async def test_the_import_refuses_a_party_the_violation_barred(db: Database) -> 
         await reader.close()
     assert found(refused.value.details) == {(2, "enterprise_credit_code", "enterprise_barred")}
     assert UNTIL.isoformat() in refused.value.details[0]["zh"]
+
+
+async def test_many_checklists_at_once_are_the_checklists_one_at_a_time(db: Database) -> None:
+    fields = ("code", "standard", "position", "title_zh", "title_en", "guidance_zh", "evidence_zh", "result")
+    async with transaction(db.factory) as s:
+        supplier = await add_supplier(s, "清单服务商有限公司")
+        one = await add_project(s, supplier, status=ProjectStatus.SAMPLED)
+        many = [await add_project(s, supplier, status=ProjectStatus.SAMPLED) for _ in range(3)]
+        await create_items(s, one, Thresholds())
+        made = await create_items_many(s, [(p, Thresholds()) for p in [*many, one]])
+        expected = {
+            p.id: [
+                tuple(getattr(spec, f) for f in fields[:-1])
+                for spec in build_items(*await project_facts(s, p, Thresholds()))
+            ]
+            for p in many
+        }
+        items = (await s.scalars(select(ChecklistItem).order_by(ChecklistItem.position))).all()
+    assert made[one.id] == 0  # it had its checklist, which it keeps
+    for p in many:
+        rows = [i for i in items if i.project_id == p.id]
+        assert made[p.id] == len(rows) == len(expected[p.id]) > 0
+        assert [tuple(getattr(i, f) for f in fields[:-1]) for i in rows] == expected[p.id]
+        assert {i.result for i in rows} == {ItemResult.PENDING}
