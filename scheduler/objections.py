@@ -272,6 +272,40 @@ async def _withdraw_bookings(
     return cancelled, held
 
 
+async def _tell_decision(
+    session: AsyncSession, objection: Objection, project: VoucherProject, *, now: dt.datetime
+) -> None:
+    """Tell the objecting party the decision (its guests' e-mails, else a ``no_address`` notice)."""
+    kind = GuestKind.ENTERPRISE if objection.party_kind == PartyKind.ENTERPRISE else GuestKind.SUPPLIER
+    party_id = project.enterprise_id if objection.party_kind == PartyKind.ENTERPRISE else project.supplier_id
+    upheld = objection.decision == ObjectionDecision.UPHELD
+    outcome = OUTCOME_LABELS[Outcome(objection.new_outcome or objection.outcome)]
+    subject = f"异议处理结果：项目 {project.code}"
+    body = (
+        f"您对项目 {project.code} 抽查结论的异议已处理："
+        + ("维持原结论" if upheld else "撤销原结论")
+        + f"，结论为“{outcome.zh}”。理由：{objection.decision_reason}\n\n"
+        + f"Your objection to the outcome of project {project.code} was decided: "
+        + ("the outcome stands" if upheld else "the outcome is overturned")
+        + f"; the outcome is {outcome.en}. Reasons: {objection.decision_reason}"
+    )
+    addresses = (await _party_emails(session, [project.id])).get((project.id, kind), [""])
+    session.add_all(
+        Notice(
+            kind="objection",
+            city_code=objection.city_code,
+            recipient=f"{objection.party_kind.value}:{party_id}",
+            channel="email" if address else "none",
+            address=address,
+            subject=subject,
+            body=body,
+            status="pending" if address else "no_address",
+            created_at=now,
+        )
+        for address in addresses
+    )
+
+
 async def decide(
     session: AsyncSession,
     principal: Principal,
@@ -323,6 +357,7 @@ async def decide(
     objection.decision_reason = reason
     objection.decided_at, objection.decided_by = now, principal.user_id
     await session.flush()
+    await _tell_decision(session, objection, project, now=now)
     await record(
         session,
         Actor.of(principal),

@@ -279,6 +279,9 @@ async def test_upholding_keeps_the_cascade(db: Database) -> None:
         )
     assert undone is None
     async with transaction(db.factory) as s:
+        told = (await s.scalars(select(Notice).where(Notice.kind == "objection"))).all()
+        assert [(n.recipient, n.status) for n in told] == [(f"supplier:{world.supplier}", "no_address")]
+        assert "维持原结论" in told[0].body
         assert await is_barred(s, PartyKind.SUPPLIER, world.supplier, NOW.date())
         project = await s.get(VoucherProject, world.violator)
         assert project is not None

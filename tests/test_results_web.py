@@ -39,12 +39,16 @@ async def test_publish_read_object_and_overturn(server: WebServer) -> None:
         await apply_outcome(s, Actor.of(world.coordinator), world.violator, Outcome.VIOLATION, at=NOW)
         await add_principal(s, "coord4403", Role.CITY_COORDINATOR, "4403")
     coordinator = await server.signed_in("coord4401")
-    assert "公布本市抽查结果" in await (await coordinator.get("/results")).text()
+    listing = await (await coordinator.get("/results")).text()
+    assert "公布本市抽查结果" in listing
     published = await coordinator.post("/results", data={"csrf_token": coordinator.csrf})
     assert published.status == 303, await published.text()
     async with transaction(server.db.factory) as s:
         publication = await s.scalar(select(Publication))
         assert publication is not None
+    listing = await (await coordinator.get("/results")).text()
+    assert "服务券抽查结果" in listing  # the parties' notices, and what could not be sent
+    assert "无收件地址" in listing
     page = await coordinator.get(f"/results/{publication.id}")
     html = await page.text()
     assert page.status == 200

@@ -18,7 +18,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import Draw, DrawEntry, DrawStatus
 from remote_check.errors import NotFound
 from remote_check.outcomes.kinds import OUTCOME_LABELS, Outcome
-from remote_check.outcomes.sanction_models import Cascade, Objection, ObjectionFile, Publication
+from remote_check.outcomes.sanction_models import Cascade, Notice, Objection, ObjectionFile, Publication
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from remote_check.tabular import Sheet, csv_text, xlsx_bytes
 
@@ -232,3 +232,12 @@ async def objections_of(
         )
     ).all()
     return [(o, [f for f in files if f.objection_id == o.id]) for o in objections]
+
+
+async def notices_of(session: AsyncSession, principal: Principal, limit: int = 100) -> list[Notice]:
+    """The latest notices without a session (re-checks, results, objection decisions) of the cities
+    ``principal`` may see."""
+    stmt = select(Notice).order_by(Notice.id.desc()).limit(limit)
+    if principal.role != Role.PROVINCE_ADMIN:
+        stmt = stmt.where(Notice.city_code == (principal.city_code or ""))
+    return list((await session.scalars(stmt)).all())

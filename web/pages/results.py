@@ -17,6 +17,7 @@ from remote_check.outcomes.bars import register
 from remote_check.outcomes.kinds import OUTCOME_LABELS, Outcome
 from remote_check.outcomes.publication import (
     csv_file,
+    notices_of,
     objections_of,
     publications_of,
     rows_of,
@@ -44,11 +45,14 @@ PARTY_LABELS = {
 async def results_page(request: web.Request) -> dict[str, Any]:
     """The publications the user may see; a coordinator publishes their city's results here."""
     principal = signed_in(request)
+    can_publish = allowed(principal, Permission.RESULTS_PUBLISH)
     async with request.app[DB_READ]() as session:
         publications = await publications_of(session, principal)
+        notices = await notices_of(session, principal) if can_publish else []
     return {
+        "notices": notices,
         "publications": publications,
-        "can_publish": allowed(principal, Permission.RESULTS_PUBLISH),
+        "can_publish": can_publish,
         "city": principal.city_code or "",
         "days": request.app[SETTINGS].objection_working_days,
     }
