@@ -48,6 +48,7 @@ from scheduler.planning.calendar import UnknownYear, is_working_day
 from scheduler.service import cancel_session
 
 DEFAULT_OBJECTION_DAYS = 5
+SEVERITY = {Outcome.QUALIFIED: 0, Outcome.UNQUALIFIED: 1, Outcome.VIOLATION: 2}
 
 
 def objection_deadline(published_on: dt.date, days: int) -> dt.date:
@@ -335,6 +336,13 @@ async def decide(
     if not uphold:
         if new_outcome is None or new_outcome.value == objection.outcome:
             raise invalid("撤销原结论须给出新的结论", "Overturning needs a new outcome", field="new_outcome")
+        if SEVERITY[new_outcome] > SEVERITY[Outcome(objection.outcome)]:
+            raise invalid(
+                "异议只能使结论从轻（违规→不合格或合格，不合格→合格）",
+                "An objection can only lighten the outcome (violation to unqualified or qualified, "
+                "unqualified to qualified)",
+                field="new_outcome",
+            )
         check_move(project.status, new_outcome.status)
         if objection.outcome == Outcome.VIOLATION.value:
             cascade = await cascade_of(session, project.id)

@@ -243,6 +243,18 @@ async def test_overturning_a_violation_undoes_exactly_its_cascade(db: Database) 
                 s, other, objection_id, uphold=False, reason="x", new_outcome=Outcome.QUALIFIED, now=NOW
             )
     assert foreign.value.status == 404
+    with pytest.raises(DomainError) as harsher:  # overturning needs another, lighter outcome
+        async with transaction(db.factory) as s:
+            await decide(
+                s,
+                world.coordinator,
+                objection_id,
+                uphold=False,
+                reason="x",
+                new_outcome=Outcome.VIOLATION,
+                now=NOW,
+            )
+    assert harsher.value.status == 422
     async with transaction(db.factory) as s:
         _objection, undone = await decide(
             s,
