@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     # The connectivity-test invitation goes out at this hour (local) of the working day before.
     connectivity_invite_hour: int = Field(default=17, ge=0, le=23)
     outbox_max_attempts: int = Field(default=6, ge=1)
+    # Objections (异议) to a city's published results are taken until this many working days after.
+    objection_working_days: int = Field(default=5, ge=1, le=60)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
     funding: FundingSettings = Field(default_factory=FundingSettings)

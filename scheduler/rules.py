@@ -177,7 +177,8 @@ async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: 
 
 
 def check_parties(parties: Parties, now: dt.datetime) -> None:
-    """Refuse a project that may not be checked now, or whose supplier or enterprise is barred."""
+    """Refuse a project that may not be checked now, or whose supplier or enterprise is barred or
+    delisted (unless the project is under re-check: that check is the sanction's own)."""
     project, supplier, enterprise = parties.project, parties.supplier, parties.enterprise
     if project.status not in BOOKABLE:
         raise DomainError(
@@ -188,6 +189,8 @@ def check_parties(parties: Parties, now: dt.datetime) -> None:
             409,
             "bad_status",
         )
+    if project.under_recheck:
+        return  # a re-check (重点核查) is the check a violation orders of its barred supplier's projects
     today = now.astimezone(SHANGHAI).date()
     if not supplier.listed or (supplier.delisted_at is not None and supplier.delisted_at <= now):
         raise DomainError(

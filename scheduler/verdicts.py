@@ -14,7 +14,7 @@ one (done) is concluded by its panel, a no-show by the coordinator alone.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from remote_check.programme.models import VoucherProject
 from scheduler.access import project_in_scope, session_in_scope
 from scheduler.lifecycle import ACTIVE
 from scheduler.models import CheckSession, SessionStatus
+from scheduler.rechecks import after_outcome
 from scheduler.verdict_reads import (
     ENDED,
     Pending,
@@ -224,10 +225,17 @@ def _proposed(found: VerdictFile) -> Verdict:
 
 
 async def confirm(
-    session: AsyncSession, principal: Principal, project_id: int, *, now: dt.datetime
+    session: AsyncSession,
+    principal: Principal,
+    project_id: int,
+    *,
+    now: dt.datetime,
+    wecom_cities: Collection[str] = (),
 ) -> CascadeResult:
     """The coordinator of the project's city confirms the lead's proposal: the outcome is applied
-    (:func:`apply_outcome`) in this transaction."""
+    (:func:`apply_outcome`) in this transaction, and a violation's re-checks are handed to the
+    planner and their cities told (:func:`scheduler.rechecks.after_outcome`; ``wecom_cities``:
+    the cities with a WeCom robot)."""
     found = await load_file(session, principal, project_id, lock=True)
     verdict = _proposed(found)
     _coordinator(principal, found.project)
@@ -243,7 +251,7 @@ async def confirm(
         city_code=found.project.city_code,
         details={"session": verdict.session_id, "outcome": verdict.outcome.value},
     )
-    return await apply_outcome(
+    result = await apply_outcome(
         session,
         Actor.of(principal),
         found.project.id,
@@ -252,6 +260,8 @@ async def confirm(
         violation=verdict.violation,
         reason=verdict.reasons,
     )
+    await after_outcome(session, result, now, wecom_cities=wecom_cities)
+    return result
 
 
 async def return_to_lead(

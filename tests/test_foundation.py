@@ -55,7 +55,9 @@ def test_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
         (S.QUALIFIED, S.CARRIED_OVER, True),
         (S.CARRIED_OVER, S.FUNDED, True),
         (S.VIOLATION, S.FUNDED, False),
-        (S.UNQUALIFIED, S.QUALIFIED, False),
+        (S.UNQUALIFIED, S.QUALIFIED, True),  # an objection (异议) overturns the outcome
+        (S.VIOLATION, S.UNQUALIFIED, True),
+        (S.UNQUALIFIED, S.FUNDED, False),
         (S.FUNDED, S.CANCELLED, False),
         (S.REGISTERED, S.QUALIFIED, False),
     ],

@@ -17,6 +17,7 @@ from web.api import outbox as outbox_api
 from web.api import plans as plans_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
+from web.api import sanctions as sanctions_api
 from web.api import sessions as sessions_api
 from web.api import verdicts as verdicts_api
 from web.pages import audit as audit_pages
@@ -31,6 +32,7 @@ from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
+from web.pages import results as results_pages
 from web.pages import schedules as schedules_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
@@ -54,6 +56,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     funding_api,
     availability_api,
     verdicts_api,
+    sanctions_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -74,4 +77,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     funding_pages,
     availability_pages,
     verdicts_pages,
+    results_pages,
 )

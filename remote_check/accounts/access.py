@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     AVAILABILITY_WRITE = "availability.write"  # a city's closed days, rooms, its parties' unavailability
     VERDICT_OPINE = "verdict.opine"  # a panel expert's opinions, the lead's proposal, suggestions
     VERDICT_CONFIRM = "verdict.confirm"  # the city's coordinator confirms or returns the conclusion
+    RESULTS_PUBLISH = "results.publish"  # publish a city's results (公布反馈) and decide objections (异议)
 
 
 P = Permission
@@ -54,6 +55,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.FUNDING_WRITE,
         P.AVAILABILITY_WRITE,
         P.VERDICT_CONFIRM,
+        P.RESULTS_PUBLISH,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE, P.VERDICT_OPINE},

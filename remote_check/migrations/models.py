@@ -8,6 +8,15 @@ from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.funding.models import AllocationLine, AllocationPlan, SettlementPeriod
+from remote_check.outcomes.sanction_models import (
+    Bar,
+    Cascade,
+    Notice,
+    Objection,
+    ObjectionFile,
+    Publication,
+    Recheck,
+)
 from remote_check.outcomes.verdict_models import Opinion, Suggestion, Verdict
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
@@ -18,10 +27,12 @@ __all__ = [
     "AllocationPlan",
     "AuditEntry",
     "AuditHead",
+    "Bar",
     "Base",
     "Booking",
     "CalendarFeed",
     "Campaign",
+    "Cascade",
     "CheckSession",
     "ChecklistItem",
     "City",
@@ -33,11 +44,16 @@ __all__ = [
     "Hold",
     "ItemMark",
     "LoginThrottleRow",
+    "Notice",
+    "Objection",
+    "ObjectionFile",
     "Opinion",
     "OutboxMessage",
     "PanelSeat",
     "Product",
     "ProductModule",
+    "Publication",
+    "Recheck",
     "RecordingPart",
     "Replay",
     "Role",

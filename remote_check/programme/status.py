@@ -1,7 +1,8 @@
 """The life of a voucher project: which status may follow which.
 
 registered -> sampled -> scheduled -> checked -> qualified | unqualified | violation
-qualified -> funded | carried_over; carried_over -> funded; unqualified | violation -> cancelled.
+qualified -> funded | carried_over; carried_over -> funded; unqualified | violation -> cancelled;
+an overturned objection: violation -> qualified | unqualified, unqualified -> qualified.
 A project that is never sampled may still be funded (it was not drawn for a check).
 """
 
@@ -16,8 +17,9 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.SCHEDULED: frozenset({S.CHECKED, S.SAMPLED, S.UNQUALIFIED}),
     S.CHECKED: frozenset({S.QUALIFIED, S.UNQUALIFIED, S.VIOLATION, S.SCHEDULED}),
     S.QUALIFIED: frozenset({S.FUNDED, S.CARRIED_OVER, S.VIOLATION}),
-    S.UNQUALIFIED: frozenset({S.CANCELLED}),
-    S.VIOLATION: frozenset({S.CANCELLED}),
+    # an objection (异议) upheld against the outcome: the coordinator gives the project its new outcome
+    S.UNQUALIFIED: frozenset({S.CANCELLED, S.QUALIFIED}),
+    S.VIOLATION: frozenset({S.CANCELLED, S.QUALIFIED, S.UNQUALIFIED}),
     S.CARRIED_OVER: frozenset({S.FUNDED, S.VIOLATION}),
     S.FUNDED: frozenset(),
     S.CANCELLED: frozenset(),

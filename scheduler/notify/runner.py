@@ -34,6 +34,7 @@ from scheduler.models import CheckSession, SessionStatus
 from scheduler.notify.deliver import Deliverer, facts_of, timing_of
 from scheduler.notify.leader import Leadership
 from scheduler.notify.models import Kind, OutboxMessage
+from scheduler.notify.party import send_party_notices
 from scheduler.notify.plan import LIVE, Item, items
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,7 @@ class JobRunner:
         for item in due:
             if (item.kind.value, item.session_id, item.version) not in made:
                 sent += await self.deliverer.run(item.kind, item.session_id)
+        sent += await send_party_notices(self.factory, self.settings, self.deliverer.client, now=now)
         return sent + await self.deliverer.retry()
 
     async def resend_now(self) -> int:

@@ -24,7 +24,7 @@ from remote_check.outcomes.verdict_schemas import (
 from scheduler import verdicts
 from scheduler.verdicts import VerdictFile
 from web.api.registry import Api, Call
-from web.keys import CLOCK
+from web.keys import CLOCK, SETTINGS
 
 api = Api("verdicts")
 
@@ -148,7 +148,13 @@ async def propose(call: Call, body: ProposalIn) -> ProjectVerdictOut:
 async def confirm(call: Call) -> ProjectVerdictOut:
     project_id = call.path_int("id")
     async with call.transaction() as session:
-        await verdicts.confirm(session, call.user, project_id, now=call.request.app[CLOCK].now())
+        await verdicts.confirm(
+            session,
+            call.user,
+            project_id,
+            now=call.request.app[CLOCK].now(),
+            wecom_cities=call.request.app[SETTINGS].wecom_webhooks.keys(),
+        )
         return await verdict_out(session, await verdicts.load_file(session, call.user, project_id))
 
 

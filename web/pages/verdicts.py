@@ -32,7 +32,7 @@ from remote_check.programme.status import LABELS
 from scheduler import verdicts
 from scheduler.models import SessionStatus
 from web.context import lang_of
-from web.keys import CLOCK, DB, DB_READ
+from web.keys import CLOCK, DB, DB_READ, SETTINGS
 from web.pages.common import parse_form, signed_in
 
 routes = web.RouteTableDef()
@@ -235,7 +235,13 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
     async def act(
         session: AsyncSession, principal: Principal, project_id: int, ctx: dict[str, Any]
     ) -> object:
-        return await verdicts.confirm(session, principal, project_id, now=ctx["now"])
+        return await verdicts.confirm(
+            session,
+            principal,
+            project_id,
+            now=ctx["now"],
+            wecom_cities=request.app[SETTINGS].wecom_webhooks.keys(),
+        )
 
     return await _act(request, Permission.VERDICT_CONFIRM, act)
 
