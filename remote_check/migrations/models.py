@@ -8,6 +8,7 @@ from remote_check.checklist.models import ChecklistItem
 from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
+from remote_check.reports.models import Filing
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
 
@@ -25,6 +26,7 @@ __all__ = [
     "DrawEntry",
     "Enterprise",
     "Expert",
+    "Filing",
     "Guest",
     "Hold",
     "ItemMark",
