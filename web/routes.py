@@ -26,6 +26,7 @@ from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
+from web.pages import reports as reports_pages
 from web.pages import schedules as schedules_pages
 from web.pages import sessions as sessions_pages
 from web.pages import users as users_pages
@@ -62,4 +63,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     connectivity_pages,
     outbox_pages,
     plans_pages,
+    reports_pages,
 )

@@ -28,6 +28,9 @@ class Permission(enum.StrEnum):
     EXPERT_READ = "expert.read"
     RECORDING_READ = "recording.read"  # replay the recordings, download the evidence
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
+    REPORT_READ = "report.read"  # the filed reports to the province (报省汇总备案), downloaded
+    REPORT_FILE = "report.file"  # file a city's plan or results to the province
+    DASHBOARD_READ = "dashboard.read"  # the province's dashboard (a city's own view for a city)
 
 
 P = Permission
@@ -45,11 +48,16 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.EXPERT_READ,
         P.RECORDING_READ,
         P.PLAN_WRITE,
+        P.REPORT_READ,
+        P.REPORT_FILE,
+        P.DASHBOARD_READ,
     },
-    # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
+    # Campaigns and samples are a city's plans: experts work on projects and sessions; alliance staff
+    # help run the cluster projects' campaigns (notice 五(三)): they see those campaigns and their progress.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
-    Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ},
-    Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
+    Role.AUDITOR: _READ
+    | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ, P.REPORT_READ, P.DASHBOARD_READ},
+    Role.ALLIANCE_STAFF: _READ | {P.SESSION_WRITE, P.EXPERT_READ, P.DASHBOARD_READ},
 }
 
 ROLE_LABELS: dict[Role, Message] = {
