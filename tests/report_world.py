@@ -1,6 +1,6 @@
 """A campaign to report on: Guangzhou's published sample of five projects of two suppliers, one
 of each outcome and one still pending, one check booked with its panel, a violation's parties
-barred and delisted; and Foshan's campaign of one cluster project."""
+barred and delisted; and Foshan's campaign of a cluster project and a plain one."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from remote_check.campaigns.models import Draw
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
 from tests.scheduling_factories import (
@@ -33,6 +35,8 @@ class World:
     good_supplier: str
     bad_supplier: str
     barred_enterprise: str
+    cluster_code: str  # Foshan's cluster project
+    plain_code: str  # Foshan's other project
 
 
 async def build_world(session: AsyncSession) -> World:
@@ -69,6 +73,10 @@ async def build_world(session: AsyncSession) -> World:
         ]
     )
     cluster = await add_project(session, good, city="4406", status=S.QUALIFIED, is_cluster=True)
-    other = await add_campaign(session, [cluster], deadline=dt.date(2020, 6, 30), city="4406")
+    plain = await add_project(session, good, city="4406", status=S.SAMPLED)
+    other = await add_campaign(session, [cluster, plain], deadline=dt.date(2020, 6, 30), city="4406")
+    thresholds = {"price_over_listed": "1.5", "price_over_peers": "1.5", "min_paid_ratio": "0.9"}
+    for draw in (await session.scalars(select(Draw))).all():
+        draw.thresholds = thresholds  # as the draw page shows them
     await session.flush()
-    return World(campaign.id, other.id, projects, good.name, bad.name, barred.name)
+    return World(campaign.id, other.id, projects, good.name, bad.name, barred.name, cluster.code, plain.code)

@@ -146,3 +146,13 @@ async def test_alliance_staff_see_and_help_run_the_cluster_campaigns(server: Web
     assert (await alliance.get(f"/campaigns/{world.campaign_id}")).status == 404
     assert (await alliance.get(f"/api/campaigns/{world.campaign_id}")).status == 404
     assert "/campaigns" in await (await alliance.get("/")).text()
+    assert re.findall(r'<td class="num">(\d+)</td>', board.split('data-city="4406"')[1])[0] == "1"
+    detail = await (await alliance.get(f"/api/campaigns/{world.other_campaign_id}")).json()
+    draw = await (await alliance.get(f"/api/draws/{detail['draws'][0]['id']}")).json()
+    assert [e["project_code"] for e in draw["entries"]] == [world.cluster_code]  # not the plain project
+    assert draw["draw"]["size"] == 2
+    page = await (await alliance.get(f"/draws/{detail['draws'][0]['id']}")).text()
+    assert world.cluster_code in page
+    assert world.plain_code not in page
+    admin = await (await (await server.signed_in("admin")).get("/dashboard")).text()
+    assert re.findall(r'<td class="num">(\d+)</td>', admin.split('data-city="4406"')[1])[0] == "2"

@@ -15,7 +15,8 @@ from markupsafe import Markup, escape
 ROW = 24  # px per bar
 LABEL = 150  # px for the labels on the left
 BAR = 460  # px for the longest bar
-NUMBER = 70  # px for the total on the right
+NUMBER = 190  # px for the total on the right ("30,000.00 / 100,000.00")
+WIDTH = LABEL + BAR + NUMBER
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ def stacked_bars(chart_id: str, title: str, description: str, bars: Sequence[Bar
     y = len(bars) * ROW + 8
     x = float(LABEL)
     for s in legend.values():
+        step = 28 + 13 * len(s.label)  # a CJK character is about 12 px wide at 12 px
+        if x + step > WIDTH and x > LABEL:  # the legend wraps to the next line
+            x, y = float(LABEL), y + 18
         parts.append(f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{s.colour}"/>')
         parts.append(f'<text x="{x + 16:.1f}" y="{y + 11}" font-size="12">{escape(s.label)}</text>')
-        x += 28 + 13 * len(s.label)
+        x += step
     height = y + 20
-    width = LABEL + BAR + NUMBER
+    width = WIDTH
     return Markup(  # noqa: S704 - every text inside is escaped above
         f'<svg class="chart" id="{escape(chart_id)}" role="img" aria-labelledby="{escape(chart_id)}-t '
         f'{escape(chart_id)}-d" viewBox="0 0 {width} {height}" width="100%" '
