@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -175,3 +176,24 @@ async def test_a_filing_is_stored_audited_immutable_and_superseded_by_the_next(
     assert [f.id for f in kept] == [first_id, second.id, third.id]
     assert [a.details["supersedes"] for a in audited] == [None, first_id, None]
     assert audited[0].details["pdf_sha256"] == first.pdf_sha256
+
+
+async def test_two_filings_at_once_are_ordered_and_only_one_is_current(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    world = await _world(db)
+    store = FileStore(tmp_path / "files")
+    rendered = render(await _report(db, world.campaign_id, ReportKind.PLAN, clock))
+
+    async def file_once() -> int:
+        async with transaction(db.factory) as session:
+            filing = await file_report(
+                session, store, rendered, actor=Actor.cli(), filed_by=None, now=clock.now()
+            )
+            return filing.id
+
+    ids = await asyncio.gather(file_once(), file_once(), file_once())
+    async with db.factory() as session:
+        kept = (await session.scalars(select(Filing).order_by(Filing.id))).all()
+    assert sorted(ids) == [f.id for f in kept]
+    assert [f.supersedes_id for f in kept] == [None, kept[0].id, kept[1].id]  # a chain, one current
