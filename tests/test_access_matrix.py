@@ -242,6 +242,8 @@ CASES: list[Case] = [
     # Reports to the province and the dashboard (issue 12): cities file their own, the province reads.
     c("dashboard", "GET", "/dashboard", STAFF | {"alliance"}, page=True),
     c("reports page", "GET", "/reports", STAFF, page=True),
+    c("dashboard API", "GET", "/api/dashboard", STAFF | {"alliance"}),
+    c("filed reports API", "GET", "/api/reports/filings", STAFF),
     c("Dongguan plan preview", "GET", "/campaigns/{dg_campaign}/report/plan.xlsx", SEES_DG_CITY, page=True),
     c(
         "file the Dongguan plan",

@@ -73,6 +73,13 @@ async def test_a_coordinator_files_and_the_province_downloads_what_was_filed(ser
     pdf = await admin.get("/reports/filings/3.pdf")
     text = pypdf.PdfReader(io.BytesIO(await pdf.read())).pages[0].extract_text()
     assert "广州市2019年度服务券抽查计划" in text
+    filings = (await (await admin.get("/api/reports/filings")).json())["items"]
+    assert [(f["id"], f["kind"], f["current"], f["supersedes_id"]) for f in filings] == [
+        (3, "plan", True, None),
+        (2, "results", True, 1),
+        (1, "results", False, None),
+    ]
+    assert filings[1]["note"] == "更正后重报"
     auditor = await server.signed_in("auditor")
     assert (await auditor.get("/reports/filings/1.pdf")).status == 200  # the superseded one is kept
     assert await _file(auditor, world.campaign_id, "plan") == 403  # the province reads, cities file
@@ -91,6 +98,7 @@ async def test_other_cities_and_other_roles_see_no_filing_and_bad_input_changes_
     fs = await server.signed_in("fs.coord")
     assert 'data-filing="1"' not in await (await fs.get("/reports")).text()
     assert (await fs.get("/reports/filings/1.xlsx")).status == 404
+    assert (await (await fs.get("/api/reports/filings")).json())["items"] == []
     assert (await fs.get(f"/campaigns/{world.campaign_id}/report/plan.pdf")).status == 404
     assert await _file(fs, world.campaign_id, "plan") == 404
     for name in ("alliance", "expert"):
@@ -131,6 +139,11 @@ async def test_the_dashboard_shows_each_city_to_the_province_and_its_own_to_a_ci
     assert 'data-city="4401"' in own
     assert 'data-city="4406"' not in own
     assert (await (await server.signed_in("expert")).get("/dashboard")).status == 403
+    shown = await (await admin.get("/api/dashboard")).json()
+    guangzhou = shown["cities"][0]
+    assert (guangzhou["city_code"], guangzhou["sampled"], guangzhou["checked"]) == ("4401", 5, 4)
+    assert guangzhou["outcomes"]["violation"] == 1
+    assert guangzhou["money"]["allocated"] == str(world.projects[0].voucher_amount)
 
 
 async def test_alliance_staff_see_and_help_run_the_cluster_campaigns(server: WebServer) -> None:
@@ -140,6 +153,9 @@ async def test_alliance_staff_see_and_help_run_the_cluster_campaigns(server: Web
     assert 'data-city="4406"' in board
     assert 'data-city="4401"' not in board
     assert "money-chart" not in board  # a city's money is not the cluster's
+    shown = await (await alliance.get("/api/dashboard")).json()
+    assert shown["scope"] == "cluster"
+    assert [(c["city_code"], c["sampled"], c["money"]) for c in shown["cities"]] == [("4406", 1, None)]
     listed = await (await alliance.get("/api/campaigns")).json()
     assert [c["id"] for c in listed["items"]] == [world.other_campaign_id]
     assert (await alliance.get(f"/campaigns/{world.other_campaign_id}")).status == 200

@@ -15,6 +15,7 @@ from web.api import outbox as outbox_api
 from web.api import plans as plans_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
+from web.api import reports as reports_api
 from web.api import sessions as sessions_api
 from web.pages import audit as audit_pages
 from web.pages import auth as auth_pages
@@ -46,6 +47,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     replays_api,
     outbox_api,
     plans_api,
+    reports_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
