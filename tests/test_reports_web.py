@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pypdf
 from openpyxl import load_workbook
@@ -17,6 +18,7 @@ from remote_check.reports import columns as C
 from remote_check.reports.models import Filing
 from tests.report_world import World, build_world
 from tests.web_helpers import Browser, WebServer
+from web.keys import SETTINGS
 
 
 async def _world(server: WebServer) -> World:
@@ -40,6 +42,12 @@ async def _file(browser: Browser, campaign_id: int, kind: str, note: str = "") -
         data={"kind": kind, "note": note, "csrf_token": browser.csrf},
     )
     return response.status
+
+
+def store_root(server: WebServer) -> Path:
+    app = server.test_server.app
+    assert app is not None
+    return Path(app[SETTINGS].data_dir) / "files"
 
 
 async def _filings(server: WebServer) -> int:
@@ -83,6 +91,13 @@ async def test_a_coordinator_files_and_the_province_downloads_what_was_filed(ser
     auditor = await server.signed_in("auditor")
     assert (await auditor.get("/reports/filings/1.pdf")).status == 200  # the superseded one is kept
     assert await _file(auditor, world.campaign_id, "plan") == 403  # the province reads, cities file
+    # a stored file altered behind the system's back is refused, not served
+    stored = store_root(server) / filings[2]["pdf_sha256"][:2] / filings[2]["pdf_sha256"]
+    stored.chmod(0o600)
+    stored.write_bytes(b"%PDF-1.4 forged")
+    damaged = await auditor.get("/reports/filings/1.pdf?lang=en")
+    assert damaged.status == 500
+    assert "altered" in await damaged.text()
 
     async with server.db.factory() as session:
         audited = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "report.file"))).all()

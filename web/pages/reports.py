@@ -10,6 +10,7 @@ the numbers beside them.
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +25,7 @@ from remote_check.audit.service import Actor
 from remote_check.campaigns.visible import campaign_in_scope, visible_campaigns
 from remote_check.clock import local
 from remote_check.errors import DomainError, Message, invalid
-from remote_check.files import FileStore
+from remote_check.files import FileStore, StoredFileDamaged
 from remote_check.reports.content import BUCKET_LABELS, KIND_LABELS, Bucket, ReportKind
 from remote_check.reports.dashboard import CityProgress, Dashboard, dashboard, money_total
 from remote_check.reports.filing import file_report, filing_in_scope, render, visible_filings
@@ -37,6 +38,7 @@ from web.keys import CLOCK, DB, DB_READ, SETTINGS
 from web.pages.common import signed_in
 
 routes = web.RouteTableDef()
+logger = logging.getLogger(__name__)
 
 TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -147,7 +149,20 @@ async def filing_download(request: web.Request) -> web.StreamResponse:
     async with request.app[DB_READ]() as session:
         filing = await filing_in_scope(session, principal, int(request.match_info["id"]))
     digest = filing.xlsx_sha256 if extension == "xlsx" else filing.pdf_sha256
-    data = await asyncio.to_thread(store(request.app).get, digest)
+    try:
+        data = await asyncio.to_thread(store(request.app).get, digest)
+    except (OSError, StoredFileDamaged):
+        logger.exception(
+            "filed report %s: its %s file (sha256 %s) is missing or damaged", filing.id, extension, digest
+        )
+        raise DomainError(
+            Message(
+                "备案文件缺失或已被改动，请联系管理员",
+                "The filed file is missing or was altered: tell the administrator",
+            ),
+            500,
+            "filed_file_damaged",
+        ) from None
     name = f"filing-{filing.id}-{filing.city_code}-{filing.kind.value}.{extension}"
     return _download(data, name, extension)
 
