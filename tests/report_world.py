@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.campaigns.models import Draw
+from remote_check.campaigns.models import Draw, DrawEntry
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
 from tests.scheduling_factories import (
@@ -78,5 +78,9 @@ async def build_world(session: AsyncSession) -> World:
     thresholds = {"price_over_listed": "1.5", "price_over_peers": "1.5", "min_paid_ratio": "0.9"}
     for draw in (await session.scalars(select(Draw))).all():
         draw.thresholds = thresholds  # as the draw page shows them
+    entry = await session.scalar(select(DrawEntry).where(DrawEntry.project_id == projects[3].id))
+    assert entry is not None
+    entry.reasons = ["price_over_listed", "random"]
+    entry.facts = {"ratio_to_listed": "2.50", "ratio_to_peers": None, "paid_ratio": "1.00"}
     await session.flush()
     return World(campaign.id, other.id, projects, good.name, bad.name, barred.name, cluster.code, plain.code)

@@ -63,8 +63,13 @@ async def test_the_plan_lists_the_sample_with_its_seed_and_reasons_and_the_sched
     assert sample[-1][1] == 5
     voucher = [c.key for c in C.SAMPLE.columns].index("voucher_amount")
     assert Decimal(str(sample[-1][voucher])) == sum(p.voucher_amount for p in world.projects)
+    keys = [c.key for c in C.SAMPLE.columns]
+    violation = dict(zip(keys, sample[4], strict=True))
+    assert violation["reasons"] == "合同价大幅超出产品定价；随机抽取"
+    assert (violation["ratio_to_listed"], violation["paid_ratio"]) == ("2.50", "1.00")
     cover = dict((r[0], r[1]) for r in _sheet(rendered.xlsx, "说明"))
     assert cover["随机种子"] == "seed"
+    assert "合同价/定价 > 1.5" in str(cover["必抽阈值"])
     schedule = _sheet(rendered.xlsx, C.SCHEDULE.zh)
     assert schedule[1][1] == world.projects[4].code
     assert str(schedule[1][3]) == "2020-04-20 10:00:00"  # Guangdong time
@@ -74,6 +79,7 @@ async def test_the_plan_lists_the_sample_with_its_seed_and_reasons_and_the_sched
     assert "广州市2019年度服务券抽查计划" in pdf
     assert "随机种子：seed" in pdf
     assert world.projects[0].code in pdf
+    assert "合同价大幅超出产品定价" in pdf
     assert "张组长（组长）" in pdf
 
 

@@ -52,6 +52,7 @@ class Sampled:
     bucket: Bucket
     money: str
     reasons: tuple[str, ...]
+    facts: dict[str, Any]  # the draw's facts behind the reasons (ratios as strings)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ async def sampled_projects(session: AsyncSession, draw: Draw) -> list[Sampled]:
             bucket=bucket(p.status),
             money=money.get(p.status.value, ""),
             reasons=tuple(reason_label(r, "zh") for r in entry.reasons),
+            facts=dict(entry.facts),
         )
         for i, (entry, p, e, s, product) in enumerate(rows, start=1)
     ]
@@ -122,11 +124,17 @@ async def sampled_projects(session: AsyncSession, draw: Draw) -> list[Sampled]:
 
 def _draw_facts(campaign: Campaign, draw: Draw) -> list[tuple[str, str]]:
     size = f"比例 {draw.ratio}" if draw.ratio is not None else f"数量 {draw.count}"
+    t = draw.thresholds
+    limits = (
+        f"合同价/定价 > {t.get('price_over_listed', '')}；"
+        f"合同价/同类中位数 > {t.get('price_over_peers', '')}；支付比例 < {t.get('min_paid_ratio', '')}"
+    )
     return [
         ("批次", campaign.title),
         ("随机种子", draw.seed),
         ("抽取方式", size),
         ("项目总数", str(draw.population)),
+        ("必抽阈值", limits),
         ("公布时间", local(draw.published_at).strftime("%Y-%m-%d %H:%M") if draw.published_at else ""),
         ("资金下达截止日期", campaign.deadline.isoformat()),
     ]
@@ -151,6 +159,7 @@ def plan_report(
             "area": AREA_ZH[s.area],
             "contract_amount": s.contract_amount,
             "voucher_amount": s.voucher_amount,
+            **{k: s.facts.get(k) or "" for k in ("ratio_to_listed", "ratio_to_peers", "paid_ratio")},
             "reasons": "；".join(s.reasons),
         }
         for s in sample
