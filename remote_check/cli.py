@@ -199,6 +199,7 @@ def _register() -> None:
     from scheduler.availability_commands import city, experts, unavailable
     from scheduler.demo.commands import demo
     from scheduler.planning.commands import plan_check_command, plan_command
+    from scheduler.report_commands import reports
 
     main.add_command(import_command)
     main.add_command(sample)
@@ -209,6 +210,7 @@ def _register() -> None:
     main.add_command(experts)
     main.add_command(unavailable)
     main.add_command(city)
+    main.add_command(reports)
 
 
 _register()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,11 @@ from remote_check.reports.content import Report, ReportKind
 from remote_check.reports.models import Filing
 from remote_check.reports.pdf import report_pdf
 from remote_check.reports.xlsx import report_xlsx
+
+
+def report_store(data_dir: Path) -> FileStore:
+    """Where filed reports' files live: ``<data>/files`` (the web app and the command line alike)."""
+    return FileStore(data_dir / "files")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from remote_check.errors import DomainError, Message, invalid
 from remote_check.files import FileStore, StoredFileDamaged
 from remote_check.reports.content import BUCKET_LABELS, KIND_LABELS, Bucket, ReportKind
 from remote_check.reports.dashboard import CityProgress, Dashboard, dashboard, money_total
-from remote_check.reports.filing import file_report, filing_in_scope, render, visible_filings
+from remote_check.reports.filing import file_report, filing_in_scope, render, report_store, visible_filings
 from remote_check.reports.pdf import report_pdf
 from remote_check.reports.xlsx import report_xlsx
 from scheduler.reporting import build_report
@@ -56,8 +56,8 @@ COLOURS = {
 
 
 def store(app: web.Application) -> FileStore:
-    """Where filed reports' bytes live: ``<data>/files`` (write-once, by SHA-256)."""
-    return FileStore(app[SETTINGS].data_dir / "files")
+    """Where filed reports' bytes live (write-once, by SHA-256)."""
+    return report_store(app[SETTINGS].data_dir)
 
 
 def _kind(value: str) -> ReportKind:
