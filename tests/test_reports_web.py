@@ -159,6 +159,13 @@ async def test_the_dashboard_shows_each_city_to_the_province_and_its_own_to_a_ci
     assert (guangzhou["city_code"], guangzhou["sampled"], guangzhou["checked"]) == ("4401", 5, 4)
     assert guangzhou["outcomes"]["violation"] == 1
     assert guangzhou["money"]["allocated"] == str(world.projects[0].voucher_amount)
+    # the cities of the round that have not published a sample are named (Shenzhen is not in the round)
+    assert "4402" in shown["not_started"]
+    assert "4401" not in shown["not_started"]
+    assert "4403" not in shown["not_started"]
+    assert 'data-waiting="4402"' in page
+    english = await (await admin.get("/dashboard?lang=en")).text()
+    assert "Guangzhou 2019" in english
 
 
 async def test_alliance_staff_see_and_help_run_the_cluster_campaigns(server: WebServer) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from remote_check.accounts.access import Principal, Scope, ScopeKind, project_scope
 from remote_check.campaigns.models import Campaign, Draw, DrawEntry, DrawStatus
 from remote_check.errors import Forbidden, Message
-from remote_check.programme.models import ProjectStatus, Supplier, VoucherProject
+from remote_check.programme.models import City, ProjectStatus, Supplier, VoucherProject
 from remote_check.reports.content import Bucket, bucket
 from remote_check.reports.gather import city_name
 from remote_check.reports.money import MoneyFigures, money_figures
@@ -86,6 +86,8 @@ class Dashboard:
     today: dt.date
     cities: list[CityProgress] = field(default_factory=list)
     suppliers: list[SupplierRow] = field(default_factory=list)
+    # Cities of the round in view with no published sample yet (none for alliance staff).
+    not_started: list[str] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -152,7 +154,14 @@ async def dashboard(session: AsyncSession, principal: Principal, *, today: dt.da
     for campaign, statuses in sorted(by_campaign.values(), key=lambda v: (v[0].city_code, v[0].period)):
         money = None if scope.kind == ScopeKind.CLUSTER else await money_figures(session, campaign)
         cities.append(_progress(campaign, statuses, today, money))
-    return Dashboard(scope, today, cities, await _suppliers(session, by_supplier))
+    started = {c.city_code for c in cities}
+    waiting: list[str] = []
+    if scope.kind != ScopeKind.CLUSTER:
+        in_view = select(City.code).where(City.in_round.is_(True)).order_by(City.code)
+        if scope.kind == ScopeKind.CITY:
+            in_view = select(City.code).where(City.code == scope.city_code)
+        waiting = [code for code in (await session.scalars(in_view)).all() if code not in started]
+    return Dashboard(scope, today, cities, await _suppliers(session, by_supplier), waiting)
 
 
 async def _suppliers(session: AsyncSession, sampled: dict[int, list[VoucherProject]]) -> list[SupplierRow]:

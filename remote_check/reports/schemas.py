@@ -54,6 +54,7 @@ class DashboardOut(BaseModel):
     today: dt.date
     cities: list[CityProgressOut]
     suppliers: list[SupplierOut]
+    not_started: list[str] = Field(description="cities of the round in view with no published sample yet")
 
 
 def _city(c: CityProgress) -> CityProgressOut:
@@ -101,6 +102,7 @@ def dashboard_out(board: Dashboard) -> DashboardOut:
         today=board.today,
         cities=[_city(c) for c in board.cities],
         suppliers=[_supplier(s) for s in board.suppliers],
+        not_started=board.not_started,
     )
 
 

@@ -26,6 +26,7 @@ from remote_check.campaigns.visible import campaign_in_scope, visible_campaigns
 from remote_check.clock import local
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.files import FileStore, StoredFileDamaged
+from remote_check.programme.cities import BY_CODE
 from remote_check.reports.content import BUCKET_LABELS, KIND_LABELS, Bucket, ReportKind
 from remote_check.reports.dashboard import CityProgress, Dashboard, dashboard, money_total
 from remote_check.reports.filing import file_report, filing_in_scope, render, report_store, visible_filings
@@ -183,6 +184,13 @@ async def report_preview(request: web.Request) -> web.StreamResponse:
     return _download(data, report.file_name(extension), extension)
 
 
+def _city_label(code: str, lang: str) -> str:
+    city = BY_CODE.get(code)
+    if city is None:
+        return code
+    return city.name_en if lang == "en" else city.name_zh + "市"
+
+
 def _progress_bar(c: CityProgress, lang: str) -> Bar:
     def label(zh: str, en: str) -> str:
         return en if lang == "en" else zh
@@ -192,7 +200,7 @@ def _progress_bar(c: CityProgress, lang: str) -> Bar:
         for b in (Bucket.QUALIFIED, Bucket.UNQUALIFIED, Bucket.VIOLATION, Bucket.CANCELLED)
     ]
     return Bar(
-        f"{c.city} {c.period}",
+        f"{_city_label(c.city_code, lang)} {c.period}",
         [
             *outcomes,
             Segment(
@@ -284,5 +292,6 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         "money_chart": money,
         "money_total": money_total(board.cities),
         "buckets": [(b.value, BUCKET_LABELS[b].in_lang(lang)) for b in Bucket],
+        "city_label": lambda code: _city_label(code, lang),
     }
     return aiohttp_jinja2.render_template("dashboard.html", request, context)
