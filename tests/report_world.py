@@ -51,6 +51,7 @@ async def build_world(session: AsyncSession) -> World:
         await add_project(session, good, status=S.SCHEDULED),
     ]
     projects[4].under_recheck = True
+    await add_project(session, good, status=S.REGISTERED)  # not drawn
     campaign = await add_campaign(session, projects, deadline=dt.date(2020, 6, 30))
     campaign.budget = Decimal("100000.00")
     lead = await add_expert(session, "张组长")

@@ -160,6 +160,8 @@ async def test_the_dashboard_shows_each_city_to_the_province_and_its_own_to_a_ci
     assert guangzhou["outcomes"]["violation"] == 1
     assert guangzhou["money"]["allocated"] == str(world.projects[0].voucher_amount)
     # the cities of the round that have not published a sample are named (Shenzhen is not in the round)
+    good = next(s for s in shown["suppliers"] if s["name"] == world.good_supplier)
+    assert (good["projects"], good["cities"], good["sampled"]) == (7, 2, 6)  # one not drawn
     assert "4402" in shown["not_started"]
     assert "4401" not in shown["not_started"]
     assert "4403" not in shown["not_started"]

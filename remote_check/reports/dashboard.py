@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal, Scope, ScopeKind, project_scope
@@ -68,6 +68,7 @@ class SupplierRow:
 
     supplier_id: int
     name: str
+    projects: int  # all its voucher projects in view, sampled or not
     cities: int
     sampled: int
     outcomes: dict[Bucket, int]
@@ -161,13 +162,25 @@ async def dashboard(session: AsyncSession, principal: Principal, *, today: dt.da
         if scope.kind == ScopeKind.CITY:
             in_view = select(City.code).where(City.code == scope.city_code)
         waiting = [code for code in (await session.scalars(in_view)).all() if code not in started]
-    return Dashboard(scope, today, cities, await _suppliers(session, by_supplier), waiting)
+    return Dashboard(scope, today, cities, await _suppliers(session, scope, by_supplier), waiting)
 
 
-async def _suppliers(session: AsyncSession, sampled: dict[int, list[VoucherProject]]) -> list[SupplierRow]:
+async def _suppliers(
+    session: AsyncSession, scope: Scope, sampled: dict[int, list[VoucherProject]]
+) -> list[SupplierRow]:
     if not sampled:
         return []
     suppliers = (await session.scalars(select(Supplier).where(Supplier.id.in_(sampled)))).all()
+    counting = (
+        select(VoucherProject.supplier_id, func.count(VoucherProject.id))
+        .where(VoucherProject.supplier_id.in_(sampled))
+        .group_by(VoucherProject.supplier_id)
+    )
+    if scope.kind == ScopeKind.CITY:
+        counting = counting.where(VoucherProject.city_code == scope.city_code)
+    elif scope.kind == ScopeKind.CLUSTER:
+        counting = counting.where(VoucherProject.is_cluster.is_(True))
+    totals = {supplier_id: int(n) for supplier_id, n in (await session.execute(counting)).all()}
     rows = []
     for s in suppliers:
         projects = sampled[s.id]
@@ -176,6 +189,7 @@ async def _suppliers(session: AsyncSession, sampled: dict[int, list[VoucherProje
             SupplierRow(
                 supplier_id=s.id,
                 name=s.name,
+                projects=totals.get(s.id, 0),
                 cities=len({p.city_code for p in projects}),
                 sampled=len(projects),
                 outcomes={b: outcomes.get(b, 0) for b in Bucket},

@@ -41,6 +41,7 @@ class CityProgressOut(BaseModel):
 class SupplierOut(BaseModel):
     supplier_id: int
     name: str
+    projects: int = Field(description="all its voucher projects in view, sampled or not")
     cities: int
     sampled: int
     outcomes: dict[Bucket, int]
@@ -87,6 +88,7 @@ def _supplier(s: SupplierRow) -> SupplierOut:
     return SupplierOut(
         supplier_id=s.supplier_id,
         name=s.name,
+        projects=s.projects,
         cities=s.cities,
         sampled=s.sampled,
         outcomes=s.outcomes,
