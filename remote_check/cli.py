@@ -200,6 +200,7 @@ def _register() -> None:
     from scheduler.demo.commands import demo
     from scheduler.funding_commands import money
     from scheduler.planning.commands import plan_check_command, plan_command
+    from scheduler.report_commands import reports
 
     main.add_command(import_command)
     main.add_command(sample)
@@ -211,6 +212,7 @@ def _register() -> None:
     main.add_command(unavailable)
     main.add_command(city)
     main.add_command(money)
+    main.add_command(reports)
 
 
 _register()

@@ -93,7 +93,11 @@ REPLAYS = {"admin", "dg_coord", "auditor", "dg_auditor"}  # recording.read and t
 SEES_REBOOKED = {"admin", "dg_coord", "expert_on", "auditor", "dg_auditor"}
 SEES_CANCELLED = {"admin", "dg_coord", "expert_was", "auditor", "dg_auditor"}
 MEASURED = {"camera_ok": True, "microphone_ok": True, "screen_ok": True, "fps": 30, "bitrate_kbps": 800}
-PLANNERS = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # who sees campaigns and samples
+PLANNERS = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # who plans campaigns and samples
+# Who lists campaigns: the planners, and alliance staff (the cluster projects' campaigns, issue 12).
+CAMPAIGN_READERS = PLANNERS | {"alliance"}
+STAFF = {"admin", "dg_coord", "fs_coord", "auditor", "dg_auditor"}  # reports: the province and the cities
+REPORT_FILERS = {"admin", "dg_coord"}  # the Dongguan campaign's reports
 PLAN_WRITERS = {"admin", "dg_coord", "fs_coord"}  # who proposes and applies a plan of the checks
 
 CASES: list[Case] = [
@@ -115,7 +119,7 @@ CASES: list[Case] = [
     c("audit log", "GET", "/api/audit", {"admin", "auditor", "dg_auditor"}),
     c("audit verify", "GET", "/api/audit/verify", {"admin", "auditor"}),
     c("audit export", "GET", "/api/audit/export.csv", {"admin", "auditor", "dg_auditor"}),
-    c("campaigns list", "GET", "/api/campaigns", PLANNERS),
+    c("campaigns list", "GET", "/api/campaigns", CAMPAIGN_READERS),
     c("Dongguan campaign", "GET", "/api/campaigns/{dg_campaign}", SEES_DG_CITY),
     c(
         "open a Dongguan campaign",
@@ -162,7 +166,7 @@ CASES: list[Case] = [
     c("home page", "GET", "/", EVERYONE, page=True),
     c("projects page", "GET", "/projects", EVERYONE, page=True),
     c("Dongguan project page", "GET", "/projects/{dg_project}", SEES_DG_PROJECT, page=True),
-    c("campaigns page", "GET", "/campaigns", PLANNERS, page=True),
+    c("campaigns page", "GET", "/campaigns", CAMPAIGN_READERS, page=True),
     c("Dongguan campaign page", "GET", "/campaigns/{dg_campaign}", SEES_DG_CITY, page=True),
     c("Dongguan draw page", "GET", "/draws/{dg_draw}", SEES_DG_CITY, page=True),
     c("sessions page", "GET", "/sessions", EVERYONE, page=True),
@@ -287,6 +291,20 @@ CASES: list[Case] = [
         "/api/projects/{dg_project}/suggestions",
         {"admin", "expert_on"},
         body={"topic": "policy", "text": "x"},
+    ),
+    # Reports to the province and the dashboard (issue 12): cities file their own, the province reads.
+    c("dashboard", "GET", "/dashboard", STAFF | {"alliance"}, page=True),
+    c("reports page", "GET", "/reports", STAFF, page=True),
+    c("dashboard API", "GET", "/api/dashboard", STAFF | {"alliance"}),
+    c("filed reports API", "GET", "/api/reports/filings", STAFF),
+    c("Dongguan plan preview", "GET", "/campaigns/{dg_campaign}/report/plan.xlsx", SEES_DG_CITY, page=True),
+    c(
+        "file the Dongguan plan",
+        "POST",
+        "/campaigns/{dg_campaign}/report",
+        REPORT_FILERS,
+        body={"kind": "plan"},
+        page=True,
     ),
     # Last: it changes the session the cases above look at.
     c("cancel the Dongguan session", "POST", "/api/sessions/{dg_session}/cancel", DG_WRITERS, body={}),

@@ -17,6 +17,7 @@ from web.api import outbox as outbox_api
 from web.api import plans as plans_api
 from web.api import projects as projects_api
 from web.api import replays as replays_api
+from web.api import reports as reports_api
 from web.api import sanctions as sanctions_api
 from web.api import sessions as sessions_api
 from web.api import verdicts as verdicts_api
@@ -32,6 +33,7 @@ from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
 from web.pages import replay as replay_pages
+from web.pages import reports as reports_pages
 from web.pages import results as results_pages
 from web.pages import schedules as schedules_pages
 from web.pages import sessions as sessions_pages
@@ -57,6 +59,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     availability_api,
     verdicts_api,
     sanctions_api,
+    reports_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -78,4 +81,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     availability_pages,
     verdicts_pages,
     results_pages,
+    reports_pages,
 )

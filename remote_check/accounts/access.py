@@ -34,6 +34,9 @@ class Permission(enum.StrEnum):
     VERDICT_OPINE = "verdict.opine"  # a panel expert's opinions, the lead's proposal, suggestions
     VERDICT_CONFIRM = "verdict.confirm"  # the city's coordinator confirms or returns the conclusion
     RESULTS_PUBLISH = "results.publish"  # publish a city's results (公布反馈) and decide objections (异议)
+    REPORT_READ = "report.read"  # the filed reports to the province (报省汇总备案), downloaded
+    REPORT_FILE = "report.file"  # file a city's plan or results to the province
+    DASHBOARD_READ = "dashboard.read"  # the province's dashboard (a city's own view for a city)
 
 
 P = Permission
@@ -56,11 +59,24 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.AVAILABILITY_WRITE,
         P.VERDICT_CONFIRM,
         P.RESULTS_PUBLISH,
+        P.REPORT_READ,
+        P.REPORT_FILE,
+        P.DASHBOARD_READ,
     },
-    # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
+    # Campaigns and samples are a city's plans: experts work on projects and sessions; alliance staff
+    # help run the cluster projects' campaigns (notice 五(三)): they see those campaigns and their progress.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE, P.VERDICT_OPINE},
-    Role.AUDITOR: _READ | {P.DRAW_EXPORT, P.AUDIT_READ, P.EXPERT_READ, P.RECORDING_READ, P.FUNDING_READ},
-    Role.ALLIANCE_STAFF: (_READ - {P.CAMPAIGN_READ}) | {P.SESSION_WRITE, P.EXPERT_READ},
+    Role.AUDITOR: _READ
+    | {
+        P.DRAW_EXPORT,
+        P.AUDIT_READ,
+        P.EXPERT_READ,
+        P.RECORDING_READ,
+        P.FUNDING_READ,
+        P.REPORT_READ,
+        P.DASHBOARD_READ,
+    },
+    Role.ALLIANCE_STAFF: _READ | {P.SESSION_WRITE, P.EXPERT_READ, P.DASHBOARD_READ},
 }
 
 ROLE_LABELS: dict[Role, Message] = {

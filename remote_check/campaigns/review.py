@@ -99,8 +99,9 @@ class EntryRow:
     product: Product
 
 
-async def entry_rows(session: AsyncSession, draw_id: int) -> list[EntryRow]:
-    rows = await session.execute(
+async def entry_rows(session: AsyncSession, draw_id: int, *, cluster_only: bool = False) -> list[EntryRow]:
+    """The draw's projects in order; ``cluster_only``: its cluster projects (what alliance staff see)."""
+    stmt = (
         select(DrawEntry, VoucherProject, Enterprise, Supplier, Product)
         .join(VoucherProject, VoucherProject.id == DrawEntry.project_id)
         .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
@@ -109,7 +110,9 @@ async def entry_rows(session: AsyncSession, draw_id: int) -> list[EntryRow]:
         .where(DrawEntry.draw_id == draw_id)
         .order_by(DrawEntry.position)
     )
-    return [EntryRow(*row) for row in rows.all()]
+    if cluster_only:
+        stmt = stmt.where(VoucherProject.is_cluster.is_(True))
+    return [EntryRow(*row) for row in (await session.execute(stmt)).all()]
 
 
 CSV_HEADER = [

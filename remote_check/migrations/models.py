@@ -19,6 +19,7 @@ from remote_check.outcomes.sanction_models import (
 )
 from remote_check.outcomes.verdict_models import Opinion, Suggestion, Verdict
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
+from remote_check.reports.models import Filing
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
 
@@ -40,6 +41,7 @@ __all__ = [
     "DrawEntry",
     "Enterprise",
     "Expert",
+    "Filing",
     "Guest",
     "Hold",
     "ItemMark",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, require_city
+from remote_check.accounts.access import Permission, ScopeKind, project_scope, require_city
 from remote_check.audit.service import Actor
 from remote_check.campaigns import review, service
 from remote_check.campaigns.models import Draw
@@ -40,10 +40,14 @@ async def summary_of(session: AsyncSession, draw: Draw) -> DrawSummary:
     return draw_summary(draw, sizes.get(draw.id, 0), service.draw_target(draw).size(draw.population))
 
 
-async def draw_out(session: AsyncSession, draw: Draw, city_code: str, lang: str) -> DrawOut:
-    """A draw with every drawn project, its reasons (codes and labels in ``lang``) and facts."""
-    rows = await review.entry_rows(session, draw.id)
-    summary = draw_summary(draw, len(rows), service.draw_target(draw).size(draw.population))
+async def draw_out(
+    session: AsyncSession, draw: Draw, city_code: str, lang: str, *, cluster_only: bool = False
+) -> DrawOut:
+    """A draw with every drawn project (``cluster_only``: its cluster projects, for alliance staff),
+    its reasons (codes and labels in ``lang``) and facts."""
+    rows = await review.entry_rows(session, draw.id, cluster_only=cluster_only)
+    size = (await service.draw_sizes(session, [draw.id])).get(draw.id, 0) if cluster_only else len(rows)
+    summary = draw_summary(draw, size, service.draw_target(draw).size(draw.population))
     return DrawOut(
         draw=summary,
         city_code=city_code,
@@ -142,7 +146,8 @@ async def create_draw(call: Call, body: DrawCreate) -> DrawOut:
 async def get_draw(call: Call) -> DrawOut:
     async with call.read() as session:
         draw, campaign = await draw_in_scope(session, call.user, call.path_int("id"))
-        return await draw_out(session, draw, campaign.city_code, call.lang)
+        cluster_only = project_scope(call.user).kind == ScopeKind.CLUSTER
+        return await draw_out(session, draw, campaign.city_code, call.lang, cluster_only=cluster_only)
 
 
 @api.post(

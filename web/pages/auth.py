@@ -102,6 +102,22 @@ def _cards(principal: Principal, lang: str) -> list[dict[str, str]]:
             "text": "视频核查的时间与参会人员" if zh else "Times and people of video checks",
         }
     )
+    if allowed(principal, Permission.DASHBOARD_READ):
+        cards.append(
+            {
+                "href": "/dashboard",
+                "title": "核查进度" if zh else "Progress",
+                "text": "各市进度、结果、资金与截止日期" if zh else "Checks, outcomes, money, deadlines",
+            }
+        )
+    if allowed(principal, Permission.REPORT_READ):
+        cards.append(
+            {
+                "href": "/reports",
+                "title": "报省汇总备案" if zh else "Reports to the province",
+                "text": "抽查计划与结果（XLSX、PDF）" if zh else "Check plans and results (XLSX, PDF)",
+            }
+        )
     if allowed(principal, Permission.AUDIT_READ):
         cards.append(
             {

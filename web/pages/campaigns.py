@@ -9,7 +9,14 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remote_check.accounts.access import Permission, Principal, allowed, require_city
+from remote_check.accounts.access import (
+    Permission,
+    Principal,
+    ScopeKind,
+    allowed,
+    project_scope,
+    require_city,
+)
 from remote_check.audit.service import Actor
 from remote_check.campaigns import review, service
 from remote_check.campaigns.models import DrawStatus
@@ -111,6 +118,8 @@ async def _detail_context(
 ) -> dict[str, Any]:
     campaign = await campaign_in_scope(session, principal, _id(request))
     draws = await service.list_draws(session, campaign.id)
+    if project_scope(principal).kind == ScopeKind.CLUSTER:  # alliance staff: the published sample only
+        draws = [d for d in draws if d.status == DrawStatus.PUBLISHED]
     sizes = await service.draw_sizes(session, [d.id for d in draws])
     city = next((c for c in CITIES if c.code == campaign.city_code), None)
     return {
@@ -178,7 +187,8 @@ async def draw_create(request: web.Request) -> web.StreamResponse:
 async def _draw_context(session: AsyncSession, request: web.Request, principal: Principal) -> dict[str, Any]:
     lang = lang_of(request)
     draw, campaign = await draw_in_scope(session, principal, _id(request))
-    rows = await review.entry_rows(session, draw.id)
+    cluster_only = project_scope(principal).kind == ScopeKind.CLUSTER  # alliance staff: cluster projects
+    rows = await review.entry_rows(session, draw.id, cluster_only=cluster_only)
     target = service.draw_target(draw).size(draw.population)
     labels = {r.value: (m.in_lang(lang), REASON_CLASS.get(r, "")) for r, m in REASON_LABELS.items()}
     return {
