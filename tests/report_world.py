@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.campaigns.models import Draw, DrawEntry
+from remote_check.funding.service import apply_plan, compute_draft, create_period
 from remote_check.programme.models import ProjectStatus, VoucherProject
+from remote_check.settings import FundingSettings
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
 from tests.scheduling_factories import (
     add_campaign,
@@ -44,8 +46,8 @@ async def build_world(session: AsyncSession) -> World:
     bad = await add_supplier(session, "广州违规云服务有限公司", listed=False, barred_until=BARRED_UNTIL)
     barred = await add_enterprise(session, "骗补制造有限公司", barred_until=BARRED_UNTIL)
     projects = [
-        await add_project(session, good, status=S.FUNDED),
-        await add_project(session, good, status=S.CARRIED_OVER),
+        await add_project(session, good, status=S.QUALIFIED),  # funded by the allocation below
+        await add_project(session, good, status=S.QUALIFIED),  # requested later: carried over
         await add_project(session, good, status=S.UNQUALIFIED),
         await add_project(session, bad, enterprise=barred, status=S.VIOLATION),
         await add_project(session, good, status=S.SCHEDULED),
@@ -84,4 +86,24 @@ async def build_world(session: AsyncSession) -> World:
     entry.reasons = ["price_over_listed", "random"]
     entry.facts = {"ratio_to_listed": "2.50", "ratio_to_peers": None, "paid_ratio": "1.00"}
     await session.flush()
+    await _allocate(session, projects[0], projects[1])
     return World(campaign.id, other.id, projects, good.name, bad.name, barred.name, cluster.code, plain.code)
+
+
+async def _allocate(session: AsyncSession, first: VoucherProject, second: VoucherProject) -> None:
+    """Guangzhou's settlement period pays the first-come project and carries the later one over."""
+    second.redemption_requested_at = first.redemption_requested_at + dt.timedelta(days=1)
+    now = local(10, 9)
+    settings = FundingSettings()
+    period = await create_period(
+        session,
+        None,
+        city_code="4401",
+        name="2020年第一期",
+        budget=first.voucher_amount,
+        money_deadline=None,
+        settings=settings,
+        now=now,
+    )
+    plan = await compute_draft(session, None, period.id, settings, now=now)
+    await apply_plan(session, None, plan.id, settings, now=now)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.clock import SHANGHAI
 from remote_check.funding.allocation import FUNDABLE, Allocation, Budget, Candidate, allocate
-from remote_check.funding.models import SettlementPeriod
+from remote_check.funding.models import AllocationLine, AllocationPlan, AllocationStatus, SettlementPeriod
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
 from remote_check.settings import FundingSettings
 
@@ -36,7 +36,7 @@ async def candidates(session: AsyncSession, city_code: str, *, today: dt.date) -
             code=p.code,
             enterprise_id=p.enterprise_id,
             supplier_id=p.supplier_id,
-            due=p.voucher_amount - p.amount_paid,
+            due=p.voucher_amount,  # the subsidy; amount_paid is what the enterprise paid on its contract
             redemption_requested_at=p.redemption_requested_at,
             status=p.status,
             is_key=p.is_key_project,
@@ -49,13 +49,15 @@ async def candidates(session: AsyncSession, city_code: str, *, today: dt.date) -
 
 
 async def _paid_by(session: AsyncSession, column: object, ids: set[int]) -> dict[int, Decimal]:
-    """What the projects of these enterprises or suppliers (every city) have been paid."""
+    """What the projects of these enterprises or suppliers (every city) were paid by applied plans."""
     if not ids:
         return {}
     rows = (
         await session.execute(
-            select(column, func.sum(VoucherProject.amount_paid))  # type: ignore[call-overload]
-            .where(column.in_(ids))  # type: ignore[attr-defined]
+            select(column, func.sum(AllocationLine.funded))  # type: ignore[call-overload]
+            .join(VoucherProject, VoucherProject.id == AllocationLine.project_id)
+            .join(AllocationPlan, AllocationPlan.id == AllocationLine.plan_id)
+            .where(column.in_(ids), AllocationPlan.status == AllocationStatus.APPLIED)  # type: ignore[attr-defined]
             .group_by(column)
         )
     ).all()

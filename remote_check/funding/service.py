@@ -2,7 +2,7 @@
 
 Functions run inside the caller's transaction and audit what they change; ``principal`` is the signed-in
 user (their city checked), None the command line. Applying a plan marks each
-funded project ``funded`` (its ``amount_paid`` raised by the line's amount) and each project the
+funded project ``funded`` (the applied line is the record of what it was paid) and each project the
 budget could not pay ``carried_over`` (paid first next period); a period is applied once (the
 database's partial unique index refuses a second), and a draft that no longer matches the database
 (a project's status or amount changed since) is refused: compute it again.
@@ -310,7 +310,6 @@ async def apply_plan(
     for line, project in stored:
         if line.reason.funded:
             check_move(project.status, ProjectStatus.FUNDED)
-            project.amount_paid += line.funded
             project.status = ProjectStatus.FUNDED
             funded += 1
         elif line.reason.carried_over and project.status != ProjectStatus.CARRIED_OVER:

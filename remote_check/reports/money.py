@@ -1,8 +1,9 @@
 """The money figures of a city's campaign: the one function the reports and the dashboard read.
 
-For now they come from the projects themselves (status ``funded`` / ``carried_over``, their voucher
-amounts); when the funding package (budgets per settlement period, the allocation) is merged, the
-lead switches :func:`money_figures` to read the allocation instead, and nothing else changes.
+They come from the city's allocation (:mod:`remote_check.funding`): the budget is the sum of its
+settlement periods' budgets (the campaign's own budget while it has none), what was allocated is
+what its applied plans funded, and what is carried over is the qualified projects waiting for the
+next period's money now.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.campaigns.models import Campaign
+from remote_check.funding.models import AllocationLine, AllocationPlan, AllocationStatus, SettlementPeriod
 from remote_check.programme.models import ProjectStatus, VoucherProject
 
 ZERO = Decimal("0.00")
@@ -35,20 +37,38 @@ class MoneyFigures:
 
 
 async def money_figures(session: AsyncSession, campaign: Campaign) -> MoneyFigures:
-    """The campaign city's allocated (``funded``) and carried-over voucher amounts, with counts."""
-    rows = (
+    """The campaign city's budget, allocated (by applied plans) and carried-over amounts, with counts."""
+    city = campaign.city_code
+    periods = select(SettlementPeriod.id).where(SettlementPeriod.city_code == city)
+    budgets = (
+        await session.execute(
+            select(func.count(), func.sum(SettlementPeriod.budget)).where(SettlementPeriod.city_code == city)
+        )
+    ).one()
+    budget = Decimal(budgets[1]).quantize(ZERO) if budgets[0] else campaign.budget
+    funded = (
+        await session.execute(
+            select(func.count(AllocationLine.id), func.sum(AllocationLine.funded))
+            .join(AllocationPlan, AllocationPlan.id == AllocationLine.plan_id)
+            .where(
+                AllocationPlan.period_id.in_(periods),
+                AllocationPlan.status == AllocationStatus.APPLIED,
+                AllocationLine.funded > ZERO,
+            )
+        )
+    ).one()
+    carried = (
         await session.execute(
             select(
-                VoucherProject.status, func.count(VoucherProject.id), func.sum(VoucherProject.voucher_amount)
-            )
-            .where(
-                VoucherProject.city_code == campaign.city_code,
-                VoucherProject.status.in_((ProjectStatus.FUNDED, ProjectStatus.CARRIED_OVER)),
-            )
-            .group_by(VoucherProject.status)
+                func.count(VoucherProject.id),
+                func.sum(VoucherProject.voucher_amount - VoucherProject.amount_paid),
+            ).where(VoucherProject.city_code == city, VoucherProject.status == ProjectStatus.CARRIED_OVER)
         )
-    ).all()
-    found = {status: (int(n), Decimal(total or 0).quantize(ZERO)) for status, n, total in rows}
-    funded = found.get(ProjectStatus.FUNDED, (0, ZERO))
-    carried = found.get(ProjectStatus.CARRIED_OVER, (0, ZERO))
-    return MoneyFigures(campaign.budget, funded[1], funded[0], carried[1], carried[0])
+    ).one()
+    return MoneyFigures(
+        budget,
+        Decimal(funded[1] or 0).quantize(ZERO),
+        int(funded[0]),
+        Decimal(carried[1] or 0).quantize(ZERO),
+        int(carried[0]),
+    )
