@@ -9,12 +9,14 @@ from remote_check.database import Base
 from remote_check.experts.models import Expert
 from remote_check.funding.models import AllocationLine, AllocationPlan, SettlementPeriod
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
+from scheduler.meetings.models import Attendance, Meeting, MeetingSpeaker, Nomination, Question, SignalTest
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
 
 __all__ = [
     "AllocationLine",
     "AllocationPlan",
+    "Attendance",
     "AuditEntry",
     "AuditHead",
     "Base",
@@ -32,14 +34,19 @@ __all__ = [
     "Hold",
     "ItemMark",
     "LoginThrottleRow",
+    "Meeting",
+    "MeetingSpeaker",
+    "Nomination",
     "OutboxMessage",
     "PanelSeat",
     "Product",
     "ProductModule",
+    "Question",
     "RecordingPart",
     "Replay",
     "Role",
     "SettlementPeriod",
+    "SignalTest",
     "Still",
     "Supplier",
     "User",
