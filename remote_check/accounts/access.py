@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     PLAN_WRITE = "plan.write"  # propose and apply a plan of the published samples' checks
     FUNDING_READ = "funding.read"  # a city's budgets, allocation plans and the deadline warning
     FUNDING_WRITE = "funding.write"  # open a settlement period, set its budget, compute and apply a plan
+    MEETING_WRITE = "meeting.write"  # create and edit a province meeting, moderate its Q&A
+    MEETING_NOMINATE = "meeting.nominate"  # nominate a city's attendees, see its tests and attendance
 
 
 P = Permission
@@ -49,6 +51,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.PLAN_WRITE,
         P.FUNDING_READ,
         P.FUNDING_WRITE,
+        P.MEETING_NOMINATE,
     },
     # Campaigns and samples are a city's plans: experts and alliance staff work on projects and sessions.
     Role.EXPERT: (_READ - {P.CAMPAIGN_READ}) | {P.CHECKLIST_WRITE},
