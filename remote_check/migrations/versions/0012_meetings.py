@@ -174,9 +174,35 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_meeting_signal_tests_nomination_id"), ["nomination_id"], unique=False
         )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("meeting_id", sa.Integer(), nullable=True))
+        batch_op.alter_column("session_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.create_index(batch_op.f("ix_outbox_meeting_id"), ["meeting_id"], unique=False)
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_outbox_kind_meeting_id_recipient_version"),
+            ["kind", "meeting_id", "recipient", "version"],
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_outbox_meeting_id_meetings"),
+            "meetings",
+            ["meeting_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_outbox_session_or_meeting"), "(session_id IS NULL) <> (meeting_id IS NULL)"
+        )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM outbox WHERE meeting_id IS NOT NULL")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_outbox_session_or_meeting"), type_="check")
+        batch_op.drop_constraint(batch_op.f("fk_outbox_meeting_id_meetings"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("uq_outbox_kind_meeting_id_recipient_version"), type_="unique")
+        batch_op.drop_index(batch_op.f("ix_outbox_meeting_id"))
+        batch_op.alter_column("session_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column("meeting_id")
 
     with op.batch_alter_table("meeting_signal_tests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_meeting_signal_tests_nomination_id"))
