@@ -12,6 +12,7 @@ from web.api import funding as funding_api
 from web.api import holds as holds_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
+from web.api import meetings as meetings_api
 from web.api import outbox as outbox_api
 from web.api import plans as plans_api
 from web.api import projects as projects_api
@@ -48,6 +49,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     outbox_api,
     plans_api,
     funding_api,
+    meetings_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from remote_check.accounts.access import Permission, Principal, ScopeKind, project_scope, require
 from remote_check.clock import format_local
 from remote_check.programme.models import City
-from scheduler.meetings.models import Attendance, Nomination, SignalTest
+from scheduler.meetings.models import Attendance, Meeting, Nomination, SignalTest
 from scheduler.meetings.service import get_meeting
 
 
@@ -104,3 +104,17 @@ def attendance_rows(views: list[CityView], *, now: dt.datetime) -> list[list[str
                 )
                 rows.append([*base, format_local(stay.joined_at), until])
     return rows
+
+
+async def list_meetings(session: AsyncSession, principal: Principal) -> list[Meeting]:
+    """Every province meeting, soonest last (the province's and every coordinator's to see)."""
+    require(principal, Permission.MEETING_NOMINATE)
+    return list((await session.scalars(select(Meeting).order_by(Meeting.starts_at.desc(), Meeting.id))).all())
+
+
+async def has_tested(session: AsyncSession, nomination_id: int) -> bool:
+    """Whether the nominee has taken the signal test (whatever its verdict)."""
+    found = await session.scalar(
+        select(SignalTest.id).where(SignalTest.nomination_id == nomination_id).limit(1)
+    )
+    return found is not None

@@ -1,0 +1,145 @@
+"""Province meetings over HTTP, as their users do it: the province creates, coordinators nominate
+for their own city (never another's), a nominee's personal link tests, joins and asks; the host
+moderates; the coordinator downloads the city's attendance."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from remote_check.accounts.models import Role
+from tests.web_helpers import Browser, WebServer
+
+MEETING = {
+    "title": "服务券抽查线上培训",
+    "starts_at": "2020-04-15T09:00:00+08:00",
+    "ends_at": "2020-04-15T12:00:00+08:00",
+}
+GOOD = {
+    "camera_ok": True,
+    "microphone_ok": True,
+    "screen_ok": True,
+    "fps": 29.0,
+    "bitrate_kbps": 850,
+    "rtt_ms": 45,
+}
+
+
+async def _meeting(server: WebServer) -> tuple[Browser, Browser, int]:
+    speaker = await server.add_user("speaker", Role.EXPERT, None, "主讲专家")
+    await server.add_user("province", Role.PROVINCE_ADMIN, None, "省厅")
+    await server.add_user("dg.coord", Role.CITY_COORDINATOR, "4419", "东莞协调员")
+    province = await server.signed_in("province")
+    response = await province.post("/api/meetings", json={**MEETING, "speaker_ids": [speaker]})
+    assert response.status == 201, await response.text()
+    made: dict[str, Any] = await response.json()
+    assert made["join_deadline"] == "2020-04-14T17:00:00+08:00"
+    assert made["test_starts_at"] == "2020-04-14T18:00:00+08:00"
+    return province, await server.signed_in("dg.coord"), made["id"]
+
+
+async def _nominate(browser: Browser, meeting_id: int, n: int, city: str = "4419") -> Any:
+    return await browser.post(
+        f"/api/meetings/{meeting_id}/cities/{city}/nominations",
+        json={
+            "role": "expert",
+            "organisation": f"东莞理工学院{n}",
+            "name": f"专家{n}",
+            "email": f"e{n}@dg.cn",
+        },
+    )
+
+
+async def test_a_city_nominates_twelve_and_the_thirteenth_is_refused(server: WebServer) -> None:
+    _, coordinator, meeting_id = await _meeting(server)
+    for n in range(12):
+        response = await _nominate(coordinator, meeting_id, n)
+        assert response.status == 201, await response.text()
+    refused = await _nominate(coordinator, meeting_id, 12)
+    assert refused.status == 409
+    assert "本市报名人数已达上限（12 人）" in (await refused.json())["error"]["message"]
+    english = await coordinator.post(
+        f"/api/meetings/{meeting_id}/cities/4419/nominations?lang=en",
+        json={"role": "staff", "organisation": "x", "name": "y"},
+    )
+    assert "reached its quota (12 people)" in (await english.json())["error"]["message"]
+    other = await _nominate(coordinator, meeting_id, 1, city="4406")
+    assert other.status == 403
+    cities = await (await coordinator.get(f"/api/meetings/{meeting_id}/cities")).json()
+    assert [(c["code"], c["nominated"]) for c in cities["items"]] == [("4419", 12)]
+
+
+async def test_bad_input_changes_nothing(server: WebServer) -> None:
+    province, coordinator, meeting_id = await _meeting(server)
+    nameless = await coordinator.post(
+        f"/api/meetings/{meeting_id}/cities/4419/nominations", json={"role": "staff", "organisation": "局"}
+    )
+    assert nameless.status == 422
+    backwards = await province.post("/api/meetings", json={**MEETING, "ends_at": "2020-04-15T08:00:00+08:00"})
+    assert backwards.status == 422
+    assert "结束时间" in (await backwards.json())["error"]["message"]
+    assert (await coordinator.post("/api/meetings", json=MEETING)).status == 403
+    anonymous = server.browser()
+    assert (await anonymous.get(f"/api/meetings/{meeting_id}/cities")).status == 401
+    listed = await (await province.get("/api/meetings")).json()
+    assert len(listed["items"]) == 1
+    cities = await (await province.get(f"/api/meetings/{meeting_id}/cities")).json()
+    assert sum(c["nominated"] for c in cities["items"]) == 0
+    assert len(cities["items"]) == 21
+
+
+async def test_a_personal_link_tests_joins_and_asks_and_the_city_downloads_attendance(
+    server: WebServer,
+) -> None:
+    province, coordinator, meeting_id = await _meeting(server)
+    made = await (await _nominate(coordinator, meeting_id, 1)).json()
+    await _nominate(coordinator, meeting_id, 2)
+    link = made["link"]
+    assert link.startswith("/m/")
+    nominee = server.browser()  # not signed in: the link is the credential
+    landing = await (await nominee.get(f"/api{link}")).json()
+    assert landing["name"] == "专家1"
+    assert landing["tested"] is False
+    assert landing["test_link"] == f"{link}/test"
+    tested = await nominee.post(f"/api{link}/signal-test", json=GOOD)
+    assert tested.status == 200, await tested.text()
+    assert (await tested.json())["test"]["passed"] is True
+    forged = await nominee.get(f"/api{link[:-2]}xx")
+    assert forged.status == 403
+
+    cities = await (await coordinator.get(f"/api/meetings/{meeting_id}/cities")).json()
+    [dongguan] = cities["items"]
+    assert (dongguan["tested"], dongguan["untested"]) == (1, 1)
+    figures = next(p for p in dongguan["people"] if p["name"] == "专家1")["test"]
+    assert (figures["fps"], figures["bitrate_kbps"], figures["rtt_ms"]) == (29.0, 850, 45)
+    assert all(p["link"] is None for p in dongguan["people"])  # links only in the answer to nominate
+
+    assert (await nominee.post(f"/api{link}/join")).status == 204
+    server.clock.advance(dt.timedelta(minutes=40))
+    assert (await nominee.post(f"/api{link}/leave")).status == 204
+    export = await coordinator.get(f"/api/meetings/{meeting_id}/cities/4419/attendance.csv")
+    assert export.status == 200
+    rows = list(csv.reader(io.StringIO((await export.text()).lstrip("\ufeff"))))
+    assert rows[0][2] == "姓名 Name"
+    attended = next(r for r in rows if r[2] == "专家1")
+    assert attended[4:] == ["2020-04-10 09:00", "2020-04-10 09:40"]
+    assert (await coordinator.get(f"/api/meetings/{meeting_id}/cities/4406/attendance.csv")).status == 403
+
+    asked = await nominee.post(f"/api{link}/questions", json={"text": "=抽查名单何时公布？"})
+    assert asked.status == 201
+    question = (await asked.json())["id"]
+    assert (await (await nominee.get(f"/api{link}/questions")).json())["items"] == []
+    assert (await coordinator.post(f"/api/meetings/{meeting_id}/questions/{question}/show")).status == 403
+    shown = await province.post(f"/api/meetings/{meeting_id}/questions/{question}/show")
+    assert shown.status == 200
+    speaker = await server.signed_in("speaker")
+    answered = await speaker.post(f"/api/meetings/{meeting_id}/questions/{question}/answered")
+    assert (await answered.json())["answered"] is True
+    seen = (await (await nominee.get(f"/api{link}/questions")).json())["items"]
+    assert [(q["text"], q["answered"]) for q in seen] == [("=抽查名单何时公布？", True)]
+
+    withdrawn = await coordinator.request("DELETE", f"/api/meetings/{meeting_id}/nominations/{made['id']}")
+    assert withdrawn.status == 204
+    assert (await nominee.get(f"/api{link}")).status == 410
