@@ -143,3 +143,59 @@ async def test_a_personal_link_tests_joins_and_asks_and_the_city_downloads_atten
     withdrawn = await coordinator.request("DELETE", f"/api/meetings/{meeting_id}/nominations/{made['id']}")
     assert withdrawn.status == 204
     assert (await nominee.get(f"/api{link}")).status == 410
+
+
+async def test_the_pages_create_nominate_land_join_and_ask(server: WebServer) -> None:
+    await server.add_user("province", Role.PROVINCE_ADMIN, None, "省厅")
+    await server.add_user("dg.coord", Role.CITY_COORDINATOR, "4419", "东莞协调员")
+    province = await server.signed_in("province")
+    created = await province.post(
+        "/meetings",
+        data={
+            "title": "抽查培训",
+            "starts_at": "2020-04-15T09:00",
+            "ends_at": "2020-04-15T12:00",
+            "city_quota": "2",
+        },
+    )
+    assert created.status == 303, await created.text()
+    where = created.headers["Location"]
+    backwards = await province.post(
+        "/meetings", data={"title": "x", "starts_at": "2020-04-15T09:00", "ends_at": "2020-04-15T08:00"}
+    )
+    assert backwards.status == 422
+    assert "会议结束时间须晚于开始时间" in await backwards.text()
+
+    coordinator = await server.signed_in("dg.coord")
+    page = await (await coordinator.get(where)).text()
+    assert "2020-04-14 17:00" in page
+    assert 'value="4406"' not in page  # the form offers the coordinator's own city only
+    form = {"city_code": "4419", "role": "staff", "organisation": "东莞市工信局", "name": "李经办"}
+    nominated = await coordinator.post(f"{where}/nominate", data=form)
+    assert nominated.status == 303
+    shown = await (await coordinator.get(nominated.headers["Location"])).text()
+    link = shown.split('id="new-link"')[1].split("<code>")[1].split("</code>")[0]
+    assert "李经办" in shown
+    assert "未测试" in shown
+    foreign = await coordinator.post(f"{where}/nominate", data={**form, "city_code": "4406"})
+    assert foreign.status == 403
+    await coordinator.post(f"{where}/nominate", data={**form, "name": "王经办"})
+    full = await coordinator.post(f"{where}/nominate", data={**form, "name": "第三人"})
+    assert full.status == 409
+    assert "本市报名人数已达上限（2 人）" in await full.text()
+
+    nominee = server.browser()
+    landing = await (await nominee.get(link)).text()
+    assert "东莞市工信局 · 李经办" in landing
+    assert f'href="{link}/test"' in landing
+    assert (await nominee.get(f"{link}/test")).status == 200
+    joined = await nominee.post(f"{link}/room")
+    assert joined.status == 303
+    room = await (await nominee.get(joined.headers["Location"])).text()
+    assert "只收不发的会议室尚在建设中" in room
+    assert (await nominee.post(f"{link}/ask", data={"text": "需要准备哪些材料？"})).status == 303
+    after = await (await coordinator.get(where)).text()
+    assert "在会" in after  # attendance began when the nominee joined
+    refused = await nominee.get(link[:-3] + "abc")
+    assert refused.status == 403
+    assert 'data-reason="forged"' in await refused.text()

@@ -25,6 +25,7 @@ from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import funding as funding_pages
 from web.pages import imports as imports_pages
+from web.pages import meetings as meetings_pages
 from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
@@ -68,4 +69,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     outbox_pages,
     plans_pages,
     funding_pages,
+    meetings_pages,
 )
