@@ -11,7 +11,7 @@ from pathlib import Path
 from remote_check.clock import SHANGHAI, FixedClock
 from remote_check.database import transaction
 from scheduler.connectivity import Measured
-from scheduler.meetings import service
+from scheduler.meetings import links, service
 from scheduler.meetings.models import Nomination
 from scheduler.notify.models import Status
 from tests.conftest import Database
@@ -54,7 +54,7 @@ async def test_invitation_signal_test_and_reminder_go_out_once(
             link = re.search(r"https://check\.example\.cn(/m/\S+)", text)
             assert link is not None
             async with db.factory() as session:
-                opened, _ = await service.open_link(
+                opened, _ = await links.open_link(
                     session, link.group(1).removeprefix("/m/"), SECRET, now=clock.now(), grace_hours=2
                 )
             assert opened.id == first

@@ -13,8 +13,8 @@ from remote_check.database import transaction
 from remote_check.errors import Conflict, DomainError, Forbidden
 from scheduler.connectivity import Measured
 from scheduler.invitations import Invitation, InvitationRefused, Refusal, sign
+from scheduler.meetings import links, service
 from scheduler.meetings import overview as ov
-from scheduler.meetings import service
 from scheduler.meetings.models import Meeting, Nomination, NomineeRole
 from tests.conftest import Database
 from tests.meeting_world import ENDS, SECRET, STARTS, outsider, world
@@ -121,23 +121,23 @@ async def test_a_personal_link_opens_until_withdrawn_or_expired(db: Database, cl
     async with db.factory() as session:
         row = await session.get(Nomination, nomination_id)
         assert row is not None
-        path = service.link_path(row, SECRET)
+        path = links.link_path(row, SECRET)
         token = path.removeprefix("/m/")
-        opened, meeting = await service.open_link(session, token, SECRET, now=clock.now(), grace_hours=2)
+        opened, meeting = await links.open_link(session, token, SECRET, now=clock.now(), grace_hours=2)
         assert (opened.id, meeting.id) == (nomination_id, w.meeting_id)
         # a guest link's key does not open a meeting link with the same numbers
         guest_token = sign(Invitation(row.id, row.meeting_id, row.link_nonce), SECRET)
         with pytest.raises(InvitationRefused) as forged:
-            await service.open_link(session, guest_token, SECRET, now=clock.now(), grace_hours=2)
+            await links.open_link(session, guest_token, SECRET, now=clock.now(), grace_hours=2)
         assert forged.value.reason == Refusal.FORGED
         with pytest.raises(InvitationRefused) as expired:
-            await service.open_link(session, token, SECRET, now=ENDS + dt.timedelta(hours=2), grace_hours=2)
+            await links.open_link(session, token, SECRET, now=ENDS + dt.timedelta(hours=2), grace_hours=2)
         assert expired.value.reason == Refusal.EXPIRED
     async with transaction(db.factory) as session:
         await service.withdraw(session, w.dongguan, nomination_id, now=clock.now())
     async with db.factory() as session:
         with pytest.raises(InvitationRefused) as revoked:
-            await service.open_link(session, token, SECRET, now=clock.now(), grace_hours=2)
+            await links.open_link(session, token, SECRET, now=clock.now(), grace_hours=2)
     assert revoked.value.reason == Refusal.REVOKED
 
 

@@ -199,3 +199,22 @@ async def test_the_pages_create_nominate_land_join_and_ask(server: WebServer) ->
     refused = await nominee.get(link[:-3] + "abc")
     assert refused.status == 403
     assert 'data-reason="forged"' in await refused.text()
+
+
+async def test_the_host_and_a_speaker_moderate_on_the_questions_page(server: WebServer) -> None:
+    province, coordinator, meeting_id = await _meeting(server)
+    link = (await (await _nominate(coordinator, meeting_id, 1)).json())["link"]
+    nominee = server.browser()
+    await nominee.post(f"{link}/ask", data={"text": "会后是否提供课件？"})
+    page = await (await province.get(f"/meetings/{meeting_id}/questions")).text()
+    assert "会后是否提供课件？" in page
+    question = int(page.split('id="question-')[1].split('"')[0])
+    assert (await coordinator.get(f"/meetings/{meeting_id}/questions")).status == 403
+    shown = await province.post(f"/meetings/{meeting_id}/questions/{question}/show")
+    assert shown.status == 303
+    speaker = await server.signed_in("speaker")
+    assert (await speaker.post(f"/meetings/{meeting_id}/questions/{question}/show")).status == 403
+    assert (await speaker.post(f"/meetings/{meeting_id}/questions/{question}/answered")).status == 303
+    room = await (await nominee.get(f"{link}/room")).text()
+    assert "会后是否提供课件？" in room
+    assert "已回答" in room

@@ -25,6 +25,7 @@ from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import funding as funding_pages
 from web.pages import imports as imports_pages
+from web.pages import meeting_questions as meeting_questions_pages
 from web.pages import meetings as meetings_pages
 from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
@@ -70,4 +71,5 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     plans_pages,
     funding_pages,
     meetings_pages,
+    meeting_questions_pages,
 )

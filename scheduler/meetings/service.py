@@ -21,17 +21,7 @@ from remote_check.clock import SHANGHAI
 from remote_check.errors import Conflict, Message, NotFound, invalid
 from remote_check.programme.models import City
 from scheduler.connectivity import Measured, problems
-from scheduler.invitations import (
-    MEETING_CONTEXT,
-    Invitation,
-    InvitationRefused,
-    Refusal,
-    check_expiry,
-    expiry_for,
-    new_nonce,
-    sign,
-    verify,
-)
+from scheduler.invitations import new_nonce
 from scheduler.meetings.models import (
     Attendance,
     Meeting,
@@ -318,39 +308,6 @@ async def withdraw(
         details={"nomination": row.id, "name": row.name},
     )
     await session.delete(row)
-
-
-# -- personal links ---------------------------------------------------------------------------
-
-
-def link_path(nomination: Nomination, secret: bytes) -> str:
-    """The nominee's personal landing page: ``/m/<token>``, signed with the meeting links' own key."""
-    token = sign(
-        Invitation(nomination.id, nomination.meeting_id, nomination.link_nonce),
-        secret,
-        context=MEETING_CONTEXT,
-    )
-    return f"/m/{token}"
-
-
-def link_expiry(meeting: Meeting, grace_hours: int) -> dt.datetime:
-    return expiry_for(meeting.ends_at, grace_hours)
-
-
-async def open_link(
-    session: AsyncSession, token: str, secret: bytes, *, now: dt.datetime, grace_hours: int
-) -> tuple[Nomination, Meeting]:
-    """The nomination and meeting of a personal link that still opens, else why not (forged,
-    withdrawn or renewed, cancelled, expired ``grace_hours`` after the meeting's end)."""
-    invitation = verify(token, secret, context=MEETING_CONTEXT)
-    row = await session.get(Nomination, invitation.guest_id)
-    if row is None or row.meeting_id != invitation.session_id or row.link_nonce != invitation.nonce:
-        raise InvitationRefused(Refusal.REVOKED)
-    meeting = await get_meeting(session, row.meeting_id)
-    if meeting.cancelled:
-        raise InvitationRefused(Refusal.CANCELLED)
-    check_expiry(meeting.ends_at, grace_hours, now=now)
-    return row, meeting
 
 
 # -- signal test and attendance ---------------------------------------------------------------

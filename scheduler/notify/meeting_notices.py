@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.clock import format_local
+from scheduler.meetings.links import link_path
 from scheduler.meetings.models import Meeting, Nomination, SignalTest
-from scheduler.meetings.service import link_path
 from scheduler.notify import ics
 from scheduler.notify.messages import Composed
 from scheduler.notify.models import Channel, Kind, OutboxMessage

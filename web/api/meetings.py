@@ -13,8 +13,8 @@ from remote_check.csvsafe import row as csv_row
 from remote_check.errors import Forbidden, Message
 from remote_check.tabular import csv_text
 from scheduler.connectivity import Measured
+from scheduler.meetings import links, qa, service
 from scheduler.meetings import overview as ov
-from scheduler.meetings import qa, service
 from scheduler.meetings.models import Meeting, Nomination
 from scheduler.meetings.schemas import (
     Landing,
@@ -117,7 +117,7 @@ async def nominate(call: Call, body: NominationCreate) -> NominationOut:
             nominee,
             now=call.request.app[CLOCK].now(),
         )
-    link = service.link_path(row, call.request.app[SECRET])
+    link = links.link_path(row, call.request.app[SECRET])
     return NominationOut.of(ov.Person(row, None, ()), link=link)
 
 
@@ -223,7 +223,7 @@ async def answer_question(call: Call) -> QuestionOut:
 
 async def _opened(call: Call, session: AsyncSession) -> tuple[Nomination, Meeting]:
     app = call.request.app
-    return await service.open_link(
+    return await links.open_link(
         session,
         call.request.match_info["token"],
         app[SECRET],

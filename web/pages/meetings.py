@@ -18,8 +18,8 @@ from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import CITIES
 from scheduler.connectivity import Measured
 from scheduler.invitations import InvitationRefused
+from scheduler.meetings import links, qa, service
 from scheduler.meetings import overview as ov
-from scheduler.meetings import qa, service
 from scheduler.meetings.models import Meeting, Nomination, NomineeRole
 from scheduler.meetings.schemas import MeetingCreate, NominationCreate
 from web.context import lang_of
@@ -154,7 +154,7 @@ async def meeting_nominate(request: web.Request) -> web.StreamResponse:
     except DomainError as exc:
         context = await _meeting_context(request, exc.message.in_lang(lang_of(request)), form)
         return aiohttp_jinja2.render_template("meetings/meeting.html", request, context, status=exc.status)
-    link = service.link_path(row, request.app[SECRET])
+    link = links.link_path(row, request.app[SECRET])
     raise web.HTTPSeeOther(f"/meetings/{meeting_id}?link={quote(link)}")
 
 
@@ -164,7 +164,7 @@ async def meeting_nominate(request: web.Request) -> web.StreamResponse:
 async def _opened(request: web.Request) -> tuple[Nomination, Meeting]:
     app = request.app
     async with app[DB_READ]() as session:
-        return await service.open_link(
+        return await links.open_link(
             session,
             request.match_info["token"],
             app[SECRET],
@@ -232,7 +232,7 @@ async def test_result(request: web.Request) -> web.Response:
 
     async def store(measured: Measured) -> tuple[bool, int]:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await service.open_link(
+            nomination, _ = await links.open_link(
                 session,
                 request.match_info["token"],
                 app[SECRET],
@@ -251,7 +251,7 @@ async def enter_room(request: web.Request) -> web.StreamResponse:
     app = request.app
     try:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await service.open_link(
+            nomination, _ = await links.open_link(
                 session,
                 request.match_info["token"],
                 app[SECRET],
@@ -292,7 +292,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await service.open_link(
+            nomination, _ = await links.open_link(
                 session,
                 request.match_info["token"],
                 app[SECRET],
