@@ -206,3 +206,14 @@ async def test_the_quota_cannot_drop_below_a_citys_nominations(db: Database, clo
         )
         assert meeting.city_quota == 5
         assert meeting.title.endswith("（改）")
+
+
+async def test_a_time_out_of_range_is_refused(db: Database, clock: FixedClock) -> None:
+    w = await world(db, clock.now())
+    far = dt.datetime(1, 1, 1, 9, 0, tzinfo=dt.UTC)
+    with pytest.raises(DomainError) as refused:
+        async with transaction(db.factory) as session:
+            await service.create_meeting(
+                session, w.province, service.MeetingFields("x", far, ENDS), now=clock.now()
+            )
+    assert refused.value.status == 422

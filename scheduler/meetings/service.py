@@ -60,6 +60,10 @@ def _day_before_at(starts_at: dt.datetime, hour: int) -> dt.datetime:
 
 def with_defaults(fields: MeetingFields) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
     """The join deadline (17:00 the day before), the signal test's start (18:00 that evening) and end."""
+    for name in ("starts_at", "ends_at", "join_deadline", "test_starts_at", "test_ends_at"):
+        value = getattr(fields, name)
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise invalid("时间应在 2000 至 2100 年之间", "A time is between 2000 and 2100", field=name)
     deadline = fields.join_deadline or _day_before_at(fields.starts_at, JOIN_DEADLINE_HOUR)
     test_start = fields.test_starts_at or _day_before_at(fields.starts_at, TEST_HOUR)
     test_end = fields.test_ends_at or test_start + TEST_LENGTH
