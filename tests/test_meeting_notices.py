@@ -93,3 +93,33 @@ async def test_invitation_signal_test_and_reminder_go_out_once(
         + [("m_test_remind", "wecom", sent), ("m_test_remind", "wecom", obsolete)]
     )
     assert {r.session_id for r in rows} == {None}
+
+
+async def test_moving_a_meeting_sends_the_invitation_again_and_cancelling_stops_notices(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    w = await world(db, clock.now())
+    await outsider(db, w, 1, clock.now())
+    later = service.MeetingFields(
+        "服务券抽查培训",
+        dt.datetime(2020, 4, 16, 9, 0, tzinfo=SHANGHAI),
+        dt.datetime(2020, 4, 16, 12, 0, tzinfo=SHANGHAI),
+        speaker_ids=(w.speaker.user_id,),
+    )
+    async with smtp_server() as (mailbox, port):
+        settings = notify_settings(db, tmp_path, port)
+        async with job_runner(db, settings, clock) as runner:
+            await runner.run_due()
+            async with transaction(db.factory) as session:
+                await service.edit_meeting(session, w.province, w.meeting_id, later, now=clock.now())
+            await runner.run_due()
+            await runner.run_due()
+            first, second = mailbox.to("e1@example.cn")
+            assert "2020-04-16 09:00" in text_of(second)
+            assert int(str(next(iter(calendar_of(second).walk("VEVENT")))["SEQUENCE"])) == 2
+            assert "2020-04-15 09:00" in text_of(first)
+            async with transaction(db.factory) as session:
+                await service.cancel_meeting(session, w.province, w.meeting_id, now=clock.now())
+            clock.set(dt.datetime(2020, 4, 15, 17, 0, tzinfo=SHANGHAI))  # the new test's invitation time
+            await runner.run_due()
+    assert len(mailbox.messages) == 2  # nothing after the cancellation

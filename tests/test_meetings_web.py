@@ -218,3 +218,34 @@ async def test_the_host_and_a_speaker_moderate_on_the_questions_page(server: Web
     room = await (await nominee.get(f"{link}/room")).text()
     assert "会后是否提供课件？" in room
     assert "已回答" in room
+
+
+async def test_a_cancelled_meetings_links_and_nominations_are_refused(server: WebServer) -> None:
+    province, coordinator, meeting_id = await _meeting(server)
+    link = (await (await _nominate(coordinator, meeting_id, 1)).json())["link"]
+    assert (await coordinator.post(f"/api/meetings/{meeting_id}/cancel")).status == 403
+    cancelled = await province.post(f"/api/meetings/{meeting_id}/cancel")
+    assert (await cancelled.json())["cancelled"] is True
+    refused = await server.browser().get(f"/api{link}")
+    assert refused.status == 410
+    assert (await refused.json())["error"]["code"] == "invitation_cancelled"
+    assert (await _nominate(coordinator, meeting_id, 2)).status == 409
+    page = await (await coordinator.get(f"/meetings/{meeting_id}")).text()
+    assert 'id="cancelled"' in page
+
+
+async def test_the_province_moves_a_meeting_on_its_page(server: WebServer) -> None:
+    province, _, meeting_id = await _meeting(server)
+    moved = await province.post(
+        f"/meetings/{meeting_id}/edit",
+        data={
+            "title": "培训（改期）",
+            "starts_at": "2020-04-16T14:00",
+            "ends_at": "2020-04-16T17:00",
+            "city_quota": "10",
+        },
+    )
+    assert moved.status == 303
+    made = await (await province.get(f"/api/meetings/{meeting_id}")).json()
+    assert (made["title"], made["city_quota"]) == ("培训（改期）", 10)
+    assert made["test_starts_at"] == "2020-04-15T18:00:00+08:00"  # the signal test follows the start

@@ -45,6 +45,7 @@ class Meeting(Base):
     test_ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     city_quota: Mapped[int] = mapped_column(Integer, default=12)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # +1 when its times change: notices again
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -176,6 +176,9 @@ async def edit_meeting(
                 f"A city has already nominated {most}; the quota cannot be lower",
             )
         )
+    before = (meeting.starts_at, meeting.ends_at, meeting.test_starts_at, meeting.test_ends_at)
+    if before != (fields.starts_at, fields.ends_at, test_start, test_end):
+        meeting.version += 1  # the invitations and the signal test's notice go out again
     meeting.title = fields.title.strip()
     meeting.kind = fields.kind
     meeting.starts_at, meeting.ends_at = fields.starts_at, fields.ends_at
@@ -194,6 +197,18 @@ async def edit_meeting(
             "quota": meeting.city_quota,
         },
     )
+    return meeting
+
+
+async def cancel_meeting(
+    session: AsyncSession, principal: Principal, meeting_id: int, *, now: dt.datetime
+) -> Meeting:
+    """The province cancels a meeting: its links stop working, its pending notices are dropped."""
+    require(principal, Permission.MEETING_WRITE)
+    meeting = await get_meeting(session, meeting_id, lock=True)
+    if not meeting.cancelled:
+        meeting.cancelled = True
+        await record(session, Actor.of(principal), "meeting.cancel", f"meeting:{meeting.id}", at=now)
     return meeting
 
 

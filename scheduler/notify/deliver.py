@@ -152,6 +152,7 @@ class Deliverer:
                         meeting.id,
                         await meeting_recipients(session, item.kind, meeting),
                         now=now,
+                        version=meeting.version,
                     )
                     ids = await claimable_ids(session, now=now, kind=item.kind, meeting_id=meeting.id)
                     claimed += await claim_all(session, ids, token, now=now)

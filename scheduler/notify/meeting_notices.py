@@ -147,6 +147,10 @@ async def prepare(session: AsyncSession, row: OutboxMessage, *, secret: bytes, b
     meeting = await session.get(Meeting, row.meeting_id)
     if meeting is None or meeting.cancelled:
         raise NoLongerTrue("会议已取消 / the meeting was cancelled")
+    if row.version != meeting.version:
+        raise NoLongerTrue(
+            "会议时间已变更，将按新时间通知 / the meeting moved; the new time is notified instead"
+        )
     kind = Kind(row.kind)
     if row.channel == Channel.WECOM.value:
         city = [
@@ -174,7 +178,7 @@ async def prepare(session: AsyncSession, row: OutboxMessage, *, secret: bytes, b
     if kind == Kind.MEETING_INVITATION:
         calendar = ics.EventFacts(
             session_id=meeting.id,
-            version=1,
+            version=meeting.version,
             starts_at=meeting.starts_at,
             ends_at=meeting.ends_at,
             summary=meeting.title,

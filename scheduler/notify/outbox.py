@@ -91,7 +91,13 @@ async def _insert_new(session: AsyncSession, rows: list[dict[str, object]], owne
 
 
 async def ensure_meeting(
-    session: AsyncSession, kind: Kind, meeting_id: int, recipients: Sequence[Recipient], *, now: dt.datetime
+    session: AsyncSession,
+    kind: Kind,
+    meeting_id: int,
+    recipients: Sequence[Recipient],
+    *,
+    now: dt.datetime,
+    version: int = 1,
 ) -> None:
     """A pending row for each recipient of a meeting's notice that has none (never a second)."""
     if not recipients:
@@ -101,7 +107,7 @@ async def ensure_meeting(
             "kind": kind.value,
             "meeting_id": meeting_id,
             "recipient": r.key,
-            "version": 1,
+            "version": version,
             "channel": r.channel.value,
             "address": r.address[:200],
             "name": r.name[:100],

@@ -89,6 +89,15 @@ async def edit_meeting(call: Call, body: MeetingCreate) -> MeetingOut:
         return MeetingOut.of(changed, await service.speaker_ids(session, changed.id))
 
 
+@api.post(MEETING + "/cancel", summary="Cancel a province meeting", permission=Permission.MEETING_WRITE)
+async def cancel_meeting(call: Call) -> MeetingOut:
+    async with call.transaction() as session:
+        cancelled = await service.cancel_meeting(
+            session, call.user, call.path_int("meeting_id"), now=call.request.app[CLOCK].now()
+        )
+        return MeetingOut.of(cancelled, await service.speaker_ids(session, cancelled.id))
+
+
 @api.get(
     MEETING + "/cities",
     summary="Per city: nominated, tested (with the figures), not yet tested, attended",

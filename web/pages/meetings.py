@@ -129,6 +129,11 @@ async def _meeting_context(
             "email": "",
         },
         "new_link": request.query.get("link", ""),
+        "may_edit": allowed(principal, Permission.MEETING_WRITE),
+        "edit": {
+            "starts_at": format_local(meeting.starts_at).replace(" ", "T"),
+            "ends_at": format_local(meeting.ends_at).replace(" ", "T"),
+        },
     }
 
 
@@ -156,6 +161,45 @@ async def meeting_nominate(request: web.Request) -> web.StreamResponse:
         return aiohttp_jinja2.render_template("meetings/meeting.html", request, context, status=exc.status)
     link = links.link_path(row, request.app[SECRET])
     raise web.HTTPSeeOther(f"/meetings/{meeting_id}?link={quote(link)}")
+
+
+@routes.post(MEETING + "/edit")
+async def meeting_edit(request: web.Request) -> web.StreamResponse:
+    """The province changes the title, times or quota (the test and deadline follow the start)."""
+    principal = signed_in(request, Permission.MEETING_WRITE)
+    posted = await request.post()
+    form = {k: str(posted.get(k, "")).strip() for k in ("title", "starts_at", "ends_at", "city_quota")}
+    meeting_id = int(request.match_info["meeting_id"])
+    try:
+        body = parse_form(
+            MeetingCreate,
+            {
+                "title": form["title"],
+                "starts_at": _local(form["starts_at"], "starts_at"),
+                "ends_at": _local(form["ends_at"], "ends_at"),
+                "city_quota": form["city_quota"] or "12",
+            },
+            LABELS,
+        )
+        async with request.app[DB]() as session, session.begin():
+            speakers = tuple(await service.speaker_ids(session, meeting_id))
+            fields = service.MeetingFields(
+                body.title, body.starts_at, body.ends_at, body.kind, body.city_quota, speaker_ids=speakers
+            )
+            await service.edit_meeting(session, principal, meeting_id, fields, now=request.app[CLOCK].now())
+    except DomainError as exc:
+        context = await _meeting_context(request, exc.message.in_lang(lang_of(request)))
+        return aiohttp_jinja2.render_template("meetings/meeting.html", request, context, status=exc.status)
+    raise web.HTTPSeeOther(f"/meetings/{meeting_id}")
+
+
+@routes.post(MEETING + "/cancel")
+async def meeting_cancel(request: web.Request) -> web.StreamResponse:
+    principal = signed_in(request, Permission.MEETING_WRITE)
+    meeting_id = int(request.match_info["meeting_id"])
+    async with request.app[DB]() as session, session.begin():
+        await service.cancel_meeting(session, principal, meeting_id, now=request.app[CLOCK].now())
+    raise web.HTTPSeeOther(f"/meetings/{meeting_id}")
 
 
 # -- the nominee's pages ------------------------------------------------------------------------

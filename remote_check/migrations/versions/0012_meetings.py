@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("test_ends_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("city_quota", sa.Integer(), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", remote_check.database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.CheckConstraint("city_quota > 0", name=op.f("ck_meetings_meeting_quota")),
