@@ -249,3 +249,19 @@ async def test_the_province_moves_a_meeting_on_its_page(server: WebServer) -> No
     made = await (await province.get(f"/api/meetings/{meeting_id}")).json()
     assert (made["title"], made["city_quota"]) == ("培训（改期）", 10)
     assert made["test_starts_at"] == "2020-04-15T18:00:00+08:00"  # the signal test follows the start
+
+
+async def test_a_coordinator_nominates_an_existing_account_by_its_user_name(server: WebServer) -> None:
+    _, coordinator, meeting_id = await _meeting(server)
+    form = {"city_code": "4419", "role": "expert", "username": "speaker"}
+    nominated = await coordinator.post(f"/meetings/{meeting_id}/nominate", data=form)
+    assert nominated.status == 303
+    cities = await (await coordinator.get(f"/api/meetings/{meeting_id}/cities")).json()
+    [person] = cities["items"][0]["people"]
+    assert person["name"] == "主讲专家"
+    assert person["user_id"] is not None
+    unknown = await coordinator.post(f"/meetings/{meeting_id}/nominate", data={**form, "username": "nobody"})
+    assert unknown.status == 422
+    assert "没有这个用户名的账号" in await unknown.text()
+    again = await coordinator.post(f"/meetings/{meeting_id}/nominate", data=form)
+    assert again.status == 409

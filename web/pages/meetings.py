@@ -11,8 +11,10 @@ from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy import select
 
 from remote_check.accounts.access import Permission, ScopeKind, allowed, project_scope
+from remote_check.accounts.models import User
 from remote_check.clock import SHANGHAI, format_local
 from remote_check.errors import DomainError, Message, invalid
 from remote_check.programme.cities import CITIES
@@ -124,6 +126,7 @@ async def _meeting_context(
         or {
             "city_code": own[0] if own else "",
             "role": "expert",
+            "username": "",
             "organisation": "",
             "name": "",
             "email": "",
@@ -147,12 +150,19 @@ async def meeting_page(request: web.Request) -> web.StreamResponse:
 async def meeting_nominate(request: web.Request) -> web.StreamResponse:
     principal = signed_in(request, Permission.MEETING_NOMINATE)
     posted = await request.post()
-    form = {k: str(posted.get(k, "")).strip() for k in ("city_code", "role", "organisation", "name", "email")}
+    keys = ("city_code", "role", "username", "organisation", "name", "email")
+    form = {k: str(posted.get(k, "")).strip() for k in keys}
     meeting_id = int(request.match_info["meeting_id"])
     try:
-        body = parse_form(NominationCreate, {k: v for k, v in form.items() if k != "city_code"}, LABELS)
-        nominee = service.Nominee(body.role, None, body.organisation, body.name, body.email)
+        fields = {k: v for k, v in form.items() if k not in ("city_code", "username")}
+        body = parse_form(NominationCreate, fields, LABELS)
         async with request.app[DB]() as session, session.begin():
+            user_id = None
+            if form["username"]:
+                user_id = await session.scalar(select(User.id).where(User.username == form["username"]))
+                if user_id is None:
+                    raise invalid("没有这个用户名的账号", "No account has this user name", field="username")
+            nominee = service.Nominee(body.role, user_id, body.organisation, body.name, body.email)
             row = await service.nominate(
                 session, principal, meeting_id, form["city_code"], nominee, now=request.app[CLOCK].now()
             )
