@@ -196,6 +196,10 @@ async def test_the_pages_create_nominate_land_join_and_ask(server: WebServer) ->
     assert (await nominee.post(f"{link}/ask", data={"text": "需要准备哪些材料？"})).status == 303
     after = await (await coordinator.get(where)).text()
     assert "在会" in after  # attendance began when the nominee joined
+    server.clock.advance(dt.timedelta(minutes=30))
+    left = await nominee.post(f"{link}/leave")
+    assert left.status == 303
+    assert "09:00–09:30" in await (await coordinator.get(where)).text()
     refused = await nominee.get(link[:-3] + "abc")
     assert refused.status == 403
     assert 'data-reason="forged"' in await refused.text()

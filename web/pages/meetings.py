@@ -318,6 +318,25 @@ async def enter_room(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/m/{request.match_info['token']}/room")
 
 
+@routes.post(LINK + "/leave")
+async def leave_room(request: web.Request) -> web.StreamResponse:
+    """The leave button: the stay ends now; back to the landing page."""
+    app = request.app
+    try:
+        async with app[DB]() as session, session.begin():
+            nomination, _ = await links.open_link(
+                session,
+                request.match_info["token"],
+                app[SECRET],
+                now=app[CLOCK].now(),
+                grace_hours=app[SETTINGS].invitation_grace_hours,
+            )
+            await service.leave(session, nomination, now=app[CLOCK].now())
+    except InvitationRefused as refused:
+        return _refused(request, refused)
+    raise web.HTTPSeeOther(f"/m/{request.match_info['token']}")
+
+
 @routes.get(LINK + "/room", name="meeting_room")
 async def room_page(request: web.Request) -> web.StreamResponse:
     """The meeting room as far as this branch goes: the shown questions and the form to ask one."""
