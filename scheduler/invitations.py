@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from remote_check.errors import DomainError, Message
 
 _KEY_CONTEXT = b"remote-check/guest-invitation/v2"
+MEETING_CONTEXT = b"remote-check/meeting-invitation/v1"  # a meeting's personal links
 _TOKEN = re.compile(r"^(\d{1,12})\.(\d{1,12})\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
 
 
@@ -101,38 +102,41 @@ def expiry_for(session_ends_at: dt.datetime, grace_hours: int) -> dt.datetime:
     return (session_ends_at + dt.timedelta(hours=grace_hours)).replace(microsecond=0)
 
 
-def _key(secret: bytes) -> bytes:
-    return hmac.new(secret, _KEY_CONTEXT, hashlib.sha256).digest()
+def _key(secret: bytes, context: bytes) -> bytes:
+    return hmac.new(secret, context, hashlib.sha256).digest()
 
 
-def _mac(secret: bytes, payload: str) -> str:
-    digest = hmac.new(_key(secret), payload.encode("ascii"), hashlib.sha256).digest()
+def _mac(secret: bytes, payload: str, context: bytes = _KEY_CONTEXT) -> str:
+    digest = hmac.new(_key(secret, context), payload.encode("ascii"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def sign(invitation: Invitation, secret: bytes) -> str:
-    """The token of ``invitation``, signed with ``secret``."""
+def sign(invitation: Invitation, secret: bytes, *, context: bytes = _KEY_CONTEXT) -> str:
+    """The token of ``invitation``, signed with ``secret`` (a key per ``context``: a guest's link
+    and a meeting's personal link are not interchangeable)."""
     if not re.fullmatch(r"[0-9a-f]{32}", invitation.nonce):
         raise ValueError("a nonce is 32 hex characters")
     payload = f"{invitation.guest_id}.{invitation.session_id}.{invitation.nonce}"
-    return f"{payload}.{_mac(secret, payload)}"
+    return f"{payload}.{_mac(secret, payload, context)}"
 
 
-def decode(token: str, secret: bytes) -> Invitation:
+def decode(token: str, secret: bytes, *, context: bytes = _KEY_CONTEXT) -> Invitation:
     """The invitation inside ``token`` if its signature is right; otherwise refused as forged."""
     match = _TOKEN.match(token)
     if match is None:
         raise InvitationRefused(Refusal.FORGED)
     guest, session, nonce, mac = match.groups()
     payload = f"{guest}.{session}.{nonce}"
-    if not hmac.compare_digest(mac, _mac(secret, payload)):
+    if not hmac.compare_digest(mac, _mac(secret, payload, context)):
         raise InvitationRefused(Refusal.FORGED)
     return Invitation(int(guest), int(session), nonce)
 
 
-def verify(token: str, secret: bytes, *, session_id: int | None = None) -> Invitation:
+def verify(
+    token: str, secret: bytes, *, session_id: int | None = None, context: bytes = _KEY_CONTEXT
+) -> Invitation:
     """Check the signature and the session (when the address names one); expiry needs the session."""
-    invitation = decode(token, secret)
+    invitation = decode(token, secret, context=context)
     if session_id is not None and invitation.session_id != session_id:
         raise InvitationRefused(Refusal.FOREIGN)
     return invitation

@@ -13,6 +13,7 @@ from web.api import funding as funding_api
 from web.api import holds as holds_api
 from web.api import imports as imports_api
 from web.api import marks as marks_api
+from web.api import meetings as meetings_api
 from web.api import outbox as outbox_api
 from web.api import plans as plans_api
 from web.api import projects as projects_api
@@ -29,6 +30,8 @@ from web.pages import campaigns as campaigns_pages
 from web.pages import connectivity as connectivity_pages
 from web.pages import funding as funding_pages
 from web.pages import imports as imports_pages
+from web.pages import meeting_questions as meeting_questions_pages
+from web.pages import meetings as meetings_pages
 from web.pages import outbox as outbox_pages
 from web.pages import plans as plans_pages
 from web.pages import projects as projects_pages
@@ -60,6 +63,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     verdicts_api,
     sanctions_api,
     reports_api,
+    meetings_api,
 )
 PAGE_MODULES: tuple[ModuleType, ...] = (
     auth_pages,
@@ -82,4 +86,6 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     verdicts_pages,
     results_pages,
     reports_pages,
+    meetings_pages,
+    meeting_questions_pages,
 )

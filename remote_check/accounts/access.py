@@ -37,6 +37,8 @@ class Permission(enum.StrEnum):
     REPORT_READ = "report.read"  # the filed reports to the province (报省汇总备案), downloaded
     REPORT_FILE = "report.file"  # file a city's plan or results to the province
     DASHBOARD_READ = "dashboard.read"  # the province's dashboard (a city's own view for a city)
+    MEETING_WRITE = "meeting.write"  # create and edit a province meeting, moderate its Q&A
+    MEETING_NOMINATE = "meeting.nominate"  # nominate a city's attendees, see its tests and attendance
 
 
 P = Permission
@@ -62,6 +64,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.REPORT_READ,
         P.REPORT_FILE,
         P.DASHBOARD_READ,
+        P.MEETING_NOMINATE,
     },
     # Campaigns and samples are a city's plans: experts work on projects and sessions; alliance staff
     # help run the cluster projects' campaigns (notice 五(三)): they see those campaigns and their progress.

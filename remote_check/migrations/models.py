@@ -20,12 +20,14 @@ from remote_check.outcomes.sanction_models import (
 from remote_check.outcomes.verdict_models import Opinion, Suggestion, Verdict
 from remote_check.programme.models import City, Enterprise, Product, ProductModule, Supplier, VoucherProject
 from remote_check.reports.models import Filing
+from scheduler.meetings.models import Attendance, Meeting, MeetingSpeaker, Nomination, Question, SignalTest
 from scheduler.models import Booking, CheckSession, Guest, Hold, PanelSeat
 from scheduler.notify.models import CalendarFeed, OutboxMessage
 
 __all__ = [
     "AllocationLine",
     "AllocationPlan",
+    "Attendance",
     "AuditEntry",
     "AuditHead",
     "Bar",
@@ -46,6 +48,9 @@ __all__ = [
     "Hold",
     "ItemMark",
     "LoginThrottleRow",
+    "Meeting",
+    "MeetingSpeaker",
+    "Nomination",
     "Notice",
     "Objection",
     "ObjectionFile",
@@ -55,11 +60,13 @@ __all__ = [
     "Product",
     "ProductModule",
     "Publication",
+    "Question",
     "Recheck",
     "RecordingPart",
     "Replay",
     "Role",
     "SettlementPeriod",
+    "SignalTest",
     "Still",
     "Suggestion",
     "Supplier",

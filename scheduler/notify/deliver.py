@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 import aiohttp
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from remote_check.clock import Clock
@@ -23,11 +24,13 @@ from remote_check.programme.cities import BY_CODE
 from remote_check.programme.models import Enterprise, Supplier, VoucherProject
 from remote_check.settings import Settings
 from scheduler.guests import link_for
+from scheduler.meetings.models import Meeting
 from scheduler.models import CheckSession, Guest, SessionStatus
 from scheduler.notify import ics, mail, wecom
-from scheduler.notify.messages import Notice, compose
+from scheduler.notify.meeting_notices import NoLongerTrue, meeting_items, meeting_recipients, prepare
+from scheduler.notify.messages import Composed, Notice, compose
 from scheduler.notify.models import Channel, Kind, OutboxMessage
-from scheduler.notify.outbox import claim_all, claimable_ids, ensure, finish
+from scheduler.notify.outbox import claim_all, claimable_ids, ensure, ensure_meeting, finish
 from scheduler.notify.plan import Facts, Item, Timing, items
 from scheduler.notify.recipients import recipients, someone_came
 
@@ -128,7 +131,86 @@ class Deliverer:
             sent += error is None
         return sent
 
+    async def run_meetings(self) -> int:
+        """Make and send every meeting notice due now (rows once per recipient); how many went out."""
+        now, token = self.clock.now(), secrets.token_hex(8)
+        grace = self.timing.grace
+        async with transaction(self.factory) as session:
+            meetings = (
+                await session.scalars(
+                    select(Meeting).where(Meeting.cancelled.is_(False), Meeting.starts_at > now - grace)
+                )
+            ).all()
+            claimed: list[int] = []
+            for meeting in meetings:
+                for item in meeting_items(meeting, grace):
+                    if not item.due(now):
+                        continue
+                    await ensure_meeting(
+                        session,
+                        item.kind,
+                        meeting.id,
+                        await meeting_recipients(session, item.kind, meeting),
+                        now=now,
+                        version=meeting.version,
+                    )
+                    ids = await claimable_ids(session, now=now, kind=item.kind, meeting_id=meeting.id)
+                    claimed += await claim_all(session, ids, token, now=now)
+        return await self.send_claimed(claimed, token)
+
+    async def _send_meeting(self, message_id: int) -> None:
+        async with self.factory() as session:
+            row = await session.get(OutboxMessage, message_id)
+            assert row is not None
+            try:
+                prepared = await prepare(session, row, secret=self.secret, base=base_url(self.settings))
+            except NoLongerTrue as exc:
+                raise Obsolete(str(exc)) from exc
+        calendar = None
+        if prepared.calendar is not None:
+            smtp = mail.Smtp.from_settings(self.settings)
+            calendar = ics.invitation(
+                prepared.calendar,
+                organizer=smtp.sender,
+                attendee=row.address,
+                attendee_name=row.name,
+                stamp=self.clock.now(),
+            )
+        await self._deliver(row, prepared.composed, prepared.link, calendar, "REQUEST" if calendar else "")
+
+    async def _deliver(
+        self, row: OutboxMessage, composed: Composed, link: str, calendar: bytes | None, method: str
+    ) -> None:
+        """Send composed words by the row's channel: the city's WeCom robot, or e-mail."""
+        if row.channel == Channel.WECOM.value:
+            url = self.settings.wecom_webhooks.get(row.address)
+            if not url:
+                raise Obsolete("该城市未配置企业微信机器人 / no WeCom robot configured for the city")
+            await wecom.post_markdown(self.client, url, composed.markdown, self.settings.smtp_timeout_seconds)
+            return
+        smtp = mail.Smtp.from_settings(self.settings)
+        if not smtp.configured:
+            raise RuntimeError("未配置邮件服务器 / no SMTP server configured")
+        message = mail.build(
+            composed,
+            sender=smtp.sender,
+            to=row.address,
+            name=row.name,
+            link=link,
+            calendar=calendar,
+            method=method,
+            message_id=mail.notice_message_id(row.id, smtp.sender),
+        )
+        await mail.send(smtp, message)
+
     async def _send(self, message_id: int) -> None:
+        async with self.factory() as session:
+            meeting_id = await session.scalar(
+                select(OutboxMessage.meeting_id).where(OutboxMessage.id == message_id)
+            )
+        if meeting_id is not None:
+            await self._send_meeting(message_id)
+            return
         async with self.factory() as session:
             row = await session.get(OutboxMessage, message_id)
             assert row is not None
@@ -139,17 +221,9 @@ class Deliverer:
                 return  # the row itself is the page's notice
             notice, link_check = await self._notice(session, row, check)
         composed = compose(notice)
-        if row.channel == Channel.WECOM.value:
-            url = self.settings.wecom_webhooks.get(row.address)
-            if not url:
-                raise Obsolete("该城市未配置企业微信机器人 / no WeCom robot configured for the city")
-            await wecom.post_markdown(self.client, url, composed.markdown, self.settings.smtp_timeout_seconds)
-            return
-        smtp = mail.Smtp.from_settings(self.settings)
-        if not smtp.configured:
-            raise RuntimeError("未配置邮件服务器 / no SMTP server configured")
         calendar, method = None, ""
-        if row.kind in (Kind.INVITATION.value, Kind.CANCEL.value):
+        if row.channel == Channel.EMAIL.value and row.kind in (Kind.INVITATION.value, Kind.CANCEL.value):
+            smtp = mail.Smtp.from_settings(self.settings)
             method = "CANCEL" if row.kind == Kind.CANCEL.value else "REQUEST"
             calendar = ics.invitation(
                 _event(notice, cancelled=row.kind == Kind.CANCEL.value),
@@ -158,17 +232,9 @@ class Deliverer:
                 attendee_name=row.name,
                 stamp=self.clock.now(),
             )
-        message = mail.build(
-            composed,
-            sender=smtp.sender,
-            to=row.address,
-            name=row.name,
-            link="" if row.kind == Kind.CANCEL.value else link_check,
-            calendar=calendar,
-            method=method,
-            message_id=mail.notice_message_id(row.id, smtp.sender),
+        await self._deliver(
+            row, composed, "" if row.kind == Kind.CANCEL.value else link_check, calendar, method
         )
-        await mail.send(smtp, message)
 
     async def _notice(
         self, session: AsyncSession, row: OutboxMessage, check: CheckSession

@@ -24,6 +24,7 @@ class EventFacts:
     description: str
     url: str
     cancelled: bool = False
+    uid: str = ""  # another kind of event's own UID (a province meeting); else the session's
 
 
 def uid(session_id: int) -> str:
@@ -33,7 +34,7 @@ def uid(session_id: int) -> str:
 
 def _event(facts: EventFacts, stamp: dt.datetime, sequence: int) -> Event:
     event = Event()
-    event.add("uid", uid(facts.session_id))
+    event.add("uid", facts.uid or uid(facts.session_id))
     event.add("sequence", sequence)
     event.add("dtstamp", stamp.astimezone(dt.UTC))
     event.add("dtstart", facts.starts_at.astimezone(dt.UTC))

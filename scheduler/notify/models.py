@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from remote_check.database import Base, UTCDateTime
@@ -19,6 +19,12 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"  # shortly before the start
     NO_SHOW = "no_show"  # after the start nobody from the enterprise or supplier came: confirm 不配合
     CANCEL = "cancel"
+    MEETING_INVITATION = "m_invitation"  # a province meeting: the nominee's personal link
+    MEETING_TEST = "m_test"  # the meeting's signal test, the evening before
+    MEETING_TEST_REMINDER = "m_test_remind"  # after the signal test, to those who did not test
+
+
+MEETING_KINDS = (Kind.MEETING_INVITATION, Kind.MEETING_TEST, Kind.MEETING_TEST_REMINDER)
 
 
 class Channel(enum.StrEnum):
@@ -37,16 +43,28 @@ class Status(enum.StrEnum):
 
 
 class OutboxMessage(Base):
-    """One notice to one recipient; the unique key makes every notice go out once."""
+    """One notice to one recipient about a check session or a province meeting (exactly one of
+    the two); the unique keys make every notice go out once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("kind", "session_id", "recipient", "version"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "session_id", "recipient", "version"),
+        UniqueConstraint("kind", "meeting_id", "recipient", "version"),
+        CheckConstraint("(session_id IS NULL) <> (meeting_id IS NULL)", name="session_or_meeting"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    session_id: Mapped[int] = mapped_column(ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True)
-    recipient: Mapped[str] = mapped_column(String(64))  # guest:3, expert:5, user:7, wecom:4401, page
-    version: Mapped[int] = mapped_column(Integer)  # the session's booking version
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("check_sessions.id", ondelete="CASCADE"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True, default=None
+    )
+    recipient: Mapped[str] = mapped_column(
+        String(64)
+    )  # guest:3, expert:5, user:7, wecom:4401, page, nominee:9
+    version: Mapped[int] = mapped_column(Integer)  # the session's booking version (1 for a meeting)
     channel: Mapped[str] = mapped_column(String(8))
     address: Mapped[str] = mapped_column(String(200))  # the e-mail address, the city of a robot
     name: Mapped[str] = mapped_column(String(100))

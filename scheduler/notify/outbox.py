@@ -38,6 +38,7 @@ class Recipient:
     channel: Channel
     address: str  # an e-mail address; the city code of a robot; empty for the page
     name: str
+    city_code: str = ""  # a meeting's notices: the recipient's city (a session's is the session's)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -57,7 +58,7 @@ async def ensure(
     """A pending row for each recipient that has none for this kind and version (never a second)."""
     if not recipients:
         return
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "kind": kind.value,
             "session_id": check.id,
@@ -76,13 +77,51 @@ async def ensure(
         }
         for r in recipients
     ]
+    await _insert_new(session, rows, "session_id")
+
+
+async def _insert_new(session: AsyncSession, rows: list[dict[str, object]], owner: str) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(OutboxMessage)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["kind", "session_id", "recipient", "version"])
+        .on_conflict_do_nothing(index_elements=["kind", owner, "recipient", "version"])
     )
     await session.execute(statement)
+
+
+async def ensure_meeting(
+    session: AsyncSession,
+    kind: Kind,
+    meeting_id: int,
+    recipients: Sequence[Recipient],
+    *,
+    now: dt.datetime,
+    version: int = 1,
+) -> None:
+    """A pending row for each recipient of a meeting's notice that has none (never a second)."""
+    if not recipients:
+        return
+    rows: list[dict[str, object]] = [
+        {
+            "kind": kind.value,
+            "meeting_id": meeting_id,
+            "recipient": r.key,
+            "version": version,
+            "channel": r.channel.value,
+            "address": r.address[:200],
+            "name": r.name[:100],
+            "city_code": r.city_code,
+            "status": Status.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+            "claimed_by": "",
+            "error": "",
+        }
+        for r in recipients
+    ]
+    await _insert_new(session, rows, "meeting_id")
 
 
 def _claimable(now: dt.datetime) -> ColumnElement[bool]:
@@ -119,6 +158,7 @@ async def claimable_ids(
     kind: Kind | None = None,
     session_id: int | None = None,
     version: int | None = None,
+    meeting_id: int | None = None,
     limit: int = 200,
 ) -> list[int]:
     """Rows that may be claimed now (of one notice, or any: retries)."""
@@ -129,6 +169,8 @@ async def claimable_ids(
         stmt = stmt.where(OutboxMessage.session_id == session_id)
     if version is not None:
         stmt = stmt.where(OutboxMessage.version == version)
+    if meeting_id is not None:
+        stmt = stmt.where(OutboxMessage.meeting_id == meeting_id)
     return list((await session.scalars(stmt.order_by(OutboxMessage.id).limit(limit))).all())
 
 

@@ -244,7 +244,7 @@ class JobRunner:
         async with self.reader() as session:
             checks = (await session.scalars(self._candidates(now))).all()
             due: list[Item] = [i for c in checks for i in items(facts_of(c), timing) if i.due(now)]
-            made: set[tuple[str, int, int]] = set()
+            made: set[tuple[str, int | None, int]] = set()
             if due:
                 keys = [(i.kind.value, i.session_id, i.version) for i in due]
                 rows = await session.execute(
@@ -260,6 +260,7 @@ class JobRunner:
             if (item.kind.value, item.session_id, item.version) not in made:
                 sent += await self.deliverer.run(item.kind, item.session_id)
         sent += await send_party_notices(self.factory, self.settings, self.deliverer.client, now=now)
+        sent += await self.deliverer.run_meetings()
         return sent + await self.deliverer.retry()
 
     async def resend_now(self) -> int:

@@ -23,7 +23,8 @@ class OutboxOut(BaseModel):
     """One notice to one recipient: what, to whom, by which channel, and how it went."""
 
     id: int
-    session_id: int
+    session_id: int | None = Field(description="The check session (or null: a meeting's notice)")
+    meeting_id: int | None = Field(default=None, description="The province meeting, for its notices")
     kind: Kind
     version: int = Field(description="The session's booking version (a move makes a new one)")
     recipient: str = Field(description="guest:<id>, expert:<id>, user:<id>, wecom:<city> or page")
@@ -42,6 +43,7 @@ class OutboxOut(BaseModel):
         return cls(
             id=row.id,
             session_id=row.session_id,
+            meeting_id=row.meeting_id,
             kind=Kind(row.kind),
             version=row.version,
             recipient=row.recipient,

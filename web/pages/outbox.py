@@ -31,6 +31,9 @@ KIND_LABELS: dict[str, Message] = {
     Kind.REMINDER: Message("会前提醒", "Reminder"),
     Kind.NO_SHOW: Message("缺席确认", "No-show check"),
     Kind.CANCEL: Message("取消通知", "Cancellation"),
+    Kind.MEETING_INVITATION: Message("省级会议邀请", "Meeting invitation"),
+    Kind.MEETING_TEST: Message("会前信号测试", "Meeting signal test"),
+    Kind.MEETING_TEST_REMINDER: Message("信号测试提醒", "Signal test reminder"),
 }
 STATUS_LABELS: dict[str, Message] = {
     Status.PENDING: Message("待发送", "Pending"),
