@@ -196,3 +196,22 @@ async def test_alliance_staff_see_and_help_run_the_cluster_campaigns(server: Web
     assert world.plain_code not in page
     admin = await (await (await server.signed_in("admin")).get("/dashboard")).text()
     assert re.findall(r'<td class="num">(\d+)</td>', admin.split('data-city="4406"')[1])[0] == "2"
+
+
+async def test_the_dashboard_warns_of_a_city_whose_checks_cannot_finish_before_the_money_deadline(
+    server: WebServer,
+) -> None:
+    await _world(server)
+    admin = await server.signed_in("admin")
+    assert 'id="deadline-warnings"' not in await (await admin.get("/dashboard")).text()
+    # Foshan's money is due on Tuesday 14 April: the working days kept for the money leave none for its check
+    opened = await admin.post(
+        "/api/funding/periods",
+        json={"city_code": "4406", "name": "第一期", "budget": "1000.00", "money_deadline": "2020-04-14"},
+    )
+    assert opened.status == 201, await opened.text()
+    page = await (await admin.get("/dashboard")).text()
+    warnings = page.split('id="deadline-warnings"')[1].split("</section>")[0]
+    assert 'data-at-risk="4406"' in warnings
+    assert 'data-at-risk="4401"' not in warnings
+    assert "无法在资金下达期限 2020-04-14 前完成" in warnings

@@ -32,6 +32,8 @@ from remote_check.reports.dashboard import CityProgress, Dashboard, dashboard, m
 from remote_check.reports.filing import file_report, filing_in_scope, render, report_store, visible_filings
 from remote_check.reports.pdf import report_pdf
 from remote_check.reports.xlsx import report_xlsx
+from scheduler.deadline import check_cities
+from scheduler.planning.service import PlanningOptions
 from scheduler.reporting import build_report
 from web.charts import Bar, Segment, stacked_bars
 from web.context import lang_of
@@ -277,8 +279,25 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     principal = signed_in(request, Permission.DASHBOARD_READ)
     lang = lang_of(request)
     today = local(request.app[CLOCK].now()).date()
+    settings = request.app[SETTINGS]
     async with request.app[DB_READ]() as session:
         board = await dashboard(session, principal, today=today)
+        # the money deadline against each city's capacity (rooms x checks a day x working days left)
+        at_risk = (
+            [
+                check
+                for check in await check_cities(
+                    session,
+                    [c.city_code for c in board.cities],
+                    now=request.app[CLOCK].now(),
+                    options=PlanningOptions.of(settings.planning),
+                    settings=settings.funding,
+                )
+                if check.at_risk
+            ]
+            if board.scope.kind != ScopeKind.CLUSTER
+            else []
+        )
     progress, money = _charts(board, lang)
     scope = {
         ScopeKind.ALL: Message("全省", "The province"),
@@ -293,5 +312,6 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         "money_total": money_total(board.cities),
         "buckets": [(b.value, BUCKET_LABELS[b].in_lang(lang)) for b in Bucket],
         "city_label": lambda code: _city_label(code, lang),
+        "at_risk": [(check.city_code, check.message().in_lang(lang)) for check in at_risk],
     }
     return aiohttp_jinja2.render_template("dashboard.html", request, context)
