@@ -20,7 +20,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.errors import Conflict, Message, NotFound
 from scheduler.campaign_rules import campaign_of, check_deadline
 from scheduler.lifecycle import ACTIVE
-from scheduler.models import Booking, CheckSession, Hold
+from scheduler.models import CheckSession, Hold
 from scheduler.reserve import DEFAULT_BUFFERS, Buffers, Owner, reserve
 from scheduler.rules import check_parties, check_times, load_panel, load_parties
 
@@ -50,9 +50,9 @@ async def refuse_second_session(session: AsyncSession, project_id: int) -> None:
 
 
 async def release_holds(session: AsyncSession, principal: Principal, project_id: int) -> None:
-    """Drop ``principal``'s holds on the project (and their resources)."""
-    mine = select(Hold.id).where(Hold.project_id == project_id, Hold.user_id == principal.user_id)
-    await session.execute(delete(Booking).where(Booking.hold_id.in_(mine)))
+    """Drop ``principal``'s holds on the project; their resources (rows of ``bookings``) go with
+    them, by the foreign key's ``ON DELETE CASCADE`` (SQLite: ``PRAGMA foreign_keys=ON``, set by
+    :func:`remote_check.database.make_engine` on every connection)."""
     await session.execute(
         delete(Hold).where(Hold.project_id == project_id, Hold.user_id == principal.user_id)
     )

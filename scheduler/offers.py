@@ -4,9 +4,11 @@ the pure search of :mod:`scheduler.suggest`."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.clock import SHANGHAI
@@ -14,7 +16,56 @@ from scheduler.availability import blocked_in
 from scheduler.booking import Demand, Held, Interval, resources_of, session_demands
 from scheduler.models import Booking, Hold
 from scheduler.planning.calendar import UnknownYear, working_days
-from scheduler.suggest import Search, Suggestion, days_around, nearest_times, search_window
+from scheduler.suggest import (
+    Search,
+    Suggestion,
+    candidate_starts,
+    days_around,
+    nearest_times,
+    search_window,
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The bookings of some resources over a window: those that count (``held``), and whether
+    rows of lapsed holds lie there too (``lapsed``)."""
+
+    held: list[Held]
+    lapsed: bool
+
+
+async def bookings_in(
+    session: AsyncSession, resources: list[str], window: Interval, now: dt.datetime
+) -> Found:
+    """Bookings of ``resources`` overlapping ``window``: of sessions, and of holds that have not
+    lapsed at ``now``; and whether any of a lapsed hold lies there."""
+    rows = (
+        await session.execute(
+            select(
+                Booking.resource,
+                Booking.starts_at,
+                Booking.ends_at,
+                Booking.session_id,
+                Booking.hold_id,
+                Hold.expires_at,
+            )
+            .outerjoin(Hold, Hold.id == Booking.hold_id)
+            .where(
+                Booking.resource.in_(resources),
+                Booking.starts_at < window.ends,
+                Booking.ends_at > window.starts,
+            )
+        )
+    ).all()
+    held: list[Held] = []
+    lapsed = False
+    for resource, starts_at, ends_at, session_id, hold_id, expires_at in rows:
+        if hold_id is not None and (expires_at is None or expires_at <= now):
+            lapsed = True
+            continue
+        held.append(Held(resource, Interval(starts_at, ends_at), session_id or 0, hold_id))
+    return Found(held, lapsed)
 
 
 async def held_in(
@@ -22,29 +73,19 @@ async def held_in(
 ) -> list[Held]:
     """Bookings of ``resources`` overlapping ``window``: of sessions, and of holds that have not
     lapsed at ``now``."""
-    rows = (
-        await session.scalars(
-            select(Booking)
-            .outerjoin(Hold, Hold.id == Booking.hold_id)
-            .where(
-                Booking.resource.in_(resources),
-                Booking.starts_at < window.ends,
-                Booking.ends_at > window.starts,
-                or_(Booking.hold_id.is_(None), Hold.expires_at > now),
-            )
-        )
-    ).all()
-    return [Held(b.resource, Interval(b.starts_at, b.ends_at), b.session_id or 0, b.hold_id) for b in rows]
+    return (await bookings_in(session, resources, window, now)).held
 
 
-def _days(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Working days by the official calendar; Monday to Friday for a year it does not know yet."""
+@functools.lru_cache(maxsize=64)
+def _days(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
+    """Working days by the official calendar; Monday to Friday for a year it does not know yet
+    (kept: the calendar does not change while the server runs)."""
     try:
-        return working_days(first, last)
+        return tuple(working_days(first, last))
     except UnknownYear:
         count = (last - first).days + 1
         every = (first + dt.timedelta(days=i) for i in range(max(count, 0)))
-        return [d for d in every if d.weekday() < 5]
+        return tuple(d for d in every if d.weekday() < 5)
 
 
 async def offer_times(
@@ -61,11 +102,13 @@ async def offer_times(
     supplier_buffer: dt.timedelta,
     expert_buffer: dt.timedelta,
     city_code: str | None = None,
+    served: dict[int, set[str]] | None = None,
 ) -> list[Suggestion]:
     """The three times nearest to ``starts_at`` at which the whole check fits (see
     :func:`scheduler.suggest.nearest_times`), excluding the refused time itself; given the check's
     ``city_code``, also outside the experts' and the enterprise's unavailability and the city's
-    closed days, and none at all if an expert does not serve the city."""
+    closed days, and none at all if an expert does not serve the city (``served``: the experts'
+    cities, if already read)."""
 
     def demands_at(s: dt.datetime, e: dt.datetime) -> list[Demand]:
         return session_demands(
@@ -87,10 +130,11 @@ async def offer_times(
         length=ends_at - starts_at,
         now=now,
         tz=SHANGHAI,
-        days=_days(first, last),
+        days=list(_days(first, last)),
         deadline=deadline,
     )
-    window = search_window(search, max(supplier_buffer, expert_buffer))
+    starts = candidate_starts(search)
+    window = search_window(search, max(supplier_buffer, expert_buffer), starts)
     resources = resources_of(demands_at(starts_at, ends_at))
     held = await held_in(session, resources, Interval(*window), now)
     if city_code is not None:
@@ -100,8 +144,9 @@ async def offer_times(
             expert_ids=expert_ids,
             enterprise_id=enterprise_id,
             window=Interval(*window),
+            served=served,
         )
         if blocked is None:
             return []
         held += blocked
-    return nearest_times(search, demands_at, held, skip=lambda s: s == starts_at)
+    return nearest_times(search, demands_at, held, skip=lambda s: s == starts_at, starts=starts)

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role, User
 from remote_check.clock import SHANGHAI
-from remote_check.errors import DomainError, Message, invalid
+from remote_check.errors import DomainError, Message, NotFound, invalid
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from scheduler.access import project_in_scope, scope_sessions, session_in_scope
+from scheduler.access import scope_sessions, scoped, session_in_scope
 from scheduler.booking import MAX_LENGTH, WORKING_HOURS, conflict_reasons, off_hours, panel_problems
 from scheduler.clashes import coi_error
 from scheduler.life import OVER
@@ -41,8 +41,20 @@ class Parties:
 async def load_parties(
     session: AsyncSession, principal: Principal, project_id: int, *, lock: bool = False
 ) -> Parties:
-    """The project (locked for update if asked) with its parties; 404 if unknown or out of scope."""
-    return await _parties_of(session, await project_in_scope(session, principal, project_id, lock=lock))
+    """The project (locked for update if asked) with its parties, in one statement; 404 if unknown
+    or out of scope (the scope is in the query: nothing outside it is read or locked)."""
+    stmt = scoped(
+        select(VoucherProject, Enterprise, Supplier)
+        .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
+        .join(Supplier, Supplier.id == VoucherProject.supplier_id)
+        .where(VoucherProject.id == project_id),
+        principal,
+    )
+    row = (await session.execute(stmt.with_for_update(of=VoucherProject) if lock else stmt)).first()
+    if row is None:
+        raise NotFound("项目", "Project")
+    project, enterprise, supplier = row
+    return Parties(project, enterprise, supplier)
 
 
 async def _parties_of(session: AsyncSession, project: VoucherProject) -> Parties:
@@ -70,10 +82,13 @@ async def load_session(
 
 async def visible_sessions(session: AsyncSession, principal: Principal, ids: Iterable[int]) -> set[int]:
     """Which of the sessions ``ids`` ``principal`` may see."""
+    ids = set(ids)
+    if not ids:
+        return set()
     stmt = scope_sessions(
         select(CheckSession.id)
         .join(VoucherProject, VoucherProject.id == CheckSession.project_id)
-        .where(CheckSession.id.in_(set(ids))),
+        .where(CheckSession.id.in_(ids)),
         principal,
     )
     return set((await session.scalars(stmt)).all())
