@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, cast, literal, null, or_, select, union_all
+from sqlalchemy import Date, Integer, String, and_, bindparam, cast, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import BindParameter, CompoundSelect
 
 from remote_check.clock import SHANGHAI, format_local, local
 from remote_check.database import UTCDateTime
@@ -119,6 +121,55 @@ def _dates(window: Interval) -> tuple[dt.date, dt.date]:
 
 
 _UNAVAILABLE, _SERVES, _CLOSED = "u", "s", "c"
+_NONE_AT = cast(null(), UTCDateTime())
+_EXPERT_IDS: BindParameter[int] = bindparam("expert_ids", expanding=True)
+_UNAVAILABLE_ROWS = select(
+    literal(_UNAVAILABLE).label("source"),
+    Unavailability.kind.label("kind"),
+    Unavailability.party_id.label("party_id"),
+    Unavailability.starts_at.label("starts_at"),
+    Unavailability.ends_at.label("ends_at"),
+    cast(null(), Date()).label("day"),
+    Unavailability.reason.label("reason"),
+).where(
+    or_(
+        and_(Unavailability.kind == UnavailableKind.EXPERT, Unavailability.party_id.in_(_EXPERT_IDS)),
+        and_(
+            Unavailability.kind == UnavailableKind.ENTERPRISE,
+            Unavailability.party_id == bindparam("enterprise_id"),
+        ),
+    ),
+    Unavailability.starts_at < bindparam("ends"),
+    Unavailability.ends_at > bindparam("starts"),
+)
+_CLOSED_ROWS = select(
+    literal(_CLOSED),
+    cast(null(), String(24)),
+    cast(null(), Integer()),
+    _NONE_AT,
+    _NONE_AT,
+    CityDayClosed.day,
+    CityDayClosed.reason,
+).where(
+    CityDayClosed.city_code == bindparam("city_code"),
+    CityDayClosed.day >= bindparam("first"),
+    CityDayClosed.day <= bindparam("last"),
+)
+_SERVES_ROWS = select(
+    literal(_SERVES),
+    cast(null(), String(24)),
+    ExpertCity.expert_id,
+    _NONE_AT,
+    _NONE_AT,
+    cast(null(), Date()),
+    ExpertCity.city_code,  # in the column of the reasons
+).where(ExpertCity.expert_id.in_(_EXPERT_IDS))
+_AVAILABILITY: CompoundSelect[Any] = union_all(
+    _UNAVAILABLE_ROWS, _CLOSED_ROWS, _SERVES_ROWS
+)  # built once, run on every booking
+_AWAY: CompoundSelect[Any] = union_all(
+    _UNAVAILABLE_ROWS, _CLOSED_ROWS
+)  # the same, when the experts' cities are known
 
 
 async def availability_of(
@@ -134,48 +185,16 @@ async def availability_of(
     enterprise's unavailability overlapping ``window`` and the city's closed days it touches, in
     one statement."""
     first, last = _dates(window)
-    none_at = cast(null(), UTCDateTime())
-    unavailable = select(
-        literal(_UNAVAILABLE).label("source"),
-        Unavailability.kind.label("kind"),
-        Unavailability.party_id.label("party_id"),
-        Unavailability.starts_at.label("starts_at"),
-        Unavailability.ends_at.label("ends_at"),
-        cast(null(), Date()).label("day"),
-        Unavailability.reason.label("reason"),
-    ).where(
-        or_(
-            and_(
-                Unavailability.kind == UnavailableKind.EXPERT, Unavailability.party_id.in_(list(expert_ids))
-            ),
-            and_(Unavailability.kind == UnavailableKind.ENTERPRISE, Unavailability.party_id == enterprise_id),
-        ),
-        Unavailability.starts_at < window.ends,
-        Unavailability.ends_at > window.starts,
-    )
-    closed = select(
-        literal(_CLOSED),
-        cast(null(), String(24)),
-        cast(null(), Integer()),
-        none_at,
-        none_at,
-        CityDayClosed.day,
-        CityDayClosed.reason,
-    ).where(CityDayClosed.city_code == city_code, CityDayClosed.day >= first, CityDayClosed.day <= last)
-    parts = [unavailable, closed]
-    if served is None:
-        parts.append(
-            select(
-                literal(_SERVES),
-                cast(null(), String(24)),
-                ExpertCity.expert_id,
-                none_at,
-                none_at,
-                cast(null(), Date()),
-                ExpertCity.city_code,  # in the column of the reasons
-            ).where(ExpertCity.expert_id.in_(list(expert_ids)))
-        )
-    rows = (await session.execute(union_all(*parts))).all()
+    params = {
+        "expert_ids": list(expert_ids),
+        "enterprise_id": enterprise_id,
+        "starts": window.starts,
+        "ends": window.ends,
+        "city_code": city_code,
+        "first": first,
+        "last": last,
+    }
+    rows = (await session.execute(_AVAILABILITY if served is None else _AWAY, params)).all()
     limits: dict[int, set[str]] = {} if served is None else served
     out: list[Unavailable] = []
     days: list[Closed] = []

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
@@ -35,11 +35,17 @@ class NewHold:
     panel: Sequence[int]  # expert ids, the lead first
 
 
+_ACTIVE_SESSION = select(CheckSession.id).where(
+    CheckSession.project_id == bindparam("project_id"), CheckSession.status.in_(ACTIVE)
+)  # statements on the booking path are built once
+_MY_HOLDS = delete(Hold).where(
+    Hold.project_id == bindparam("project_id"), Hold.user_id == bindparam("user_id")
+)
+
+
 async def refuse_second_session(session: AsyncSession, project_id: int) -> None:
     """Refuse (409) a project that already has a session that is booked or taking place."""
-    active = await session.scalar(
-        select(CheckSession.id).where(CheckSession.project_id == project_id, CheckSession.status.in_(ACTIVE))
-    )
+    active = await session.scalar(_ACTIVE_SESSION, {"project_id": project_id})
     if active is not None:
         raise Conflict(
             Message(
@@ -53,9 +59,7 @@ async def release_holds(session: AsyncSession, principal: Principal, project_id:
     """Drop ``principal``'s holds on the project; their resources (rows of ``bookings``) go with
     them, by the foreign key's ``ON DELETE CASCADE`` (SQLite: ``PRAGMA foreign_keys=ON``, set by
     :func:`remote_check.database.make_engine` on every connection)."""
-    await session.execute(
-        delete(Hold).where(Hold.project_id == project_id, Hold.user_id == principal.user_id)
-    )
+    await session.execute(_MY_HOLDS, {"project_id": project_id, "user_id": principal.user_id})
 
 
 async def hold_time(

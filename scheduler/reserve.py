@@ -80,6 +80,9 @@ MakeOwner = Callable[[], Awaitable[Owner]]
 """Writes the owner's row and answers it; called once, when the resources are found free."""
 
 
+_BLOCKING = aliased(CheckSession, name="blocking")  # made once: building an alias is costly
+
+
 async def _blocking_sessions(
     session: AsyncSession, principal: Principal, ids: set[int]
 ) -> tuple[dict[int, CheckSession], set[int]]:
@@ -87,7 +90,7 @@ async def _blocking_sessions(
     one statement."""
     if not ids:
         return {}, set()
-    blocking = aliased(CheckSession)
+    blocking = _BLOCKING
     seen = scope_sessions(
         select(CheckSession.id)
         .join(VoucherProject, VoucherProject.id == CheckSession.project_id)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
@@ -163,6 +163,9 @@ def check_working_time(starts_at: dt.datetime, ends_at: dt.datetime, *, confirme
     )
 
 
+_EXPERTS = select(Expert).where(Expert.id.in_(bindparam("ids", expanding=True)))  # built once
+
+
 async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: Parties) -> list[Expert]:
     """The panel's experts in the order given; refuse a bad size, unknown, inactive or tied experts."""
     problems = panel_problems(expert_ids)
@@ -172,7 +175,7 @@ async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: 
         )
     if "duplicate" in problems:
         raise invalid("同一专家不能重复列入专家组", "An expert is on the panel twice", field="panel")
-    rows = (await session.scalars(select(Expert).where(Expert.id.in_(expert_ids)))).all()
+    rows = (await session.scalars(_EXPERTS, {"ids": list(expert_ids)})).all()
     by_id = {e.id: e for e in rows}
     missing = [str(i) for i in expert_ids if i not in by_id]
     if missing:
