@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
+from remote_check.campaigns.models import Campaign, Draw, DrawEntry, DrawStatus
 from remote_check.errors import Conflict, Message, NotFound
+from remote_check.programme.models import VoucherProject
 from scheduler.campaign_rules import campaign_of, check_deadline
 from scheduler.lifecycle import ACTIVE
 from scheduler.models import CheckSession, Hold
@@ -43,9 +45,37 @@ _MY_HOLDS = delete(Hold).where(
 )
 
 
+_CAMPAIGN_ID = (
+    select(Draw.campaign_id)
+    .join(DrawEntry, DrawEntry.draw_id == Draw.id)
+    .where(DrawEntry.project_id == bindparam("project_id"), Draw.status == DrawStatus.PUBLISHED)
+    .order_by(Draw.published_at.desc(), Draw.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_ACTIVE_AND_CAMPAIGN = (
+    select(_ACTIVE_SESSION.limit(1).scalar_subquery(), Campaign)
+    .select_from(VoucherProject)
+    .outerjoin(Campaign, Campaign.id == _CAMPAIGN_ID)
+    .where(VoucherProject.id == bindparam("project_id"))
+)
+
+
+async def refuse_second_session_or_campaign(session: AsyncSession, project_id: int) -> Campaign | None:
+    """:func:`refuse_second_session`, then the project's campaign
+    (:func:`scheduler.campaign_rules.campaign_of`), in one statement."""
+    row = (await session.execute(_ACTIVE_AND_CAMPAIGN, {"project_id": project_id})).one()
+    _refuse(row[0])
+    campaign: Campaign | None = row[1]
+    return campaign
+
+
 async def refuse_second_session(session: AsyncSession, project_id: int) -> None:
     """Refuse (409) a project that already has a session that is booked or taking place."""
-    active = await session.scalar(_ACTIVE_SESSION, {"project_id": project_id})
+    _refuse(await session.scalar(_ACTIVE_SESSION, {"project_id": project_id}))
+
+
+def _refuse(active: int | None) -> None:
     if active is not None:
         raise Conflict(
             Message(

@@ -21,7 +21,7 @@ from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus
 from remote_check.programme.status import check_move
 from scheduler.campaign_rules import campaign_of, check_deadline
-from scheduler.holds import refuse_second_session, release_holds
+from scheduler.holds import refuse_second_session_or_campaign, release_holds
 from scheduler.life import check_move as check_session_move
 from scheduler.lifecycle import release_project
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
@@ -99,10 +99,9 @@ async def book(
     parties = await load_parties(session, principal, new.project_id, lock=True)
     experts = await load_panel(session, new.panel, parties)
     check_parties(parties, now)
-    await refuse_second_session(session, new.project_id)
+    campaign = await refuse_second_session_or_campaign(session, new.project_id)
     project = parties.project
     host_id = await check_host(session, principal, new.host_user_id, project.city_code)
-    campaign = await campaign_of(session, project.id)
     check_deadline(new.ends_at, campaign)
     check_working_time(new.starts_at, new.ends_at, confirmed=new.confirmed_off_hours)  # the last word
     check = CheckSession(
