@@ -43,6 +43,8 @@ _BOOKINGS_IN = (
         Booking.session_id,
         Booking.hold_id,
         Hold.expires_at,
+        Hold.user_id,
+        Hold.project_id,
     )
     .outerjoin(Hold, Hold.id == Booking.hold_id)
     .where(
@@ -53,29 +55,44 @@ _BOOKINGS_IN = (
 )  # built once (building a statement costs more than running it here)
 
 
+@dataclass(frozen=True)
+class Mine:
+    """The booker's own holds of the project being booked: the booking converts them (releases
+    them before it inserts), so they never stand in its way."""
+
+    user_id: int
+    project_id: int
+
+
 async def bookings_in(
-    session: AsyncSession, resources: list[str], window: Interval, now: dt.datetime
+    session: AsyncSession, resources: list[str], window: Interval, now: dt.datetime, mine: Mine | None = None
 ) -> Found:
     """Bookings of ``resources`` overlapping ``window``: of sessions, and of holds that have not
-    lapsed at ``now``; and whether any of a lapsed hold lies there."""
+    lapsed at ``now`` and are not ``mine``; and whether any of a lapsed hold lies there."""
     params = {"resources": resources, "starts": window.starts, "ends": window.ends}
     rows = (await session.execute(_BOOKINGS_IN, params)).all()
     held: list[Held] = []
     lapsed = False
-    for resource, starts_at, ends_at, session_id, hold_id, expires_at in rows:
+    for resource, starts_at, ends_at, session_id, hold_id, expires_at, user_id, project_id in rows:
         if hold_id is not None and (expires_at is None or expires_at <= now):
             lapsed = True
+            continue
+        if (
+            hold_id is not None
+            and mine is not None
+            and (user_id, project_id) == (mine.user_id, mine.project_id)
+        ):
             continue
         held.append(Held(resource, Interval(starts_at, ends_at), session_id or 0, hold_id))
     return Found(held, lapsed)
 
 
 async def held_in(
-    session: AsyncSession, resources: list[str], window: Interval, now: dt.datetime
+    session: AsyncSession, resources: list[str], window: Interval, now: dt.datetime, mine: Mine | None = None
 ) -> list[Held]:
     """Bookings of ``resources`` overlapping ``window``: of sessions, and of holds that have not
-    lapsed at ``now``."""
-    return (await bookings_in(session, resources, window, now)).held
+    lapsed at ``now`` and are not ``mine``."""
+    return (await bookings_in(session, resources, window, now, mine)).held
 
 
 @functools.lru_cache(maxsize=64)
@@ -105,12 +122,13 @@ async def offer_times(
     expert_buffer: dt.timedelta,
     city_code: str | None = None,
     served: dict[int, set[str]] | None = None,
+    mine: Mine | None = None,
 ) -> list[Suggestion]:
     """The three times nearest to ``starts_at`` at which the whole check fits (see
     :func:`scheduler.suggest.nearest_times`), excluding the refused time itself; given the check's
     ``city_code``, also outside the experts' and the enterprise's unavailability and the city's
     closed days, and none at all if an expert does not serve the city (``served``: the experts'
-    cities, if already read)."""
+    cities, if already read; ``mine``: the booker's holds that the booking converts)."""
 
     def demands_at(s: dt.datetime, e: dt.datetime) -> list[Demand]:
         return session_demands(
@@ -138,7 +156,7 @@ async def offer_times(
     starts = candidate_starts(search)
     window = search_window(search, max(supplier_buffer, expert_buffer), starts)
     resources = resources_of(demands_at(starts_at, ends_at))
-    held = await held_in(session, resources, Interval(*window), now)
+    held = await held_in(session, resources, Interval(*window), now, mine)
     if city_code is not None:
         blocked = await blocked_in(
             session,

@@ -48,7 +48,7 @@ from scheduler.booking import (
 )
 from scheduler.clashes import clash_error
 from scheduler.models import Booking, CheckSession, Hold
-from scheduler.offers import bookings_in, offer_times
+from scheduler.offers import Mine, bookings_in, offer_times
 from scheduler.rules import Parties
 
 EXCLUSION_VIOLATION = "23P01"
@@ -135,10 +135,12 @@ async def reserve(
     buffers: Buffers,
     now: dt.datetime,
     deadline: dt.date | None,
+    mine: Mine | None = None,
 ) -> Plan:
     """Take every resource of the check for ``owner`` (made first if it is a :data:`MakeOwner`) or
     raise the 409 naming each clash and offering the nearest times at which the whole check fits;
-    race-safe on PostgreSQL."""
+    race-safe on PostgreSQL. ``mine``: the booker's holds of the project, which do not count (the
+    owner's maker releases them before the inserts)."""
     demands = session_demands(
         starts_at=starts_at,
         ends_at=ends_at,
@@ -165,7 +167,7 @@ async def reserve(
         enterprise=parties.enterprise,
     )
     for _ in range(ATTEMPTS):
-        found = await bookings_in(session, resources, window, now)
+        found = await bookings_in(session, resources, window, now, mine)
         plan = allocate(demands, found.held)
         if not plan.ok or problems:
             blocking = {b.session_id for c in plan.clashes for b in c.blocking if b.hold_id is None}
@@ -193,6 +195,7 @@ async def reserve(
                 expert_buffer=buffers.expert,
                 city_code=parties.project.city_code,
                 served=availability.served,
+                mine=mine,
             )
             error.extra["suggestions"] = [
                 {"starts_at": local(o.starts_at).isoformat(), "ends_at": local(o.ends_at).isoformat()}

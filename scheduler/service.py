@@ -25,6 +25,7 @@ from scheduler.holds import refuse_second_session_or_campaign, release_holds
 from scheduler.life import check_move as check_session_move
 from scheduler.lifecycle import release_project
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
+from scheduler.offers import Mine
 from scheduler.reserve import DEFAULT_BUFFERS, Buffers, Owner, reserve
 from scheduler.rules import (
     Parties,
@@ -117,12 +118,12 @@ async def book(
     )
 
     async def write_check() -> Owner:
+        await release_holds(session, principal, project.id)  # the holder's hold becomes this booking
         session.add(check)
         await session.flush()
         return Owner(session_id=check.id)
 
     deadline = campaign.deadline if campaign else None
-    await release_holds(session, principal, project.id)  # the holder's hold becomes this booking
     plan = await reserve(
         session,
         principal,
@@ -134,6 +135,7 @@ async def book(
         buffers=buffers,
         now=now,
         deadline=deadline,
+        mine=Mine(principal.user_id, project.id),
     )
     seats = [
         PanelSeat(session_id=check.id, expert_id=e.id, role=PanelRole.LEAD if i == 0 else PanelRole.MEMBER)
