@@ -194,8 +194,14 @@ def allocate_indexed(demands: Sequence[Demand], by_resource: dict[str, list[Held
     for demand in demands:
         blocking: list[Held] = []
         chosen: Allocation | None = None
+        starts, ends = demand.interval.starts, demand.interval.ends
         for slot, option in enumerate(demand.options):
-            busy = [b for b in by_resource.get(option, []) if b.interval.overlaps(demand.interval)]
+            # Interval.overlaps, inline: this runs for every candidate time of the offers
+            busy = [
+                b
+                for b in by_resource.get(option, ())
+                if b.interval.starts < ends and starts < b.interval.ends
+            ]
             if not busy:
                 chosen = Allocation(option, slot, demand.interval)
                 break
