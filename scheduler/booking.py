@@ -192,21 +192,37 @@ def span(demands: Sequence[Demand]) -> Interval:
     return Interval(min(d.interval.starts for d in demands), max(d.interval.ends for d in demands))
 
 
+def index_held(held: Iterable[Held]) -> dict[str, list[Held]]:
+    """``held`` by resource (to try many times against the same bookings)."""
+    by_resource: dict[str, list[Held]] = {}
+    for booking in held:
+        by_resource.setdefault(booking.resource, []).append(booking)
+    return by_resource
+
+
 def allocate(demands: Sequence[Demand], held: Iterable[Held]) -> Plan:
     """Give each demand its first free option, or report it as a clash with what blocks it.
 
     Every clash is reported, not only the first, so the user sees all of them at once.
     """
-    by_resource: dict[str, list[Held]] = {}
-    for booking in held:
-        by_resource.setdefault(booking.resource, []).append(booking)
+    return allocate_indexed(demands, index_held(held))
+
+
+def allocate_indexed(demands: Sequence[Demand], by_resource: dict[str, list[Held]]) -> Plan:
+    """:func:`allocate` against bookings already indexed by :func:`index_held`."""
     allocations: list[Allocation] = []
     clashes: list[Clash] = []
     for demand in demands:
         blocking: list[Held] = []
         chosen: Allocation | None = None
+        starts, ends = demand.interval.starts, demand.interval.ends
         for slot, option in enumerate(demand.options):
-            busy = [b for b in by_resource.get(option, []) if b.interval.overlaps(demand.interval)]
+            # Interval.overlaps, inline: this runs for every candidate time of the offers
+            busy = [
+                b
+                for b in by_resource.get(option, ())
+                if b.interval.starts < ends and starts < b.interval.ends
+            ]
             if not busy:
                 chosen = Allocation(option, slot, demand.interval)
                 break

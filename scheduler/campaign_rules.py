@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.campaigns.models import Campaign, Draw, DrawEntry, DrawStatus
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message
 
+_CAMPAIGN_OF = (
+    select(Campaign)
+    .join(Draw, Draw.campaign_id == Campaign.id)
+    .join(DrawEntry, DrawEntry.draw_id == Draw.id)
+    .where(DrawEntry.project_id == bindparam("project_id"), Draw.status == DrawStatus.PUBLISHED)
+    .order_by(Draw.published_at.desc(), Draw.id.desc())
+    .limit(1)
+)  # built once: it runs on every booking
+
 
 async def campaign_of(session: AsyncSession, project_id: int) -> Campaign | None:
     """The campaign whose published draw lists the project (the latest published), if any."""
-    stmt = (
-        select(Campaign)
-        .join(Draw, Draw.campaign_id == Campaign.id)
-        .join(DrawEntry, DrawEntry.draw_id == Draw.id)
-        .where(DrawEntry.project_id == project_id, Draw.status == DrawStatus.PUBLISHED)
-        .order_by(Draw.published_at.desc(), Draw.id.desc())
-        .limit(1)
-    )
-    return (await session.scalars(stmt)).first()
+    return (await session.scalars(_CAMPAIGN_OF, {"project_id": project_id})).first()
 
 
 def check_deadline(ends_at: dt.datetime, campaign: Campaign | None) -> None:

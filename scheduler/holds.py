@@ -12,15 +12,17 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
+from remote_check.campaigns.models import Campaign, Draw, DrawEntry, DrawStatus
 from remote_check.errors import Conflict, Message, NotFound
+from remote_check.programme.models import VoucherProject
 from scheduler.campaign_rules import campaign_of, check_deadline
 from scheduler.lifecycle import ACTIVE
-from scheduler.models import Booking, CheckSession, Hold
+from scheduler.models import CheckSession, Hold
 from scheduler.reserve import DEFAULT_BUFFERS, Buffers, Owner, reserve
 from scheduler.rules import check_parties, check_times, load_panel, load_parties
 
@@ -35,11 +37,45 @@ class NewHold:
     panel: Sequence[int]  # expert ids, the lead first
 
 
+_ACTIVE_SESSION = select(CheckSession.id).where(
+    CheckSession.project_id == bindparam("project_id"), CheckSession.status.in_(ACTIVE)
+)  # statements on the booking path are built once
+_MY_HOLDS = delete(Hold).where(
+    Hold.project_id == bindparam("project_id"), Hold.user_id == bindparam("user_id")
+)
+
+
+_CAMPAIGN_ID = (
+    select(Draw.campaign_id)
+    .join(DrawEntry, DrawEntry.draw_id == Draw.id)
+    .where(DrawEntry.project_id == bindparam("project_id"), Draw.status == DrawStatus.PUBLISHED)
+    .order_by(Draw.published_at.desc(), Draw.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_ACTIVE_AND_CAMPAIGN = (
+    select(_ACTIVE_SESSION.limit(1).scalar_subquery(), Campaign)
+    .select_from(VoucherProject)
+    .outerjoin(Campaign, Campaign.id == _CAMPAIGN_ID)
+    .where(VoucherProject.id == bindparam("project_id"))
+)
+
+
+async def refuse_second_session_or_campaign(session: AsyncSession, project_id: int) -> Campaign | None:
+    """:func:`refuse_second_session`, then the project's campaign
+    (:func:`scheduler.campaign_rules.campaign_of`), in one statement."""
+    row = (await session.execute(_ACTIVE_AND_CAMPAIGN, {"project_id": project_id})).one()
+    _refuse(row[0])
+    campaign: Campaign | None = row[1]
+    return campaign
+
+
 async def refuse_second_session(session: AsyncSession, project_id: int) -> None:
     """Refuse (409) a project that already has a session that is booked or taking place."""
-    active = await session.scalar(
-        select(CheckSession.id).where(CheckSession.project_id == project_id, CheckSession.status.in_(ACTIVE))
-    )
+    _refuse(await session.scalar(_ACTIVE_SESSION, {"project_id": project_id}))
+
+
+def _refuse(active: int | None) -> None:
     if active is not None:
         raise Conflict(
             Message(
@@ -50,12 +86,10 @@ async def refuse_second_session(session: AsyncSession, project_id: int) -> None:
 
 
 async def release_holds(session: AsyncSession, principal: Principal, project_id: int) -> None:
-    """Drop ``principal``'s holds on the project (and their resources)."""
-    mine = select(Hold.id).where(Hold.project_id == project_id, Hold.user_id == principal.user_id)
-    await session.execute(delete(Booking).where(Booking.hold_id.in_(mine)))
-    await session.execute(
-        delete(Hold).where(Hold.project_id == project_id, Hold.user_id == principal.user_id)
-    )
+    """Drop ``principal``'s holds on the project; their resources (rows of ``bookings``) go with
+    them, by the foreign key's ``ON DELETE CASCADE`` (SQLite: ``PRAGMA foreign_keys=ON``, set by
+    :func:`remote_check.database.make_engine` on every connection)."""
+    await session.execute(_MY_HOLDS, {"project_id": project_id, "user_id": principal.user_id})
 
 
 async def hold_time(

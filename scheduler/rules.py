@@ -11,16 +11,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.accounts.models import Role, User
 from remote_check.clock import SHANGHAI
-from remote_check.errors import DomainError, Message, invalid
+from remote_check.errors import DomainError, Message, NotFound, invalid
 from remote_check.experts.models import Expert
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
-from scheduler.access import project_in_scope, scope_sessions, session_in_scope
+from scheduler.access import scope_sessions, scoped, session_in_scope
 from scheduler.booking import MAX_LENGTH, WORKING_HOURS, conflict_reasons, off_hours, panel_problems
 from scheduler.clashes import coi_error
 from scheduler.life import OVER
@@ -41,8 +41,20 @@ class Parties:
 async def load_parties(
     session: AsyncSession, principal: Principal, project_id: int, *, lock: bool = False
 ) -> Parties:
-    """The project (locked for update if asked) with its parties; 404 if unknown or out of scope."""
-    return await _parties_of(session, await project_in_scope(session, principal, project_id, lock=lock))
+    """The project (locked for update if asked) with its parties, in one statement; 404 if unknown
+    or out of scope (the scope is in the query: nothing outside it is read or locked)."""
+    stmt = scoped(
+        select(VoucherProject, Enterprise, Supplier)
+        .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
+        .join(Supplier, Supplier.id == VoucherProject.supplier_id)
+        .where(VoucherProject.id == project_id),
+        principal,
+    )
+    row = (await session.execute(stmt.with_for_update(of=VoucherProject) if lock else stmt)).first()
+    if row is None:
+        raise NotFound("项目", "Project")
+    project, enterprise, supplier = row
+    return Parties(project, enterprise, supplier)
 
 
 async def _parties_of(session: AsyncSession, project: VoucherProject) -> Parties:
@@ -70,10 +82,13 @@ async def load_session(
 
 async def visible_sessions(session: AsyncSession, principal: Principal, ids: Iterable[int]) -> set[int]:
     """Which of the sessions ``ids`` ``principal`` may see."""
+    ids = set(ids)
+    if not ids:
+        return set()
     stmt = scope_sessions(
         select(CheckSession.id)
         .join(VoucherProject, VoucherProject.id == CheckSession.project_id)
-        .where(CheckSession.id.in_(set(ids))),
+        .where(CheckSession.id.in_(ids)),
         principal,
     )
     return set((await session.scalars(stmt)).all())
@@ -148,6 +163,9 @@ def check_working_time(starts_at: dt.datetime, ends_at: dt.datetime, *, confirme
     )
 
 
+_EXPERTS = select(Expert).where(Expert.id.in_(bindparam("ids", expanding=True)))  # built once
+
+
 async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: Parties) -> list[Expert]:
     """The panel's experts in the order given; refuse a bad size, unknown, inactive or tied experts."""
     problems = panel_problems(expert_ids)
@@ -157,7 +175,7 @@ async def load_panel(session: AsyncSession, expert_ids: Sequence[int], parties: 
         )
     if "duplicate" in problems:
         raise invalid("同一专家不能重复列入专家组", "An expert is on the panel twice", field="panel")
-    rows = (await session.scalars(select(Expert).where(Expert.id.in_(expert_ids)))).all()
+    rows = (await session.scalars(_EXPERTS, {"ids": list(expert_ids)})).all()
     by_id = {e.id: e for e in rows}
     missing = [str(i) for i in expert_ids if i not in by_id]
     if missing:

@@ -11,21 +11,24 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
 from remote_check.audit.service import Actor, record
 from remote_check.campaigns.models import Campaign
+from remote_check.experts.models import Expert
 from remote_check.programme.models import ProjectStatus
 from remote_check.programme.status import check_move
 from scheduler.campaign_rules import campaign_of, check_deadline
-from scheduler.holds import refuse_second_session, release_holds
+from scheduler.holds import refuse_second_session_or_campaign, release_holds
 from scheduler.life import check_move as check_session_move
 from scheduler.lifecycle import release_project
 from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, SessionStatus
+from scheduler.offers import Mine
 from scheduler.reserve import DEFAULT_BUFFERS, Buffers, Owner, reserve
 from scheduler.rules import (
+    Parties,
     check_host,
     check_parties,
     check_times,
@@ -57,6 +60,16 @@ async def _campaign_of_session(session: AsyncSession, check: CheckSession) -> Ca
     return campaign
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A session just booked, with what its answer shows (all in hand, nothing to read again)."""
+
+    check: CheckSession
+    parties: Parties
+    panel: list[tuple[PanelSeat, Expert]]  # the lead first
+    resources: list[str]  # by name
+
+
 async def book_session(
     session: AsyncSession,
     principal: Principal,
@@ -66,14 +79,30 @@ async def book_session(
     buffers: Buffers = DEFAULT_BUFFERS,
 ) -> CheckSession:
     """Book a session and hold its supplier team, enterprise and experts; the project becomes scheduled."""
+    return (await book(session, principal, new, now=now, buffers=buffers)).check
+
+
+async def book(
+    session: AsyncSession,
+    principal: Principal,
+    new: NewSession,
+    *,
+    now: dt.datetime,
+    buffers: Buffers = DEFAULT_BUFFERS,
+) -> Booked:
+    """:func:`book_session`, answering the session with its parties, panel and resources.
+
+    The session's row is written only once its resources are found free (a refusal writes
+    nothing), and the audit entry is the last statement: the audit chain's head stays locked
+    from there to the commit only.
+    """
     check_times(new.starts_at, new.ends_at, now)
     parties = await load_parties(session, principal, new.project_id, lock=True)
     experts = await load_panel(session, new.panel, parties)
     check_parties(parties, now)
-    await refuse_second_session(session, new.project_id)
+    campaign = await refuse_second_session_or_campaign(session, new.project_id)
     project = parties.project
     host_id = await check_host(session, principal, new.host_user_id, project.city_code)
-    campaign = await campaign_of(session, project.id)
     check_deadline(new.ends_at, campaign)
     check_working_time(new.starts_at, new.ends_at, confirmed=new.confirmed_off_hours)  # the last word
     check = CheckSession(
@@ -87,30 +116,40 @@ async def book_session(
         created_at=now,
         created_by=principal.user_id,
     )
-    session.add(check)
-    await session.flush()
+
+    async def write_check() -> Owner:
+        await release_holds(session, principal, project.id)  # the holder's hold becomes this booking
+        session.add(check)
+        await session.flush()
+        return Owner(session_id=check.id)
+
     deadline = campaign.deadline if campaign else None
-    await release_holds(session, principal, project.id)  # the holder's hold becomes this booking
     plan = await reserve(
         session,
         principal,
-        starts_at=check.starts_at,
-        ends_at=check.ends_at,
-        owner=Owner(session_id=check.id),
+        starts_at=new.starts_at,
+        ends_at=new.ends_at,
+        owner=write_check,
         parties=parties,
         experts=experts,
         buffers=buffers,
         now=now,
         deadline=deadline,
+        mine=Mine(principal.user_id, project.id),
     )
-    session.add_all(
+    seats = [
         PanelSeat(session_id=check.id, expert_id=e.id, role=PanelRole.LEAD if i == 0 else PanelRole.MEMBER)
         for i, e in enumerate(experts)
+    ]  # written in one statement, lead first (their ids keep that order); these copies answer
+    await session.execute(
+        insert(PanelSeat),
+        [{"session_id": s.session_id, "expert_id": s.expert_id, "role": s.role} for s in seats],
     )
     if project.status == ProjectStatus.SAMPLED:
         check_move(project.status, ProjectStatus.SCHEDULED)
         project.status = ProjectStatus.SCHEDULED
     await session.flush()
+    resources = sorted(a.resource for a in plan.allocations)
     await record(
         session,
         Actor.of(principal),
@@ -126,7 +165,7 @@ async def book_session(
             "resources": [a.resource for a in plan.allocations],
         },
     )
-    return check
+    return Booked(check, parties, list(zip(seats, experts, strict=True)), resources)
 
 
 async def move_session(

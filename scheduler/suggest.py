@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from scheduler.booking import Demand, Held, allocate
+from scheduler.booking import Demand, Held, allocate_indexed, index_held
 
 WORKING_PERIODS: tuple[tuple[dt.time, dt.time], ...] = (
     (dt.time(9, 0), dt.time(12, 0)),
@@ -77,29 +77,34 @@ def nearest_times(
     *,
     count: int = COUNT,
     skip: Callable[[dt.datetime], bool] = lambda _: False,
+    starts: Sequence[dt.datetime] | None = None,
 ) -> list[Suggestion]:
     """The ``count`` starts nearest to ``search.wanted`` at which the whole check fits.
 
     ``demands_at(starts, ends)`` says what the check holds at a time (the booking's own
     :func:`scheduler.booking.session_demands`), ``held`` is every busy interval that may matter,
-    ``skip`` leaves out a start (the time that was just refused, say). Sorted by time.
+    ``skip`` leaves out a start (the time that was just refused, say), ``starts`` are the
+    search's :func:`candidate_starts` if already computed. Sorted by time.
     """
-    busy = list(held)
+    busy = index_held(held)
     found: list[Suggestion] = []
-    for start in candidate_starts(search):
+    for start in candidate_starts(search) if starts is None else starts:
         if len(found) >= count:
             break
         if skip(start):
             continue
         end = start + search.length
-        if allocate(demands_at(start, end), busy).ok:
+        if allocate_indexed(demands_at(start, end), busy).ok:
             found.append(Suggestion(start, end))
     return sorted(found, key=lambda s: s.starts_at)
 
 
-def search_window(search: Search, buffer: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
-    """The instants whose bookings can matter to any candidate of ``search`` (to query them once)."""
-    starts = candidate_starts(search)
+def search_window(
+    search: Search, buffer: dt.timedelta, starts: Sequence[dt.datetime] | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """The instants whose bookings can matter to any candidate of ``search`` (to query them once);
+    ``starts``: its :func:`candidate_starts`, if already computed."""
+    starts = candidate_starts(search) if starts is None else starts
     if not starts:
         return search.wanted, search.wanted + search.length + buffer
     return min(starts), max(starts) + search.length + buffer

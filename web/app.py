@@ -24,7 +24,7 @@ from recordings.recovery import recover
 from remote_check.accounts.hashing import PasswordPool
 from remote_check.audit.anchor import Checkpointer, copy_sinks
 from remote_check.clock import Clock, SystemClock, format_local
-from remote_check.database import make_engine, make_reader, make_sessionmaker
+from remote_check.database import make_engine, make_reader, make_sessionmaker, make_single_reader
 from remote_check.files import owner_only_files
 from remote_check.money import format_money
 from remote_check.settings import Settings
@@ -41,6 +41,7 @@ from web.keys import (
     CHECKPOINTS,
     CLOCK,
     DB,
+    DB_ONE_READ,
     DB_READ,
     ENGINE,
     JOBS,
@@ -64,6 +65,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[DB] = make_sessionmaker(engine, audit_key=app[AUDIT_KEY])
     app[DB_READ] = make_reader(engine)
+    app[DB_ONE_READ] = make_single_reader(engine)  # who is signed in, on every request
     yield
     await engine.dispose()
 

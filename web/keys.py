@@ -20,6 +20,7 @@ CLOCK = web.AppKey("clock", Clock)
 ENGINE = web.AppKey("engine", AsyncEngine)
 DB = web.AppKey("db", async_sessionmaker[AsyncSession])  # may write
 DB_READ = web.AppKey("db_read", async_sessionmaker[AsyncSession])  # reads only
+DB_ONE_READ = web.AppKey("db_one_read", async_sessionmaker[AsyncSession])  # one-statement reads only
 API = web.AppKey("api", Api)
 SECRET = web.AppKey("secret", bytes)
 AUDIT_KEY = web.AppKey("audit_key", bytes)  # the audit chain's key (settings.audit_key())

@@ -28,7 +28,7 @@ from web.context import (
     principal_of,
     template_context,
 )
-from web.keys import CLOCK, DB_READ
+from web.keys import CLOCK, DB_ONE_READ
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
 async def identity(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with request.app[DB_READ]() as session:
+        async with request.app[DB_ONE_READ]() as session:
             found = await resolve_session(session, token, now=request.app[CLOCK].now())
         if found is not None:
             request[PRINCIPAL], request[CSRF] = found

@@ -9,7 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
@@ -207,17 +207,38 @@ async def principal_for(session: AsyncSession, user: User) -> Principal:
     return Principal(user.id, user.role, user.city_code, user.display_name, expert_id)
 
 
+_EXPERT_OF_USER = (
+    select(Expert.id).where(Expert.user_id == User.id, User.role == Role.EXPERT).limit(1).scalar_subquery()
+)
+_SIGNED_IN = (
+    select(
+        WebSession.expires_at,
+        WebSession.csrf_token,
+        User.id,
+        User.role,
+        User.city_code,
+        User.display_name,
+        User.active,
+        _EXPERT_OF_USER,
+    )
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)  # built once: it runs on every request
+
+
 async def resolve_session(
     session: AsyncSession, token: str, *, now: dt.datetime
 ) -> tuple[Principal, str] | None:
-    """The principal and CSRF token of a cookie's session, or ``None`` if unknown or expired."""
-    row = await session.get(WebSession, token_hash(token))
-    if row is None or row.expires_at <= now:
+    """The principal and CSRF token of a cookie's session, or ``None`` if unknown or expired, or
+    if its user is gone or inactive: read afresh on every request (one statement), so that a
+    sign-out, a deactivation or a new role takes effect at once."""
+    row = (await session.execute(_SIGNED_IN, {"token_hash": token_hash(token)})).first()
+    if row is None:
         return None
-    user = await session.get(User, row.user_id)
-    if user is None or not user.active:
+    expires_at, csrf_token, user_id, role, city_code, display_name, active, expert = row
+    if expires_at <= now or not active:
         return None
-    return await principal_for(session, user), row.csrf_token
+    return Principal(user_id, role, city_code, display_name, expert), csrf_token
 
 
 async def sign_out(session: AsyncSession, token: str, principal: Principal, *, now: dt.datetime) -> None:

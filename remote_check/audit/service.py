@@ -51,6 +51,9 @@ class Actor:
         return cls("system")
 
 
+_HEAD_FOR_UPDATE = select(AuditHead).where(AuditHead.id == 1).with_for_update()  # built once
+
+
 async def record(
     session: AsyncSession,
     actor: Actor,
@@ -66,7 +69,7 @@ async def record(
     The entry's city is ``city_code`` when given (the city of the thing acted on), else the actor's.
     """
     city_code = city_code if city_code is not None else actor.city_code
-    head = (await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())).scalar_one()
+    head = (await session.execute(_HEAD_FOR_UPDATE)).scalar_one()
     payload = _plain(details or {})
     seq = head.seq + 1
     digest = entry_hash(

@@ -36,7 +36,8 @@ from scheduler.schemas import (
     SessionQuery,
     SessionSummary,
 )
-from scheduler.service import NewSession, book_session, cancel_session, move_session
+from scheduler.service import NewSession, cancel_session, move_session
+from scheduler.service import book as book_in_full
 from web.api.openapi import ClashResponse
 from web.api.registry import Api, Call
 from web.keys import CLOCK
@@ -140,8 +141,10 @@ async def book(call: Call, body: SessionCreate) -> SessionOut:
         body.project_id, body.starts_at, body.ends_at, body.panel, body.host_user_id, body.confirm_off_hours
     )
     async with call.transaction() as session:
-        check = await book_session(session, principal, new, now=call.request.app[CLOCK].now())
-        return session_out(call.request, await session_detail(session, principal, check.id))
+        booked = await book_in_full(session, principal, new, now=call.request.app[CLOCK].now())
+        # the answer from what the booking has in hand (a new session has no guests yet)
+        detail = SessionDetail(booked.check, booked.parties, booked.panel, [], booked.resources)
+    return session_out(call.request, detail)
 
 
 @api.get(SESSION, summary="One check session with its panel and guests", permission=Permission.SESSION_READ)
