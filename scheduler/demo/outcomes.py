@@ -63,6 +63,7 @@ CITY = "4401"  # Guangzhou
 COORDINATOR = "gz.coord"
 DAYS_BEFORE = 21  # the sample was published three weeks before the load
 SAMPLE = 8  # a small sample (the risk-flagged projects come on top): each check costs the load time
+HELD_AT_MOST = 8  # the checks held; the sample's other projects are left to Guangzhou's planner
 SLOTS = ((10, 0), (14, 30))  # two checks a working day, Asia/Shanghai
 FAILED = {
     "unqualified": (Standard.FUNCTION, "交付功能与申报模块不符，部分模块未上线"),
@@ -94,7 +95,8 @@ async def _sample(load: DemoLoad) -> list[VoucherProject]:
 
 async def _roles(load: DemoLoad, sample: Sequence[VoucherProject]) -> dict[int, str]:
     """Which project ends how: the violation is the one whose supplier has the most projects in
-    other cities (so that its cascade reaches them), then one no-show, one unqualified, the rest 合格."""
+    other cities (so that its cascade reaches them), then one no-show, one unqualified, the rest 合格
+    (at most :data:`HELD_AT_MOST` in all: a larger sample's other projects are left to the planner)."""
     elsewhere = dict(
         (
             await load.session.execute(
@@ -105,7 +107,7 @@ async def _roles(load: DemoLoad, sample: Sequence[VoucherProject]) -> dict[int, 
         ).all()
     )
     violator = max(sample, key=lambda p: (elsewhere.get(p.supplier_id, 0), -p.id))
-    rest = [p.id for p in sample if p.id != violator.id]
+    rest = [p.id for p in sample if p.id != violator.id][: HELD_AT_MOST - 1]
     roles = {violator.id: "violation", rest[0]: "no_show", rest[1]: "unqualified"}
     return roles | {pid: "qualified" for pid in rest[2:]}
 
@@ -217,11 +219,13 @@ async def held_checks(load: DemoLoad) -> None:
     await publish_draw(load.session, draw.id, actor=load.actor, now=past)
     sample = await _sample(load)
     load.held = await _roles(load, sample)
+    held = [p for p in sample if p.id in load.held]
     slots = _slots(past, load.now)
-    booked = [(p, await _book(load, p, start, past), start) for p, start in zip(sample, slots, strict=False)]
+    assert len(slots) >= len(held), "three weeks hold two checks a working day"
+    booked = [(p, await _book(load, p, start, past), start) for p, start in zip(held, slots, strict=False)]
     for project, session_id, start in booked:
         await _hold(load, project, session_id, load.held[project.id], start)
-    load.counts["held"] = len(booked)
+    load.counts |= {"campaigns": load.counts.get("campaigns", 0) + 1, "held": len(booked)}
 
 
 async def _conclude(load: DemoLoad, project_id: int, role: str) -> None:
