@@ -256,8 +256,19 @@ def test_command_line_loads_prints_the_log_ins_then_refuses_a_second_time(tmp_pa
         if city.projects:
             assert f"{city.code} {city.name_zh}" in first.output
             assert f"{city.name_en:<12} {city.projects:>6}" in first.output
-    for username in ("province.admin", "dg.coord", "fs.coord", "province.auditor", "dg.auditor", "alliance"):
+    for username in (
+        "province.admin",
+        "dg.coord",
+        "gz.coord",
+        "fs.coord",
+        "province.auditor",
+        "dg.auditor",
+        "alliance",
+    ):
         assert username in first.output
+    # Guangzhou's campaign concluded: one carried over, both reports filed in the data folder
+    assert "结转 carried over 1" in first.output
+    assert "已备案报告 reports filed 2" in first.output
     assert DEMO_PASSWORD in first.output
     assert "http://127.0.0.1:8080/" in first.output
     second = runner.invoke(main, [*base, "demo", "--seed", "2", "--scale", "small"])

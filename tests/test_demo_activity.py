@@ -39,7 +39,8 @@ async def test_demo_has_a_published_sample_and_sessions_on_coming_working_days(
                 await session.execute(select(Campaign.city_code, Draw.status).join(Draw))
             ).all()
         }
-        assert draws == {"4419": DrawStatus.PUBLISHED, "4406": DrawStatus.DRAFT}
+        # Guangzhou's campaign is the one held and concluded (tests/test_demo_outcomes.py)
+        assert draws == {"4419": DrawStatus.PUBLISHED, "4406": DrawStatus.DRAFT, "4401": DrawStatus.PUBLISHED}
         sampled = (
             await session.scalars(
                 select(VoucherProject.id).where(VoucherProject.status != ProjectStatus.REGISTERED)
@@ -67,10 +68,21 @@ async def test_demo_has_a_published_sample_and_sessions_on_coming_working_days(
             )
             or 0
         )
+        # Dongguan's projects still to book joined its sample afterwards: the re-checks of the
+        # Guangzhou violation's cascade, handed to the planner as a proposal (scheduler/rechecks.py)
+        to_book = (
+            await session.scalars(
+                select(VoucherProject.under_recheck).where(
+                    VoucherProject.city_code == "4419", VoucherProject.status == ProjectStatus.SAMPLED
+                )
+            )
+        ).all()
+        assert all(to_book)
+        dongguan -= len(to_book)
         # the planner placed the whole Dongguan sample (issue 11) but the check under way now
         assert len(sessions) == dongguan - 1
         assert len(sessions) >= 6
-        assert {s.city_code for s in sessions} == {"4419"}
+        assert {s.city_code for s in sessions} == {"4419"}  # Guangzhou's were held in the past
         for check in sessions:
             local = check.starts_at.astimezone(SHANGHAI)
             assert check.starts_at > clock.now()

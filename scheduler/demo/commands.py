@@ -14,9 +14,11 @@ from remote_check.commandline import fail, run_db
 from remote_check.database import transaction
 from remote_check.errors import DomainError
 from remote_check.programme.cities import BY_CODE
+from remote_check.reports.filing import report_store
 from remote_check.settings import Settings
 from scheduler.demo.activity import CallNow, call_now
 from scheduler.demo.generator import generate
+from scheduler.demo.outcomes import DemoFiles
 from scheduler.demo.records import DemoData, Scale
 from scheduler.demo.service import DemoLoad, existing_projects, load_demo
 from scheduler.guests import link_for
@@ -45,7 +47,10 @@ def demo(settings: Settings, seed: int, scale: str, if_empty: bool) -> None:
             held = await existing_projects(session)
             if held and if_empty:
                 return held
-            load = await load_demo(session, data, now=now, actor=Actor.cli())
+            files = DemoFiles(
+                settings.secret_key(), report_store(settings.data_dir), server_address(settings)
+            )
+            load = await load_demo(session, data, now=now, actor=Actor.cli(), files=files)
             return load, await call_now(session, now)
 
     try:
@@ -84,6 +89,12 @@ def _report(data: DemoData, load: DemoLoad, settings: Settings) -> None:
         "campaigns": "抽查批次 campaigns",
         "sessions": "核查会议 sessions",
         "unplaced": "未能排期 unplaced",
+        "held": "广州已核查 Guangzhou checked",
+        "verdicts": "结论 verdicts",
+        "rechecks": "重点核查 re-checks",
+        "funded": "已拨付 funded",
+        "carried": "结转 carried over",
+        "filed": "已备案报告 reports filed",
     }
     click.echo("  合计 / totals: " + ", ".join(f"{names.get(k, k)} {v}" for k, v in load.counts.items()))
     click.echo(f"\n演示账号 / demo log-ins (密码 / password: {data.password})")

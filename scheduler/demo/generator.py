@@ -369,10 +369,11 @@ def _given(rng: random.Random) -> str:
 
 def _users(experts: tuple[DemoExpert, ...]) -> tuple[DemoUser, ...]:
     """One demo account for every role, and one for every expert."""
-    dongguan, foshan = BY_CODE["4419"].name_zh, BY_CODE["4406"].name_zh
+    dongguan, foshan, guangzhou = (BY_CODE[c].name_zh for c in ("4419", "4406", "4401"))
     users = [
         DemoUser("province.admin", "省工信厅管理员", Role.PROVINCE_ADMIN, None, names.PROVINCE_DEPARTMENT),
         DemoUser("dg.coord", "东莞协调员", Role.CITY_COORDINATOR, "4419", dongguan + names.CITY_BUREAU),
+        DemoUser("gz.coord", "广州协调员", Role.CITY_COORDINATOR, "4401", guangzhou + names.CITY_BUREAU),
         DemoUser("fs.coord", "佛山协调员", Role.CITY_COORDINATOR, "4406", foshan + names.CITY_BUREAU),
         DemoUser("province.auditor", "省级审计员", Role.AUDITOR, None, names.PROVINCE_DEPARTMENT),
         DemoUser("dg.auditor", "东莞审计员", Role.AUDITOR, "4419", dongguan + names.CITY_BUREAU),

@@ -34,6 +34,7 @@ from remote_check.programme.models import (
     VoucherProject,
 )
 from scheduler.demo.activity import campaigns_and_sessions
+from scheduler.demo.outcomes import DemoFiles, concluded, held_checks
 from scheduler.demo.records import DemoData
 
 
@@ -52,6 +53,8 @@ class DemoLoad:
     user_ids: dict[str, int] = field(default_factory=dict)  # by user name
     expert_ids: list[int] = field(default_factory=list)  # in the order of data.experts
     counts: dict[str, int] = field(default_factory=dict)
+    files: DemoFiles | None = None  # publication and filing: skipped without
+    held: dict[int, str] = field(default_factory=dict)  # Guangzhou's checked projects: id -> outcome
 
 
 Step = Callable[[DemoLoad], Awaitable[None]]
@@ -156,7 +159,15 @@ async def _users_and_experts(load: DemoLoad) -> None:
 
 
 # The steps of a demo load, in order. Append a step to add more (campaigns, draws, sessions).
-STEPS: list[Step] = [_suppliers, _enterprises, _projects, _users_and_experts, campaigns_and_sessions]
+STEPS: list[Step] = [
+    _suppliers,
+    _enterprises,
+    _projects,
+    _users_and_experts,
+    held_checks,
+    campaigns_and_sessions,
+    concluded,
+]
 
 
 async def existing_projects(session: AsyncSession) -> int:
@@ -164,8 +175,13 @@ async def existing_projects(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(VoucherProject)) or 0)
 
 
-async def load_demo(session: AsyncSession, data: DemoData, *, now: dt.datetime, actor: Actor) -> DemoLoad:
-    """Store ``data`` by running :data:`STEPS`; refuse a database with projects or with a demo user name."""
+async def load_demo(
+    session: AsyncSession, data: DemoData, *, now: dt.datetime, actor: Actor, files: DemoFiles | None = None
+) -> DemoLoad:
+    """Store ``data`` by running :data:`STEPS`; refuse a database with projects or with a demo user name.
+
+    ``files`` (the signing key and the report store) let the demo publish Guangzhou's results and
+    file its reports; without, those two steps are skipped."""
     held = await existing_projects(session)
     if held:
         raise Conflict(
@@ -185,7 +201,7 @@ async def load_demo(session: AsyncSession, data: DemoData, *, now: dt.datetime, 
                 f"Demo user names already taken: {', '.join(names)}",
             )
         )
-    load = DemoLoad(session, data, now, actor)
+    load = DemoLoad(session, data, now, actor, files=files)
     for step in STEPS:
         await step(load)
     await session.flush()
