@@ -4,22 +4,26 @@ import files, and the steps a user repeats (planning, holding a call, giving a v
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import FormData
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from remote_check.accounts.models import Role
 from remote_check.audit.models import AuditEntry
 from remote_check.database import transaction
 from remote_check.experts.models import Expert
+from remote_check.outcomes.sanction_models import Notice, Objection
 from tests.factories import credit_code
 from tests.import_files import csv_file, row
 from tests.scheduling_factories import add_expert, add_principal
 from tests.web_helpers import PASSWORD, Browser, WebServer
 from web.keys import PLANS
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 STANDARDS = ("implementation", "finance", "function")
 DIVISION = {"4419": "441900", "4406": "440600"}
 CITY_NAME = {"4419": "东莞", "4406": "佛山"}
@@ -236,3 +240,23 @@ def in_order(done: list[str], expected: list[str]) -> bool:
     """Whether ``expected`` happened in this order (other actions between them)."""
     rest = iter(done)
     return all(action in rest for action in expected)
+
+
+async def object_through(
+    server: WebServer, notices: Sequence[Notice], code: str, party: str, text: str
+) -> int:
+    """The ``party`` (enterprise or supplier) of project ``code`` follows the link of the result notice
+    it was sent and objects with ``text`` and a PDF; the objection's id."""
+    [told] = [n.body for n in notices if code in n.body and n.recipient.startswith(f"{party}:")]
+    link = re.search(r"/objections/\d{4}/\S+", told)
+    assert link is not None
+    form = FormData()
+    form.add_field("text", text)
+    form.add_field("files", PDF, filename="证明材料.pdf", content_type="application/pdf")
+    submitted = await server.browser().post(link.group(0), data=form)
+    assert submitted.status == 200, await submitted.text()
+    assert "异议已提交" in await submitted.text()
+    async with server.db.factory() as session:
+        found = await session.scalar(select(func.max(Objection.id)))
+    assert found is not None
+    return int(found)

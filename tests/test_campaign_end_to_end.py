@@ -1,19 +1,19 @@
 """One campaign, end to end, through the real HTTP app on SQLite and PostgreSQL (issue 12's "done
 when"): Dongguan imports and draws its sample, plans and holds its checks, the panels give their
 verdicts (qualified, unqualified, violation, no-show); the violation's cascade reaches the supplier's
-project in Foshan, which Foshan's planner books; an objection overturns the unqualified verdict; the
-results are published, the money allocated with a budget too small for both qualified projects, both
-reports filed, and the province's dashboard shows it all."""
+project in Foshan, which Foshan's planner books; the results are published; the parties object through
+the links they were sent: the unqualified verdict is overturned (qualified), the violation upheld (its
+bars stand); the money is allocated with a budget too small for both qualified projects, both reports
+are filed, and the province's dashboard shows it all. (Overturning a violation, which withdraws its
+re-checks not yet held, is tested in tests/test_objections.py and tests/test_results_web.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-from aiohttp import FormData
 from sqlalchemy import select
 
-from remote_check.outcomes.sanction_models import Notice, Objection
+from remote_check.outcomes.sanction_models import Notice
 from tests.campaign_walk import (
     actions,
     at,
@@ -22,6 +22,7 @@ from tests.campaign_walk import (
     hold_call,
     import_rows,
     in_order,
+    object_through,
     ok,
     people,
     plan_and_apply,
@@ -34,7 +35,6 @@ from tests.campaign_walk import (
 from tests.factories import credit_code
 from tests.web_helpers import WebServer
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 VIOLATOR = ("违规云科技有限公司", credit_code("440100"))
 HONEST = ("守规云科技有限公司", credit_code("440100"))
 OTHER = ("粤信通信息服务有限公司", credit_code("440100"))
@@ -131,6 +131,7 @@ async def test_one_campaign_from_the_import_to_the_province_dashboard(server: We
         told = (await session.scalars(select(Notice).where(Notice.kind == "recheck"))).all()
     [foshan_told] = told  # Foshan is told (it has no address on file yet: the gap shows)
     assert (foshan_told.recipient, foshan_told.status) == ("city:4406", "no_address")
+    await travel(server, walk, server.clock.now() + dt.timedelta(minutes=30), dg, fs)  # Foshan reads it
     replanned = await plan_and_apply(server, fs, await user_id(server, "fs.coord"))
     assert (replanned["proposal"]["to_place"], replanned["proposal"]["placed"]) == (2, 2)
     fs_checks = await sessions_by_code(fs)
@@ -154,27 +155,27 @@ async def test_one_campaign_from_the_import_to_the_province_dashboard(server: We
             await session.scalars(select(Notice).where(Notice.kind == "result").order_by(Notice.id))
         ).all()
     assert len(notices) == 8  # each project's enterprise and supplier, told (no address given: the gap shows)
-    [told] = [n.body for n in notices if "DG-U" in n.body and n.recipient.startswith("enterprise:")]
-    link = re.search(r"/objections/4419/\S+", told)
-    assert link is not None
-    enterprise = server.browser()
-    form = FormData()
-    form.add_field("text", "发票金额与合同一致，附银行回单")
-    form.add_field("files", PDF, filename="回单.pdf", content_type="application/pdf")
-    submitted = await enterprise.post(link.group(0), data=form)
-    assert submitted.status == 200, await submitted.text()
-    assert "异议已提交" in await submitted.text()
+    enterprise_objection = await object_through(
+        server, notices, "DG-U", "enterprise", "发票金额与合同一致，附银行回单"
+    )
+    supplier_objection = await object_through(server, notices, "DG-V", "supplier", "价格合理，附同类合同")
     page = await (await dg.get(f"/results/{publication['id']}")).text()
     assert "发票金额与合同一致，附银行回单" in page
-    async with server.db.factory() as session:
-        objection_id = await session.scalar(select(Objection.id))
+    assert "价格合理，附同类合同" in page
     decided = await ok(
         await dg.post(
-            f"/api/objections/{objection_id}/decision",
+            f"/api/objections/{enterprise_objection}/decision",
             json={"uphold": False, "reason": "银行回单证实付款，财务规范", "new_outcome": "qualified"},
         )
     )
     assert (decided["decision"], decided["new_outcome"]) == ("overturned", "qualified")
+    upheld = await ok(
+        await dg.post(
+            f"/api/objections/{supplier_objection}/decision",
+            json={"uphold": True, "reason": "同类合同价格远低于本合同"},
+        )
+    )
+    assert (upheld["decision"], upheld["new_outcome"]) == ("upheld", None)
     verdict = await ok(await dg.get(f"/api/projects/{ids['DG-U']}/verdict"))
     assert verdict["project_status"] == "qualified"
     republished = await ok(await dg.post("/api/cities/4419/publications"), 201)  # the list as it stands
@@ -264,6 +265,8 @@ async def test_one_campaign_from_the_import_to_the_province_dashboard(server: We
             "plan.apply",
             "results.publish",
             "objection.submit",
+            "objection.submit",
+            "objection.decide",
             "objection.decide",
             "results.publish",
             "allocation.compute",
