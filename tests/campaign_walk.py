@@ -98,12 +98,14 @@ def project_row(
     }
 
 
-async def import_rows(coordinator: Browser, rows: list[dict[str, str]], name: str) -> dict[str, Any]:
-    """The coordinator uploads a CSV through the import API; its summary."""
+async def import_rows(
+    coordinator: Browser, rows: list[dict[str, str]], name: str, status: int = 200
+) -> dict[str, Any]:
+    """The coordinator uploads a CSV through the import API; its summary (or refusal)."""
     form = FormData()
     form.add_field("file", csv_file(rows), filename=name, content_type="text/csv")
     response = await coordinator.post("/api/imports", data=form)
-    assert response.status == 200, await response.text()
+    assert response.status == status, await response.text()
     body: dict[str, Any] = await response.json()
     return body
 

@@ -123,6 +123,9 @@ async def test_one_campaign_from_the_import_to_the_province_dashboard(server: We
         ("enterprise", "2025-04-12"),
         ("supplier", "2025-04-12"),
     ]
+    barred = [project_row("FS-X", "4406", "佛山新申请制造有限公司", VIOLATOR)]
+    refused = await import_rows(fs, barred, "佛山新批次.csv", status=422)  # checked at import
+    assert {f["code"] for f in refused["error"]["fields"]} == {"supplier_delisted", "supplier_barred"}
     fs_sample = await ok(await fs.get(f"/api/draws/{fs_draw}"))
     added = {e["project_code"]: e for e in fs_sample["entries"]}
     assert added["FS-V"]["reasons"] == ["recheck"]
