@@ -142,6 +142,7 @@ async def test_one_campaign_from_the_import_to_the_province_dashboard(server: We
     assert fs_checks["FS-V"]["city_code"] == "4406"
     booked_at = at(fs_checks["FS-V"]["starts_at"]).strftime("%Y-%m-%d %H:%M")
     assert f"FS-V（{booked_at}）" in foshan_told.body  # booked when the handover proposed
+    assert "the project above is under re-check" in foshan_told.body
     assert "FS-V" not in await sessions_by_code(dg)  # Dongguan does not see Foshan's checks
 
     # 7. publication; the unqualified project's enterprise objects through its link; the coordinator
