@@ -95,8 +95,9 @@ async def notify_cities(
             f"服务商“{name}”的服务券项目经核查认定违规（粤工信办函〔2020〕26号 四(二)），"
             f"该服务商承担的本市以下项目列入重点核查，已优先加入本市抽查名单并交排期：\n"
             + "\n".join(projects)
-            + f"\n\nSupplier {name} was found in violation; the {len(projects)} projects above are under "
-            "re-check, added to your city's sample with priority and handed to the planner."
+            + f"\n\nSupplier {name} was found in violation; "
+            + ("the project above is" if len(projects) == 1 else f"the {len(projects)} projects above are")
+            + " under re-check, added to your city's sample with priority and handed to the planner."
         )
         targets = [(f"user:{uid}", "email", email) for uid, email, c in coordinators if c == city]
         if city in wecom_cities:

@@ -109,6 +109,7 @@ async def test_the_results_count_by_outcome_supplier_and_area_with_sanctions_and
     assert money["已下达资金"][1] == 1
     assert Decimal(str(money["已下达资金"][2])) == world.projects[0].voucher_amount
     assert money["结转下期优先拨付"][1] == 1
+    assert Decimal(str(money["结转下期优先拨付"][2])) == world.projects[1].voucher_amount  # in yuan
 
     pdf = _pdf_text(rendered.pdf)
     for words in (

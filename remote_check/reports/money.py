@@ -59,10 +59,11 @@ async def money_figures(session: AsyncSession, campaign: Campaign) -> MoneyFigur
     ).one()
     carried = (
         await session.execute(
-            select(
-                func.count(VoucherProject.id),
-                func.sum(VoucherProject.voucher_amount - VoucherProject.amount_paid),
-            ).where(VoucherProject.city_code == city, VoucherProject.status == ProjectStatus.CARRIED_OVER)
+            # a voucher's due is its subsidy (as in the allocation); summing the column keeps its
+            # Money type, so the stored fen come back as yuan
+            select(func.count(VoucherProject.id), func.sum(VoucherProject.voucher_amount)).where(
+                VoucherProject.city_code == city, VoucherProject.status == ProjectStatus.CARRIED_OVER
+            )
         )
     ).one()
     return MoneyFigures(
