@@ -228,6 +228,40 @@ async def test_two_applies_at_once_pay_once(db: Database) -> None:
         assert await paid_out(session, ids["key"]) == Decimal("30000.00")  # paid once
 
 
+async def test_two_periods_of_a_city_applied_at_once_never_pay_a_project_twice(db: Database) -> None:
+    ids = await _world(db)
+    coordinator = await _coordinator(db)
+    plans = []
+    for name in ("P1", "P2"):
+        async with transaction(db.factory) as session:
+            period = await create_period(
+                session,
+                coordinator,
+                city_code="4419",
+                name=name,
+                budget=Decimal("80000"),
+                money_deadline=None,
+                settings=FUNDING,
+                now=NOW,
+            )
+            plans.append((await compute_draft(session, coordinator, period.id, FUNDING, now=NOW)).id)
+
+    async def apply_once(plan_id: int) -> int:
+        try:
+            async with transaction(db.factory) as session:
+                await apply_plan(session, coordinator, plan_id, FUNDING, now=NOW)
+        except DomainError as exc:
+            return exc.status
+        return 200
+
+    results = await asyncio.gather(*(apply_once(p) for p in plans))
+    assert sorted(results) == [200, 409]  # the second was computed before the first paid: compute it again
+    async with db.factory() as session:
+        for project in ids.values():
+            assert await paid_out(session, project) in (Decimal(0), Decimal("30000.00"), Decimal("45000.00"))
+        assert await paid_out(session, ids["key"]) == Decimal("30000.00")
+
+
 async def test_a_money_deadline_far_away_is_refused(db: Database) -> None:
     coordinator = await _coordinator(db)
     for day in (dt.date(2018, 12, 31), dt.date(2026, 1, 1)):

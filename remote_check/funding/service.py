@@ -24,6 +24,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.campaigns.fields import MAX_BUDGET
 from remote_check.database import FEN
 from remote_check.errors import Conflict, Message, NotFound, invalid
+from remote_check.funding.allocation import FUNDABLE
 from remote_check.funding.models import AllocationLine, AllocationPlan, AllocationStatus, SettlementPeriod
 from remote_check.funding.reading import compute
 from remote_check.programme.models import City, ProjectStatus, VoucherProject
@@ -269,6 +270,20 @@ class Applied:
     carried_projects: int
 
 
+async def _lock_city_money(session: AsyncSession, city_code: str) -> None:
+    """Serialise the payments of one city: its row, then its fundable projects in id order. Two
+    periods of a city applied at once would otherwise both pay a project (each locks only its own
+    period); a cascade marking a project under re-check meanwhile waits for the payment, or the
+    payment's fresh computation sees it."""
+    await session.execute(select(City.code).where(City.code == city_code).with_for_update())
+    await session.execute(
+        select(VoucherProject.id)
+        .where(VoucherProject.city_code == city_code, VoucherProject.status.in_(FUNDABLE))
+        .order_by(VoucherProject.id)
+        .with_for_update()
+    )
+
+
 async def apply_plan(
     session: AsyncSession,
     principal: Principal | None,
@@ -291,6 +306,7 @@ async def apply_plan(
     )
     if plan.status == AllocationStatus.APPLIED or await applied_plan(session, period.id) is not None:
         raise already
+    await _lock_city_money(session, period.city_code)
     stored = await plan_lines(session, plan.id)
     fresh = await compute(session, period, settings, now=now)
     if (
