@@ -27,6 +27,14 @@ from scheduler.life import OVER
 from scheduler.models import CheckSession, PanelRole, PanelSeat, SessionStatus
 
 BOOKABLE = (ProjectStatus.SAMPLED, ProjectStatus.SCHEDULED)
+RECHECKABLE = (ProjectStatus.QUALIFIED, ProjectStatus.CARRIED_OVER)
+"""Outcomes not yet paid that a violation of their supplier puts under re-check: checked again."""
+
+
+def bookable(project: VoucherProject) -> bool:
+    """Whether a check session may be booked for ``project``: it is sampled or scheduled, or it is a
+    qualified project not yet paid that its supplier's violation put under re-check (重点核查)."""
+    return project.status in BOOKABLE or (project.under_recheck and project.status in RECHECKABLE)
 
 
 @dataclass(frozen=True)
@@ -198,7 +206,7 @@ def check_parties(parties: Parties, now: dt.datetime) -> None:
     """Refuse a project that may not be checked now, or whose supplier or enterprise is barred or
     delisted (unless the project is under re-check: that check is the sanction's own)."""
     project, supplier, enterprise = parties.project, parties.supplier, parties.enterprise
-    if project.status not in BOOKABLE:
+    if not bookable(project):
         raise DomainError(
             Message(
                 "只有“已抽中”或“已排期”的项目可以安排核查会议",

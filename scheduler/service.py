@@ -28,6 +28,7 @@ from scheduler.models import Booking, CheckSession, PanelRole, PanelSeat, Sessio
 from scheduler.offers import Mine
 from scheduler.reserve import DEFAULT_BUFFERS, Buffers, Owner, reserve
 from scheduler.rules import (
+    RECHECKABLE,
     Parties,
     check_host,
     check_parties,
@@ -145,7 +146,7 @@ async def book(
         insert(PanelSeat),
         [{"session_id": s.session_id, "expert_id": s.expert_id, "role": s.role} for s in seats],
     )
-    if project.status == ProjectStatus.SAMPLED:
+    if project.status == ProjectStatus.SAMPLED or project.status in RECHECKABLE:
         check_move(project.status, ProjectStatus.SCHEDULED)
         project.status = ProjectStatus.SCHEDULED
     await session.flush()

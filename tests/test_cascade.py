@@ -20,6 +20,7 @@ from remote_check.checklist.service import create_items, create_items_many, proj
 from remote_check.clock import FixedClock
 from remote_check.database import make_reader, transaction
 from remote_check.errors import DomainError
+from remote_check.funding.reading import candidates
 from remote_check.imports.sandbox import UploadReader
 from remote_check.imports.workflow import Databases, import_upload
 from remote_check.outcomes.bars import bar_end, is_barred
@@ -268,3 +269,35 @@ async def test_many_checklists_at_once_are_the_checklists_one_at_a_time(db: Data
         assert made[p.id] == len(rows) == len(expected[p.id]) > 0
         assert [tuple(getattr(i, f) for f in fields[:-1]) for i in rows] == expected[p.id]
         assert {i.result for i in rows} == {ItemResult.PENDING}
+
+
+async def test_a_qualified_project_under_recheck_is_checked_again_and_then_may_be_paid(db: Database) -> None:
+    """A qualified project not yet paid that its supplier's violation puts under re-check is booked
+    for its re-check (it was stuck: not bookable, not payable); the re-check's outcome ends it."""
+    world = await build_world(db)
+    await _violation(db, world)
+    async with transaction(db.factory) as s:
+        assert (await candidates(s, "4405", today=NOW.date()))[0].under_recheck  # not paid meanwhile
+        check = await book_session(
+            s,
+            world.admin,
+            NewSession(world.qualified_4405, local(15, 9), local(15, 10), world.experts[:3]),
+            now=NOW,
+        )
+        assert check.id
+    projects = await _projects(db)
+    assert projects[world.qualified_4405].status == ProjectStatus.SCHEDULED
+    async with transaction(db.factory) as s:  # what the held call does to the project
+        held = await s.get(VoucherProject, world.qualified_4405)
+        assert held is not None
+        held.status = ProjectStatus.CHECKED
+    async with transaction(db.factory) as s:
+        await apply_outcome(s, Actor.of(world.coordinator), world.qualified_4405, Outcome.QUALIFIED, at=NOW)
+        again = await candidates(s, "4405", today=NOW.date())
+        entry = (
+            await s.scalars(
+                select(AuditEntry).where(AuditEntry.action == "project.outcome").order_by(AuditEntry.seq)
+            )
+        ).all()[-1]
+    assert [(c.project_id, c.under_recheck) for c in again] == [(world.qualified_4405, False)]
+    assert entry.details["recheck_concluded"] is True

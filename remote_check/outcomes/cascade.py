@@ -76,6 +76,15 @@ async def apply_outcome(
         raise NotFound("项目", "Project")
     check_move(project.status, outcome.status)
     project.status = outcome.status
+    details: dict[str, object] = {
+        "project": project.code,
+        "outcome": outcome.value,
+        "violation": violation,
+        "reason": reason,
+    }
+    if project.under_recheck:  # this outcome concludes its re-check (重点核查): it may be paid again
+        project.under_recheck = False
+        details["recheck_concluded"] = True
     await session.flush()
     await record(
         session,
@@ -84,7 +93,7 @@ async def apply_outcome(
         f"project:{project.id}",
         at=at,
         city_code=project.city_code,
-        details={"project": project.code, "outcome": outcome.value, "violation": violation, "reason": reason},
+        details=details,
     )
     if outcome != Outcome.VIOLATION:
         return CascadeResult(project.id, outcome)

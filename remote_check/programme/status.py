@@ -16,11 +16,11 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.SAMPLED: frozenset({S.SCHEDULED, S.REGISTERED, S.UNQUALIFIED}),
     S.SCHEDULED: frozenset({S.CHECKED, S.SAMPLED, S.UNQUALIFIED}),
     S.CHECKED: frozenset({S.QUALIFIED, S.UNQUALIFIED, S.VIOLATION, S.SCHEDULED}),
-    S.QUALIFIED: frozenset({S.FUNDED, S.CARRIED_OVER, S.VIOLATION}),
+    S.QUALIFIED: frozenset({S.FUNDED, S.CARRIED_OVER, S.VIOLATION, S.SCHEDULED}),
     # an objection (异议) upheld against the outcome: the coordinator gives the project its new outcome
     S.UNQUALIFIED: frozenset({S.CANCELLED, S.QUALIFIED}),
     S.VIOLATION: frozenset({S.CANCELLED, S.QUALIFIED, S.UNQUALIFIED}),
-    S.CARRIED_OVER: frozenset({S.FUNDED, S.VIOLATION}),
+    S.CARRIED_OVER: frozenset({S.FUNDED, S.VIOLATION, S.SCHEDULED}),
     S.FUNDED: frozenset(),
     S.CANCELLED: frozenset(),
 }
