@@ -19,6 +19,7 @@ re-check's proposed start) and the notices name it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import time
@@ -135,7 +136,7 @@ async def place_rechecks(
         projects=tuple(p for p in source.instance.projects if p.id in fixed or p.id in wanted),
     )
     source = dataclasses.replace(source, instance=instance)
-    return source, replan(instance, Plan((), ()))
+    return source, await asyncio.to_thread(replan, instance, Plan((), ()))  # CPU work, off the loop
 
 
 async def after_outcome(

@@ -22,9 +22,11 @@ from remote_check.funding.models import AllocationLine, AllocationPlan, Allocati
 from remote_check.funding.service import apply_plan, compute_draft, create_period, plan_lines, set_budget
 from remote_check.programme.models import ProjectStatus as S
 from remote_check.programme.models import VoucherProject
+from remote_check.reports.dashboard import dashboard, money_total
 from remote_check.settings import FundingSettings
 from tests.conftest import Database
 from tests.factories import add_enterprise, add_project, add_supplier
+from tests.scheduling_factories import add_campaign
 
 NOW = dt.datetime(2020, 5, 6, 2, 0, tzinfo=dt.UTC)
 FUNDING = FundingSettings(enterprise_cap=Decimal("40000"))
@@ -289,3 +291,29 @@ async def paid_out(session: AsyncSession, project_id: int) -> Decimal:
         .where(AllocationLine.project_id == project_id, AllocationPlan.status == AllocationStatus.APPLIED)
     )
     return Decimal(total or 0)
+
+
+async def test_the_dashboard_counts_a_citys_money_once_however_many_campaigns_it_has(db: Database) -> None:
+    await _world(db)
+    coordinator = await _coordinator(db)
+    async with transaction(db.factory) as session:
+        city = select(VoucherProject).where(VoucherProject.city_code == "4419").order_by(VoucherProject.id)
+        projects = list((await session.scalars(city)).all())
+        await add_campaign(session, projects[:2], deadline=dt.date(2020, 6, 30), city="4419", period="2019")
+        await add_campaign(session, projects[2:4], deadline=dt.date(2020, 12, 30), city="4419", period="2020")
+        await create_period(
+            session,
+            coordinator,
+            city_code="4419",
+            name="P1",
+            budget=Decimal("80000"),
+            money_deadline=None,
+            settings=FUNDING,
+            now=NOW,
+        )
+    async with db.factory() as session:
+        board = await dashboard(
+            session, Principal(0, Role.PROVINCE_ADMIN, None, "省"), today=dt.date(2020, 5, 6)
+        )
+    assert [c.city_code for c in board.cities] == ["4419", "4419"]  # one row per campaign
+    assert money_total(board.cities)[0] == Decimal("80000.00")

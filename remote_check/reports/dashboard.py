@@ -204,8 +204,9 @@ async def _suppliers(
 
 
 def money_total(cities: Sequence[CityProgress]) -> tuple[Decimal, Decimal, Decimal]:
-    """Budget, allocated and carried over, summed over the cities whose money is shown."""
-    shown = [c.money for c in cities if c.money is not None]
+    """Budget, allocated and carried over, summed over the cities whose money is shown (a city's
+    money once, however many of its campaigns are rows)."""
+    shown = list({c.city_code: c.money for c in cities if c.money is not None}.values())
     zero = Decimal("0.00")
     return (
         sum((m.budget for m in shown), zero),

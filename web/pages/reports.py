@@ -288,7 +288,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
                 check
                 for check in await check_cities(
                     session,
-                    [c.city_code for c in board.cities],
+                    sorted({c.city_code for c in board.cities}),
                     now=request.app[CLOCK].now(),
                     options=PlanningOptions.of(settings.planning),
                     settings=settings.funding,
