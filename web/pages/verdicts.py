@@ -34,6 +34,7 @@ from scheduler.models import SessionStatus
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, SETTINGS
 from web.pages.common import parse_form, signed_in
+from web.session_facts import base_url
 
 routes = web.RouteTableDef()
 
@@ -52,10 +53,6 @@ FIELDS = {
 
 def _project_id(request: web.Request) -> int:
     return int(request.match_info["id"])
-
-
-def base_url(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
 
 
 async def _context(
@@ -301,7 +298,9 @@ async def conclusion_page(request: web.Request) -> dict[str, Any]:
     """The conclusion form to print (Chinese, print CSS)."""
     principal = signed_in(request, Permission.PROJECT_READ)
     async with request.app[DB_READ]() as session:
-        form = await load_form(session, principal, _project_id(request), base_url(request))
+        form = await load_form(
+            session, principal, _project_id(request), base_url(request, request.app[SETTINGS])
+        )
     return {"form": form, "made_at": request.app[CLOCK].now()}
 
 
@@ -310,7 +309,9 @@ async def conclusion_pdf_file(request: web.Request) -> web.StreamResponse:
     """The conclusion form as a PDF (the CJK font embedded)."""
     principal = signed_in(request, Permission.PROJECT_READ)
     async with request.app[DB_READ]() as session:
-        form = await load_form(session, principal, _project_id(request), base_url(request))
+        form = await load_form(
+            session, principal, _project_id(request), base_url(request, request.app[SETTINGS])
+        )
     data = await asyncio.to_thread(conclusion_pdf, form, request.app[CLOCK].now())
     return web.Response(
         body=data,
