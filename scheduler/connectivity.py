@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,19 +73,23 @@ def problems(measured: Measured) -> list[Message]:
     return found
 
 
+def measured_columns(measured: Measured) -> dict[str, Any]:
+    """What a connectivity test stores of a browser's measures, with its verdict (``passed``):
+    the columns a check's test and a meeting's signal test share."""
+    return {
+        "camera_ok": measured.camera_ok,
+        "microphone_ok": measured.microphone_ok,
+        "screen_ok": measured.screen_ok,
+        "fps": round(measured.fps, 1),
+        "bitrate_kbps": measured.bitrate_kbps,
+        "rtt_ms": measured.rtt_ms,
+        "user_agent": measured.user_agent[:300],
+        "passed": not problems(measured),
+    }
+
+
 def _row(check: CheckSession, measured: Measured, now: dt.datetime) -> ConnectivityCheck:
-    return ConnectivityCheck(
-        session_id=check.id,
-        at=now,
-        camera_ok=measured.camera_ok,
-        microphone_ok=measured.microphone_ok,
-        screen_ok=measured.screen_ok,
-        fps=round(measured.fps, 1),
-        bitrate_kbps=measured.bitrate_kbps,
-        rtt_ms=measured.rtt_ms,
-        user_agent=measured.user_agent[:300],
-        passed=not problems(measured),
-    )
+    return ConnectivityCheck(session_id=check.id, at=now, **measured_columns(measured))
 
 
 async def _store(

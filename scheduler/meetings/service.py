@@ -20,7 +20,7 @@ from remote_check.audit.service import Actor, record
 from remote_check.clock import SHANGHAI
 from remote_check.errors import Conflict, Message, NotFound, invalid
 from remote_check.programme.models import City
-from scheduler.connectivity import Measured, problems
+from scheduler.connectivity import Measured, measured_columns
 from scheduler.invitations import new_nonce
 from scheduler.meetings.models import (
     Attendance,
@@ -131,19 +131,19 @@ async def create_meeting(
     session.add(meeting)
     await session.flush()
     await _set_speakers(session, meeting, fields.speaker_ids)
-    await record(
-        session,
-        Actor.of(principal),
-        "meeting.create",
-        f"meeting:{meeting.id}",
-        at=now,
-        details={
-            "title": meeting.title,
-            "starts_at": meeting.starts_at.isoformat(),
-            "quota": meeting.city_quota,
-        },
-    )
+    await _record_fields(session, principal, meeting, "meeting.create", now)
     return meeting
+
+
+async def _record_fields(
+    session: AsyncSession, principal: Principal, meeting: Meeting, action: str, now: dt.datetime
+) -> None:
+    details = {
+        "title": meeting.title,
+        "starts_at": meeting.starts_at.isoformat(),
+        "quota": meeting.city_quota,
+    }
+    await record(session, Actor.of(principal), action, f"meeting:{meeting.id}", at=now, details=details)
 
 
 async def get_meeting(session: AsyncSession, meeting_id: int, *, lock: bool = False) -> Meeting:
@@ -185,18 +185,7 @@ async def edit_meeting(
     meeting.join_deadline, meeting.test_starts_at, meeting.test_ends_at = deadline, test_start, test_end
     meeting.city_quota = fields.city_quota
     await _set_speakers(session, meeting, fields.speaker_ids)
-    await record(
-        session,
-        Actor.of(principal),
-        "meeting.edit",
-        f"meeting:{meeting.id}",
-        at=now,
-        details={
-            "title": meeting.title,
-            "starts_at": meeting.starts_at.isoformat(),
-            "quota": meeting.city_quota,
-        },
-    )
+    await _record_fields(session, principal, meeting, "meeting.edit", now)
     return meeting
 
 
@@ -336,18 +325,7 @@ async def record_signal_test(
     session: AsyncSession, nomination: Nomination, measured: Measured, *, now: dt.datetime
 ) -> SignalTest:
     """Store what the nominee's browser measured; the verdict is the connectivity test's."""
-    row = SignalTest(
-        nomination_id=nomination.id,
-        at=now,
-        camera_ok=measured.camera_ok,
-        microphone_ok=measured.microphone_ok,
-        screen_ok=measured.screen_ok,
-        fps=round(measured.fps, 1),
-        bitrate_kbps=measured.bitrate_kbps,
-        rtt_ms=measured.rtt_ms,
-        user_agent=measured.user_agent[:300],
-        passed=not problems(measured),
-    )
+    row = SignalTest(nomination_id=nomination.id, at=now, **measured_columns(measured))
     session.add(row)
     await session.flush()
     await record(
