@@ -6,7 +6,8 @@
   enterprise and supplier are told their result with their signed objection link: an e-mail to the
   addresses their guests gave for the project's sessions, or a ``no_address`` notice (the gap shows).
 - :func:`submit_objection`: through the signed link, within the period, text and files (checked by
-  content, :mod:`scheduler.objection_links`); one objection per party and publication.
+  content, :mod:`scheduler.objection_links`); one objection per party and publication (a unique
+  constraint, so two at once give the second a 409 too).
 - :func:`decide`: the city's coordinator upholds the outcome or overturns it, with reasons. Overturning
   gives the project its new outcome; overturning a violation lifts its cascade
   (:func:`remote_check.outcomes.undo.undo_cascade`) after cancelling the re-checks' bookings made since
@@ -21,6 +22,7 @@ import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
@@ -200,10 +202,11 @@ async def submit_objection(
             Objection.party_kind == link.party,
         )
     )
+    twice = Conflict(
+        Message("已提交过异议，请等待处理结果", "An objection was submitted already; await its decision")
+    )
     if earlier is not None:
-        raise Conflict(
-            Message("已提交过异议，请等待处理结果", "An objection was submitted already; await its decision")
-        )
+        raise twice
     objection = Objection(
         publication_id=publication.id,
         project_id=link.project_id,
@@ -213,8 +216,14 @@ async def submit_objection(
         text=text,
         submitted_at=now,
     )
-    session.add(objection)
-    await session.flush()
+    try:
+        # A savepoint: an objection committed meanwhile by another transaction (the check above
+        # cannot see it yet on PostgreSQL) fails the unique constraint; that is the same 409.
+        async with session.begin_nested():
+            session.add(objection)
+            await session.flush()
+    except IntegrityError:
+        raise twice from None
     session.add_all(
         ObjectionFile(
             objection_id=objection.id,

@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from remote_check.database import Base, UTCDateTime
@@ -105,6 +105,7 @@ class Objection(Base):
     """An objection (异议) of a project's enterprise or supplier to its published outcome."""
 
     __tablename__ = "objections"
+    __table_args__ = (UniqueConstraint("publication_id", "project_id", "party_kind"),)  # one per party
 
     id: Mapped[int] = mapped_column(primary_key=True)
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
