@@ -10,8 +10,9 @@
   constraint, so two at once give the second a 409 too).
 - :func:`decide`: the city's coordinator upholds the outcome or overturns it, with reasons. Overturning
   gives the project its new outcome; overturning a violation lifts its cascade
-  (:func:`remote_check.outcomes.undo.undo_cascade`) after cancelling the re-checks' bookings made since
-  the violation and not yet held.
+  (:func:`remote_check.outcomes.undo.undo_cascade`) after cancelling the bookings, made since the
+  violation and not yet held, of the re-checks the cascade added to a sample (a project already in
+  its city's sample keeps its check).
 Every change is audited in its transaction.
 """
 
@@ -256,13 +257,19 @@ async def submit_objection(
 async def _withdraw_bookings(
     session: AsyncSession, principal: Principal, cascade_id: int, since: dt.datetime, *, now: dt.datetime
 ) -> tuple[list[int], set[int]]:
-    """Cancel the unheld bookings of the cascade's re-checks made after ``since`` (bookings older than
-    the violation stay); returns the sessions cancelled and the projects whose re-check was held."""
-    rechecked = (
-        await session.scalars(
-            select(Recheck.project_id).where(Recheck.cascade_id == cascade_id, Recheck.withdrawn_at.is_(None))
+    """Cancel the unheld bookings made after ``since`` of the re-checks the cascade added to a sample
+    (bookings older than the violation stay, and so do those of projects that were in their city's
+    sample already: the city's own checks); returns the sessions cancelled and the re-checked
+    projects checked since (held)."""
+    rechecks = (
+        await session.execute(
+            select(Recheck.project_id, Recheck.draw_entry_id).where(
+                Recheck.cascade_id == cascade_id, Recheck.withdrawn_at.is_(None)
+            )
         )
     ).all()
+    rechecked = [project_id for project_id, _entry in rechecks]
+    added = {project_id for project_id, entry in rechecks if entry is not None}
     sessions = (
         await session.scalars(
             select(CheckSession)
@@ -275,6 +282,8 @@ async def _withdraw_bookings(
     held: set[int] = set()
     for check in sessions:
         if check.status == SessionStatus.BOOKED:
+            if check.project_id not in added:
+                continue  # the city's own check of a project it had sampled: it stays
             await cancel_session(session, province, check.id, now=now, reason="违规结论被撤销，重点核查撤回")
             cancelled.append(check.id)
         elif check.status != SessionStatus.CANCELLED:  # under way, interrupted, done or no-show: held

@@ -14,10 +14,14 @@ from remote_check.errors import DomainError
 from remote_check.outcomes.cascade import apply_outcome
 from remote_check.outcomes.kinds import Outcome, ViolationKind
 from remote_check.outcomes.sanction_models import Objection, PartyKind, Publication
+from remote_check.programme.models import ProjectStatus, VoucherProject
+from scheduler.models import CheckSession, SessionStatus
 from scheduler.objection_links import ObjectionLink, sign
-from scheduler.objections import publish_results, submit_objection
+from scheduler.objections import decide, publish_results, submit_objection
+from scheduler.service import NewSession, book_session
 from tests.conftest import Database
 from tests.sanction_world import NOW, World, build_world
+from tests.scheduling_factories import local
 from tests.test_campaign_races import race
 
 SECRET = b"k" * 32
@@ -54,3 +58,62 @@ async def test_one_party_objecting_twice_at_once_stores_one_objection(db: Databa
     assert second.message.en == "An objection was submitted already; await its decision"
     async with db.factory() as s:
         assert await s.scalar(select(func.count(Objection.id))) == 1
+
+
+async def _object(db: Database, publication: Publication, world: World, party: PartyKind) -> int:
+    async with transaction(db.factory) as s:
+        objection = await submit_objection(
+            s,
+            _link(publication, world, party),
+            city_code="4401",
+            text="价格合理",
+            files=[],
+            secret=SECRET,
+            now=NOW,
+        )
+        return objection.id
+
+
+async def test_overturning_cancels_only_the_checks_its_cascade_added(db: Database) -> None:
+    world = await build_world(db)
+    publication = await _publish(db, world)
+    async with transaction(db.factory) as s:  # 4404 books its own sampled project's ordinary check
+        ordinary = await book_session(
+            s,
+            world.admin,
+            NewSession(world.sampled_4404, local(16, 9), local(16, 10), world.experts[:3]),
+            now=NOW + dt.timedelta(hours=1),
+        )
+    async with transaction(db.factory) as s:  # and 4401 the re-check the cascade added to its sample
+        recheck = await book_session(
+            s,
+            world.admin,
+            NewSession(world.registered_4401, local(15, 9), local(15, 10), world.experts[:3]),
+            now=NOW + dt.timedelta(hours=2),
+        )
+    objection_id = await _object(db, publication, world, PartyKind.SUPPLIER)
+    async with transaction(db.factory) as s:
+        _objection, undone = await decide(
+            s,
+            world.coordinator,
+            objection_id,
+            uphold=False,
+            reason="价格有同类合同佐证",
+            new_outcome=Outcome.QUALIFIED,
+            now=NOW + dt.timedelta(days=1),
+        )
+    assert undone is not None
+    async with transaction(db.factory) as s:
+        statuses = {
+            c.id: c.status
+            for c in (
+                await s.scalars(select(CheckSession).where(CheckSession.id.in_([ordinary.id, recheck.id])))
+            )
+        }
+        sampled = await s.get(VoucherProject, world.sampled_4404)
+        registered = await s.get(VoucherProject, world.registered_4401)
+        assert sampled is not None
+        assert registered is not None
+        assert (sampled.status, sampled.under_recheck) == (ProjectStatus.SCHEDULED, False)
+        assert (registered.status, registered.under_recheck) == (ProjectStatus.REGISTERED, False)
+    assert statuses == {ordinary.id: SessionStatus.BOOKED, recheck.id: SessionStatus.CANCELLED}
