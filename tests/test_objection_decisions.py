@@ -14,13 +14,14 @@ from remote_check.errors import DomainError
 from remote_check.outcomes.cascade import apply_outcome
 from remote_check.outcomes.kinds import Outcome, ViolationKind
 from remote_check.outcomes.sanction_models import Objection, PartyKind, Publication
+from remote_check.outcomes.undo import undo_cascade
 from remote_check.programme.models import ProjectStatus, VoucherProject
 from scheduler.models import CheckSession, SessionStatus
 from scheduler.objection_links import ObjectionLink, sign
 from scheduler.objections import decide, publish_results, submit_objection
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
-from tests.sanction_world import NOW, World, build_world
+from tests.sanction_world import NOW, World, build_world, supplier_row
 from tests.scheduling_factories import local
 from tests.test_campaign_races import race
 
@@ -117,3 +118,31 @@ async def test_overturning_cancels_only_the_checks_its_cascade_added(db: Databas
         assert (sampled.status, sampled.under_recheck) == (ProjectStatus.SCHEDULED, False)
         assert (registered.status, registered.under_recheck) == (ProjectStatus.REGISTERED, False)
     assert statuses == {ordinary.id: SessionStatus.BOOKED, recheck.id: SessionStatus.CANCELLED}
+
+
+async def test_a_supplier_whose_violations_are_all_overturned_is_listed_again(db: Database) -> None:
+    world = await build_world(db)
+    cascades = []
+    for project_id, at in ((world.violator, NOW), (world.qualified_4405, NOW + dt.timedelta(days=1))):
+        async with transaction(db.factory) as s:
+            result = await apply_outcome(s, Actor.of(world.coordinator), project_id, Outcome.VIOLATION, at=at)
+            cascades.append(result.cascade_id)
+    assert [c is not None for c in cascades] == [True, True]
+    for step, cascade_id in enumerate(cascades):  # the first, which delisted the supplier, goes first
+        assert cascade_id is not None
+        async with transaction(db.factory) as s:
+            undone = await undo_cascade(
+                s,
+                Actor.of(world.admin),
+                cascade_id,
+                at=NOW + dt.timedelta(days=2),
+                user_id=world.admin.user_id,
+                reason="异议成立",
+            )
+        supplier = await supplier_row(db, world.supplier)
+        if step == 0:  # the second violation still stands
+            assert not undone.relisted
+            assert (supplier.listed, supplier.barred_until) == (False, dt.date(2025, 4, 10))
+        else:
+            assert undone.relisted
+            assert (supplier.listed, supplier.delisted_at, supplier.barred_until) == (True, None, None)

@@ -39,7 +39,8 @@ class Cascade(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     confirmed_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # True when this cascade delisted the supplier (it was listed before): only then does an overturn relist.
+    # True when this cascade delisted the supplier (it was listed before): an overturn relists the supplier
+    # when no violation of it stands any more and its delisting is one a cascade made.
     delisted_supplier: Mapped[bool] = mapped_column(Boolean, default=False)
     overturned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
