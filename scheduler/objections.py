@@ -8,8 +8,10 @@
 - :func:`submit_objection`: through the signed link, within the period, text and files (checked by
   content, :mod:`scheduler.objection_links`); one objection per party and publication (a unique
   constraint, so two at once give the second a 409 too).
-- :func:`decide`: the city's coordinator upholds the outcome or overturns it, with reasons. Overturning
-  gives the project its new outcome; overturning a violation lifts its cascade
+- :func:`decide`: the city's coordinator upholds the outcome or overturns it, with reasons, against
+  the project's outcome now (the other party's objection may have changed it already: upholding
+  keeps the outcome now, overturning to it closes the objection as it is; the party is told so).
+  Overturning gives the project its new, lighter outcome; overturning a violation lifts its cascade
   (:func:`remote_check.outcomes.undo.undo_cascade`) after cancelling the bookings, made since the
   violation and not yet held, of the re-checks the cascade added to a sample (a project already in
   its city's sample keeps its check).
@@ -292,21 +294,37 @@ async def _withdraw_bookings(
 
 
 async def _tell_decision(
-    session: AsyncSession, objection: Objection, project: VoucherProject, *, now: dt.datetime
+    session: AsyncSession,
+    objection: Objection,
+    project: VoucherProject,
+    *,
+    before: Outcome,
+    now: dt.datetime,
 ) -> None:
-    """Tell the objecting party the decision (its guests' e-mails, else a ``no_address`` notice)."""
+    """Tell the objecting party the decision (its guests' e-mails, else a ``no_address`` notice);
+    ``before``: the project's outcome when it was decided (another objection may have changed it)."""
     kind = GuestKind.ENTERPRISE if objection.party_kind == PartyKind.ENTERPRISE else GuestKind.SUPPLIER
     party_id = project.enterprise_id if objection.party_kind == PartyKind.ENTERPRISE else project.supplier_id
     upheld = objection.decision == ObjectionDecision.UPHELD
-    outcome = OUTCOME_LABELS[Outcome(objection.new_outcome or objection.outcome)]
+    changed = before.value != objection.outcome
+    was = OUTCOME_LABELS[before]
+    outcome = OUTCOME_LABELS[Outcome(objection.new_outcome) if objection.new_outcome else before]
+    if not changed:
+        zh = "维持原结论" if upheld else "撤销原结论"
+        en = "the outcome stands" if upheld else "the outcome is overturned"
+    else:
+        zh = f"该结论已在处理另一异议时改为“{was.zh}”，" + (
+            "维持现结论" if upheld or outcome == was else "撤销现结论"
+        )
+        en = f"the outcome had been changed to {was.en} on another objection; " + (
+            "the current outcome stands" if upheld or outcome == was else "the current outcome is overturned"
+        )
     subject = f"异议处理结果：项目 {project.code}"
     body = (
-        f"您对项目 {project.code} 抽查结论的异议已处理："
-        + ("维持原结论" if upheld else "撤销原结论")
-        + f"，结论为“{outcome.zh}”。理由：{objection.decision_reason}\n\n"
-        + f"Your objection to the outcome of project {project.code} was decided: "
-        + ("the outcome stands" if upheld else "the outcome is overturned")
-        + f"; the outcome is {outcome.en}. Reasons: {objection.decision_reason}"
+        f"您对项目 {project.code} 抽查结论的异议已处理：{zh}，结论为“{outcome.zh}”。"
+        f"理由：{objection.decision_reason}\n\n"
+        f"Your objection to the outcome of project {project.code} was decided: {en}; "
+        f"the outcome is {outcome.en}. Reasons: {objection.decision_reason}"
     )
     addresses = (await _party_emails(session, [project.id])).get((project.id, kind), [""])
     session.add_all(
@@ -323,6 +341,58 @@ async def _tell_decision(
         )
         for address in addresses
     )
+
+
+def _outcome_now(project: VoucherProject, objected: Outcome) -> Outcome:
+    """The project's outcome now (another objection may have changed the one objected to)."""
+    try:
+        return Outcome(project.status.value)
+    except ValueError:  # funded, carried over or cancelled since: the outcome objected to
+        return objected
+
+
+async def _overturn(
+    session: AsyncSession,
+    principal: Principal,
+    project: VoucherProject,
+    current: Outcome,
+    new_outcome: Outcome,
+    reason: str,
+    *,
+    now: dt.datetime,
+) -> tuple[Undone | None, list[int]]:
+    """Give the project the lighter ``new_outcome`` instead of its ``current`` one; lift the cascade
+    of a violation (its re-checks' unheld bookings cancelled first). Returns what was undone and the
+    sessions cancelled."""
+    if new_outcome == current:
+        raise invalid("撤销原结论须给出新的结论", "Overturning needs a new outcome", field="new_outcome")
+    if SEVERITY[new_outcome] > SEVERITY[current]:
+        label = OUTCOME_LABELS[current]
+        raise invalid(
+            f"异议只能使结论从轻（违规→不合格或合格，不合格→合格）；现结论为“{label.zh}”",
+            "An objection can only lighten the outcome (violation to unqualified or qualified, "
+            f"unqualified to qualified); the outcome now is {label.en}",
+            field="new_outcome",
+        )
+    check_move(project.status, new_outcome.status)
+    undone: Undone | None = None
+    cancelled: list[int] = []
+    cascade = await cascade_of(session, project.id) if current == Outcome.VIOLATION else None
+    if cascade is not None:
+        cancelled, held = await _withdraw_bookings(
+            session, principal, cascade.id, cascade.created_at, now=now
+        )
+        undone = await undo_cascade(
+            session,
+            Actor.of(principal),
+            cascade.id,
+            at=now,
+            user_id=principal.user_id,
+            reason=reason,
+            held=held,
+        )
+    project.status = new_outcome.status
+    return undone, cancelled
 
 
 async def decide(
@@ -349,41 +419,23 @@ async def decide(
         raise invalid("请填写处理理由", "Give the reasons of the decision", field="reason")
     project = await session.get(VoucherProject, objection.project_id, with_for_update=True)
     assert project is not None
+    current = _outcome_now(project, Outcome(objection.outcome))
     undone: Undone | None = None
     cancelled: list[int] = []
     if not uphold:
-        if new_outcome is None or new_outcome.value == objection.outcome:
+        if new_outcome is None:
             raise invalid("撤销原结论须给出新的结论", "Overturning needs a new outcome", field="new_outcome")
-        if SEVERITY[new_outcome] > SEVERITY[Outcome(objection.outcome)]:
-            raise invalid(
-                "异议只能使结论从轻（违规→不合格或合格，不合格→合格）",
-                "An objection can only lighten the outcome (violation to unqualified or qualified, "
-                "unqualified to qualified)",
-                field="new_outcome",
+        # Overturning to the outcome another objection gave the project already closes this one as is.
+        if new_outcome != current or current.value == objection.outcome:
+            undone, cancelled = await _overturn(
+                session, principal, project, current, new_outcome, reason, now=now
             )
-        check_move(project.status, new_outcome.status)
-        if objection.outcome == Outcome.VIOLATION.value:
-            cascade = await cascade_of(session, project.id)
-            if cascade is not None:
-                cancelled, held = await _withdraw_bookings(
-                    session, principal, cascade.id, cascade.created_at, now=now
-                )
-                undone = await undo_cascade(
-                    session,
-                    Actor.of(principal),
-                    cascade.id,
-                    at=now,
-                    user_id=principal.user_id,
-                    reason=reason,
-                    held=held,
-                )
-        project.status = new_outcome.status
         objection.new_outcome = new_outcome.value
     objection.decision = ObjectionDecision.UPHELD if uphold else ObjectionDecision.OVERTURNED
     objection.decision_reason = reason
     objection.decided_at, objection.decided_by = now, principal.user_id
     await session.flush()
-    await _tell_decision(session, objection, project, now=now)
+    await _tell_decision(session, objection, project, before=current, now=now)
     await record(
         session,
         Actor.of(principal),
@@ -396,6 +448,7 @@ async def decide(
             "decision": objection.decision.value,
             "outcome": objection.outcome,
             "new_outcome": objection.new_outcome,
+            "outcome_before": current.value,  # differs from "outcome" when another objection changed it
             "reason": reason,
             "cascade_undone": undone.cascade_id if undone else None,
             "cancelled_sessions": cancelled,

@@ -4,7 +4,9 @@ overturning a violation that leaves alone what its cascade did not start."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +15,9 @@ from remote_check.database import transaction
 from remote_check.errors import DomainError
 from remote_check.outcomes.cascade import apply_outcome
 from remote_check.outcomes.kinds import Outcome, ViolationKind
-from remote_check.outcomes.sanction_models import Objection, PartyKind, Publication
+from remote_check.outcomes.sanction_models import Notice, Objection, PartyKind, Publication
 from remote_check.outcomes.undo import undo_cascade
-from remote_check.programme.models import ProjectStatus, VoucherProject
+from remote_check.programme.models import ProjectStatus, Supplier, VoucherProject
 from scheduler.models import CheckSession, SessionStatus
 from scheduler.objection_links import ObjectionLink, sign
 from scheduler.objections import decide, publish_results, submit_objection
@@ -146,3 +148,76 @@ async def test_a_supplier_whose_violations_are_all_overturned_is_listed_again(db
         else:
             assert undone.relisted
             assert (supplier.listed, supplier.delisted_at, supplier.barred_until) == (True, None, None)
+
+
+async def _decide(db: Database, world: World, objection_id: int, **kwargs: Any) -> Objection:
+    async with transaction(db.factory) as s:
+        objection, _undone = await decide(
+            s, world.coordinator, objection_id, now=NOW + dt.timedelta(days=1), **kwargs
+        )
+        return objection
+
+
+async def _told(db: Database, objection: Objection) -> str:
+    async with transaction(db.factory) as s:
+        found = await s.scalar(
+            select(Notice.body)
+            .where(Notice.kind == "objection", Notice.recipient.startswith(objection.party_kind.value))
+            .order_by(Notice.id.desc())
+            .limit(1)
+        )
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("uphold", [True, False])
+async def test_the_other_partys_objection_is_decided_against_the_outcome_now(
+    db: Database, uphold: bool
+) -> None:
+    """The enterprise's objection turned the violation into qualified: the supplier's, objecting to
+    the same violation, is closed against the outcome now, whichever way it is decided."""
+    world = await build_world(db)
+    publication = await _publish(db, world)
+    first = await _object(db, publication, world, PartyKind.ENTERPRISE)
+    second = await _object(db, publication, world, PartyKind.SUPPLIER)
+    await _decide(db, world, first, uphold=False, reason="合同价格属实", new_outcome=Outcome.QUALIFIED)
+    with pytest.raises(DomainError) as harsher:  # lighter than the violation objected to, not than now
+        await _decide(db, world, second, uphold=False, reason="x", new_outcome=Outcome.UNQUALIFIED)
+    assert harsher.value.status == 422
+    if uphold:
+        closed = await _decide(db, world, second, uphold=True, reason="已在企业异议中处理")
+    else:
+        closed = await _decide(
+            db, world, second, uphold=False, reason="已在企业异议中处理", new_outcome=Outcome.QUALIFIED
+        )
+    body = await _told(db, closed)
+    assert "该结论已在处理另一异议时改为“合格”" in body
+    assert "结论为“合格”" in body
+    assert "违规" not in body
+    assert "changed to Qualified" in body
+    async with transaction(db.factory) as s:
+        project = await s.get(VoucherProject, world.violator)
+        assert project is not None
+        assert project.status == ProjectStatus.QUALIFIED
+        supplier = await s.get(Supplier, world.supplier)
+        assert supplier is not None
+        assert (supplier.listed, supplier.barred_until) == (True, None)
+
+
+async def test_an_objection_may_lighten_the_outcome_now_further(db: Database) -> None:
+    world = await build_world(db)
+    publication = await _publish(db, world)
+    first = await _object(db, publication, world, PartyKind.ENTERPRISE)
+    second = await _object(db, publication, world, PartyKind.SUPPLIER)
+    await _decide(db, world, first, uphold=False, reason="不构成骗补", new_outcome=Outcome.UNQUALIFIED)
+    with pytest.raises(DomainError) as same:
+        await _decide(db, world, second, uphold=False, reason="x", new_outcome=Outcome.VIOLATION)
+    assert same.value.status == 422
+    closed = await _decide(db, world, second, uphold=False, reason="交付完整", new_outcome=Outcome.QUALIFIED)
+    assert closed.new_outcome == Outcome.QUALIFIED.value
+    body = await _told(db, closed)
+    assert "改为“不合格”，撤销现结论，结论为“合格”" in body
+    async with transaction(db.factory) as s:
+        project = await s.get(VoucherProject, world.violator)
+        assert project is not None
+        assert project.status == ProjectStatus.QUALIFIED
