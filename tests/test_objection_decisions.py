@@ -19,8 +19,9 @@ from remote_check.outcomes.sanction_models import Notice, Objection, PartyKind, 
 from remote_check.outcomes.undo import undo_cascade
 from remote_check.programme.models import ProjectStatus, Supplier, VoucherProject
 from scheduler.models import CheckSession, SessionStatus
+from scheduler.objection_decisions import decide
 from scheduler.objection_links import ObjectionLink, sign
-from scheduler.objections import decide, publish_results, submit_objection
+from scheduler.objections import publish_results, submit_objection
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
 from tests.sanction_world import NOW, World, build_world, supplier_row

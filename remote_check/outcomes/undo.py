@@ -6,7 +6,7 @@ supplier's delisting once no standing violation of the supplier is left, if a ca
 one, or an earlier one overturned while this one kept the supplier delisted), and its
 re-checks not yet held (a project it added to a sample leaves it again; ``under_recheck`` is cleared
 where it came only from this violation). The caller cancels the re-checks' unheld bookings first
-(the scheduler layer: :func:`scheduler.objections.decide`) and names the re-checks already held.
+(the scheduler layer: :func:`scheduler.objection_decisions.decide`) and names the re-checks already held.
 One audit entry, ``cascade.undo``, lists every change.
 """
 
