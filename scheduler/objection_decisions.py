@@ -5,8 +5,9 @@ the project's outcome now (the other party's objection may have changed it alrea
 keeps the outcome now, overturning to it closes the objection as it is; the party is told so).
 Overturning gives the project its new, lighter outcome; overturning a violation lifts its cascade
 (:func:`remote_check.outcomes.undo.undo_cascade`) after cancelling the bookings, made since the
-violation and not yet held, of the re-checks the cascade added to a sample (a project already in
-its city's sample keeps its check).
+violation and not yet held, of the re-checks the cascade added: to a sample, or of a qualified
+project not yet paid (it goes back to its outcome); a project already in its city's sample keeps
+its check.
 Every change is audited in its transaction.
 """
 
@@ -30,10 +31,11 @@ from remote_check.outcomes.sanction_models import (
     Recheck,
 )
 from remote_check.outcomes.undo import Undone, cascade_of, undo_cascade
-from remote_check.programme.models import VoucherProject
+from remote_check.programme.models import ProjectStatus, VoucherProject
 from remote_check.programme.status import check_move
 from scheduler.models import CheckSession, GuestKind, SessionStatus
 from scheduler.objections import may_act_for, party_emails
+from scheduler.rules import RECHECKABLE
 from scheduler.service import cancel_session
 
 SEVERITY = {Outcome.QUALIFIED: 0, Outcome.UNQUALIFIED: 1, Outcome.VIOLATION: 2}
@@ -42,19 +44,26 @@ SEVERITY = {Outcome.QUALIFIED: 0, Outcome.UNQUALIFIED: 1, Outcome.VIOLATION: 2}
 async def _withdraw_bookings(
     session: AsyncSession, principal: Principal, cascade_id: int, since: dt.datetime, *, now: dt.datetime
 ) -> tuple[list[int], set[int]]:
-    """Cancel the unheld bookings made after ``since`` of the re-checks the cascade added to a sample
-    (bookings older than the violation stay, and so do those of projects that were in their city's
-    sample already: the city's own checks); returns the sessions cancelled and the re-checked
-    projects checked since (held)."""
+    """Cancel the unheld bookings made after ``since`` of the re-checks the cascade added: projects it
+    put in a sample, or qualified ones not yet paid (those go back to their outcome). Bookings older
+    than the violation stay, and so do those of projects that were in their city's sample already:
+    the city's own checks. Returns the sessions cancelled and the re-checked projects checked since
+    (held)."""
     rechecks = (
         await session.execute(
-            select(Recheck.project_id, Recheck.draw_entry_id).where(
+            select(Recheck.project_id, Recheck.draw_entry_id, Recheck.status_before).where(
                 Recheck.cascade_id == cascade_id, Recheck.withdrawn_at.is_(None)
             )
         )
     ).all()
-    rechecked = [project_id for project_id, _entry in rechecks]
-    added = {project_id for project_id, entry in rechecks if entry is not None}
+    rechecked = [project_id for project_id, _entry, _before in rechecks]
+    recheckable = {status.value for status in RECHECKABLE}
+    added: dict[int, ProjectStatus | None] = {}  # project -> the outcome it goes back to, if any
+    for project_id, entry, before in rechecks:
+        if entry is not None:
+            added[project_id] = None
+        elif before in recheckable:
+            added[project_id] = ProjectStatus(before)
     sessions = (
         await session.scalars(
             select(CheckSession)
@@ -71,6 +80,11 @@ async def _withdraw_bookings(
                 continue  # the city's own check of a project it had sampled: it stays
             await cancel_session(session, province, check.id, now=now, reason="违规结论被撤销，重点核查撤回")
             cancelled.append(check.id)
+            outcome = added[check.project_id]
+            project = await session.get(VoucherProject, check.project_id)
+            assert project is not None
+            if outcome is not None and project.status == ProjectStatus.SAMPLED:  # released by the cancel
+                project.status = outcome
         elif check.status != SessionStatus.CANCELLED:  # under way, interrupted, done or no-show: held
             held.add(check.project_id)
     return cancelled, held

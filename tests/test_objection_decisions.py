@@ -95,6 +95,13 @@ async def test_overturning_cancels_only_the_checks_its_cascade_added(db: Databas
             NewSession(world.registered_4401, local(15, 9), local(15, 10), world.experts[:3]),
             now=NOW + dt.timedelta(hours=2),
         )
+    async with transaction(db.factory) as s:  # and 4405 the re-check of its qualified project not yet paid
+        requalify = await book_session(
+            s,
+            world.admin,
+            NewSession(world.qualified_4405, local(17, 9), local(17, 10), world.experts[:3]),
+            now=NOW + dt.timedelta(hours=3),
+        )
     objection_id = await _object(db, publication, world, PartyKind.SUPPLIER)
     async with transaction(db.factory) as s:
         _objection, undone = await decide(
@@ -111,16 +118,25 @@ async def test_overturning_cancels_only_the_checks_its_cascade_added(db: Databas
         statuses = {
             c.id: c.status
             for c in (
-                await s.scalars(select(CheckSession).where(CheckSession.id.in_([ordinary.id, recheck.id])))
+                await s.scalars(
+                    select(CheckSession).where(CheckSession.id.in_([ordinary.id, recheck.id, requalify.id]))
+                )
             )
         }
         sampled = await s.get(VoucherProject, world.sampled_4404)
         registered = await s.get(VoucherProject, world.registered_4401)
+        qualified = await s.get(VoucherProject, world.qualified_4405)
         assert sampled is not None
         assert registered is not None
+        assert qualified is not None
         assert (sampled.status, sampled.under_recheck) == (ProjectStatus.SCHEDULED, False)
         assert (registered.status, registered.under_recheck) == (ProjectStatus.REGISTERED, False)
-    assert statuses == {ordinary.id: SessionStatus.BOOKED, recheck.id: SessionStatus.CANCELLED}
+        assert (qualified.status, qualified.under_recheck) == (ProjectStatus.QUALIFIED, False)
+    assert statuses == {
+        ordinary.id: SessionStatus.BOOKED,
+        recheck.id: SessionStatus.CANCELLED,
+        requalify.id: SessionStatus.CANCELLED,
+    }
 
 
 async def test_a_supplier_whose_violations_are_all_overturned_is_listed_again(db: Database) -> None:
