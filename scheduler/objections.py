@@ -6,11 +6,9 @@
   enterprise and supplier are told their result with their signed objection link: an e-mail to the
   addresses their guests gave for the project's sessions, or a ``no_address`` notice (the gap shows).
 - :func:`submit_objection`: through the signed link, within the period, text and files (checked by
-  content, :mod:`scheduler.objection_links`); one objection per party and publication.
-- :func:`decide`: the city's coordinator upholds the outcome or overturns it, with reasons. Overturning
-  gives the project its new outcome; overturning a violation lifts its cascade
-  (:func:`remote_check.outcomes.undo.undo_cascade`) after cancelling the re-checks' bookings made since
-  the violation and not yet held.
+  content, :mod:`scheduler.objection_links`); one objection per party and publication (a unique
+  constraint, so two at once give the second a 409 too).
+- :func:`scheduler.objection_decisions.decide`: the city's coordinator decides an objection.
 Every change is audited in its transaction.
 """
 
@@ -21,6 +19,7 @@ import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Principal
@@ -28,27 +27,20 @@ from remote_check.accounts.models import Role
 from remote_check.audit.service import Actor, record
 from remote_check.clock import SHANGHAI
 from remote_check.errors import Conflict, DomainError, Forbidden, Message, NotFound, invalid
-from remote_check.outcomes.kinds import OUTCOME_LABELS, Outcome
+from remote_check.outcomes.kinds import OUTCOME_LABELS
 from remote_check.outcomes.publication import results_of, store_publication
 from remote_check.outcomes.sanction_models import (
     Notice,
     Objection,
-    ObjectionDecision,
     ObjectionFile,
     PartyKind,
     Publication,
-    Recheck,
 )
-from remote_check.outcomes.undo import Undone, cascade_of, undo_cascade
-from remote_check.programme.models import VoucherProject
-from remote_check.programme.status import check_move
-from scheduler.models import CheckSession, Guest, GuestKind, SessionStatus
+from scheduler.models import CheckSession, Guest, GuestKind
 from scheduler.objection_links import MAX_FILES, ObjectionLink, check_in_time, file_type, sign, verify
 from scheduler.planning.calendar import UnknownYear, is_working_day
-from scheduler.service import cancel_session
 
 DEFAULT_OBJECTION_DAYS = 5
-SEVERITY = {Outcome.QUALIFIED: 0, Outcome.UNQUALIFIED: 1, Outcome.VIOLATION: 2}
 
 
 def objection_deadline(published_on: dt.date, days: int) -> dt.date:
@@ -64,7 +56,8 @@ def objection_deadline(published_on: dt.date, days: int) -> dt.date:
     return day
 
 
-def _may_act_for(principal: Principal, city_code: str) -> None:
+def may_act_for(principal: Principal, city_code: str) -> None:
+    """403 unless ``principal`` is the province or a coordinator of ``city_code``."""
     if principal.role == Role.PROVINCE_ADMIN:
         return
     if principal.role != Role.CITY_COORDINATOR or principal.city_code != city_code:
@@ -73,9 +66,10 @@ def _may_act_for(principal: Principal, city_code: str) -> None:
         )
 
 
-async def _party_emails(
+async def party_emails(
     session: AsyncSession, project_ids: Sequence[int]
 ) -> dict[tuple[int, GuestKind], list[str]]:
+    """The addresses the projects' guests gave, by project and kind of guest (each once)."""
     rows = (
         await session.execute(
             select(CheckSession.project_id, Guest.kind, Guest.email)
@@ -103,7 +97,7 @@ async def publish_results(
     objection_days: int = DEFAULT_OBJECTION_DAYS,
 ) -> Publication:
     """Publish the city's results list and tell each project's parties (see the module's docstring)."""
-    _may_act_for(principal, city_code)
+    may_act_for(principal, city_code)
     rows = await results_of(session, city_code)
     if not rows:
         raise Conflict(
@@ -121,7 +115,7 @@ async def publish_results(
         objection_days=objection_days,
         objections_until=until,
     )
-    emails = await _party_emails(session, [r.project_id for r in rows])
+    emails = await party_emails(session, [r.project_id for r in rows])
     notices = []
     for row in rows:
         for party, guest_kind, name in (
@@ -200,10 +194,11 @@ async def submit_objection(
             Objection.party_kind == link.party,
         )
     )
+    twice = Conflict(
+        Message("已提交过异议，请等待处理结果", "An objection was submitted already; await its decision")
+    )
     if earlier is not None:
-        raise Conflict(
-            Message("已提交过异议，请等待处理结果", "An objection was submitted already; await its decision")
-        )
+        raise twice
     objection = Objection(
         publication_id=publication.id,
         project_id=link.project_id,
@@ -213,8 +208,14 @@ async def submit_objection(
         text=text,
         submitted_at=now,
     )
-    session.add(objection)
-    await session.flush()
+    try:
+        # A savepoint: an objection committed meanwhile by another transaction (the check above
+        # cannot see it yet on PostgreSQL) fails the unique constraint; that is the same 409.
+        async with session.begin_nested():
+            session.add(objection)
+            await session.flush()
+    except IntegrityError:
+        raise twice from None
     session.add_all(
         ObjectionFile(
             objection_id=objection.id,
@@ -242,145 +243,3 @@ async def submit_objection(
         },
     )
     return objection
-
-
-async def _withdraw_bookings(
-    session: AsyncSession, principal: Principal, cascade_id: int, since: dt.datetime, *, now: dt.datetime
-) -> tuple[list[int], set[int]]:
-    """Cancel the unheld bookings of the cascade's re-checks made after ``since`` (bookings older than
-    the violation stay); returns the sessions cancelled and the projects whose re-check was held."""
-    rechecked = (
-        await session.scalars(
-            select(Recheck.project_id).where(Recheck.cascade_id == cascade_id, Recheck.withdrawn_at.is_(None))
-        )
-    ).all()
-    sessions = (
-        await session.scalars(
-            select(CheckSession)
-            .where(CheckSession.project_id.in_(rechecked), CheckSession.created_at > since)
-            .order_by(CheckSession.id)
-        )
-    ).all()
-    province = Principal(principal.user_id, Role.PROVINCE_ADMIN, None, principal.display_name)
-    cancelled: list[int] = []
-    held: set[int] = set()
-    for check in sessions:
-        if check.status == SessionStatus.BOOKED:
-            await cancel_session(session, province, check.id, now=now, reason="违规结论被撤销，重点核查撤回")
-            cancelled.append(check.id)
-        elif check.status != SessionStatus.CANCELLED:  # under way, interrupted, done or no-show: held
-            held.add(check.project_id)
-    return cancelled, held
-
-
-async def _tell_decision(
-    session: AsyncSession, objection: Objection, project: VoucherProject, *, now: dt.datetime
-) -> None:
-    """Tell the objecting party the decision (its guests' e-mails, else a ``no_address`` notice)."""
-    kind = GuestKind.ENTERPRISE if objection.party_kind == PartyKind.ENTERPRISE else GuestKind.SUPPLIER
-    party_id = project.enterprise_id if objection.party_kind == PartyKind.ENTERPRISE else project.supplier_id
-    upheld = objection.decision == ObjectionDecision.UPHELD
-    outcome = OUTCOME_LABELS[Outcome(objection.new_outcome or objection.outcome)]
-    subject = f"异议处理结果：项目 {project.code}"
-    body = (
-        f"您对项目 {project.code} 抽查结论的异议已处理："
-        + ("维持原结论" if upheld else "撤销原结论")
-        + f"，结论为“{outcome.zh}”。理由：{objection.decision_reason}\n\n"
-        + f"Your objection to the outcome of project {project.code} was decided: "
-        + ("the outcome stands" if upheld else "the outcome is overturned")
-        + f"; the outcome is {outcome.en}. Reasons: {objection.decision_reason}"
-    )
-    addresses = (await _party_emails(session, [project.id])).get((project.id, kind), [""])
-    session.add_all(
-        Notice(
-            kind="objection",
-            city_code=objection.city_code,
-            recipient=f"{objection.party_kind.value}:{party_id}",
-            channel="email" if address else "none",
-            address=address,
-            subject=subject,
-            body=body,
-            status="pending" if address else "no_address",
-            created_at=now,
-        )
-        for address in addresses
-    )
-
-
-async def decide(
-    session: AsyncSession,
-    principal: Principal,
-    objection_id: int,
-    *,
-    uphold: bool,
-    reason: str,
-    new_outcome: Outcome | None = None,
-    now: dt.datetime,
-) -> tuple[Objection, Undone | None]:
-    """Uphold or overturn an objection (see the module's docstring); 404 outside the coordinator's city."""
-    objection = await session.get(Objection, objection_id, with_for_update=True)
-    if objection is None or (
-        principal.role != Role.PROVINCE_ADMIN and objection.city_code != principal.city_code
-    ):
-        raise NotFound("异议", "Objection")
-    _may_act_for(principal, objection.city_code)
-    if objection.decision is not None:
-        raise Conflict(Message("该异议已处理", "This objection has been decided already"))
-    reason = reason.strip()
-    if not reason:
-        raise invalid("请填写处理理由", "Give the reasons of the decision", field="reason")
-    project = await session.get(VoucherProject, objection.project_id, with_for_update=True)
-    assert project is not None
-    undone: Undone | None = None
-    cancelled: list[int] = []
-    if not uphold:
-        if new_outcome is None or new_outcome.value == objection.outcome:
-            raise invalid("撤销原结论须给出新的结论", "Overturning needs a new outcome", field="new_outcome")
-        if SEVERITY[new_outcome] > SEVERITY[Outcome(objection.outcome)]:
-            raise invalid(
-                "异议只能使结论从轻（违规→不合格或合格，不合格→合格）",
-                "An objection can only lighten the outcome (violation to unqualified or qualified, "
-                "unqualified to qualified)",
-                field="new_outcome",
-            )
-        check_move(project.status, new_outcome.status)
-        if objection.outcome == Outcome.VIOLATION.value:
-            cascade = await cascade_of(session, project.id)
-            if cascade is not None:
-                cancelled, held = await _withdraw_bookings(
-                    session, principal, cascade.id, cascade.created_at, now=now
-                )
-                undone = await undo_cascade(
-                    session,
-                    Actor.of(principal),
-                    cascade.id,
-                    at=now,
-                    user_id=principal.user_id,
-                    reason=reason,
-                    held=held,
-                )
-        project.status = new_outcome.status
-        objection.new_outcome = new_outcome.value
-    objection.decision = ObjectionDecision.UPHELD if uphold else ObjectionDecision.OVERTURNED
-    objection.decision_reason = reason
-    objection.decided_at, objection.decided_by = now, principal.user_id
-    await session.flush()
-    await _tell_decision(session, objection, project, now=now)
-    await record(
-        session,
-        Actor.of(principal),
-        "objection.decide",
-        f"objection:{objection.id}",
-        at=now,
-        city_code=objection.city_code,
-        details={
-            "project": project.code,
-            "decision": objection.decision.value,
-            "outcome": objection.outcome,
-            "new_outcome": objection.new_outcome,
-            "reason": reason,
-            "cascade_undone": undone.cascade_id if undone else None,
-            "cancelled_sessions": cancelled,
-        },
-    )
-    return objection, undone

@@ -33,8 +33,9 @@ from remote_check.outcomes.sanction_models import (
 )
 from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
 from scheduler.models import CheckSession, Guest, GuestKind, SessionStatus
+from scheduler.objection_decisions import decide
 from scheduler.objection_links import ObjectionLink, sign
-from scheduler.objections import decide, objection_deadline, publish_results, submit_objection
+from scheduler.objections import objection_deadline, publish_results, submit_objection
 from scheduler.service import NewSession, book_session
 from tests.conftest import Database
 from tests.sanction_world import NOW, World, build_world

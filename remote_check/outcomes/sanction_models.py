@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from remote_check.database import Base, UTCDateTime
@@ -39,7 +39,8 @@ class Cascade(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     confirmed_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # True when this cascade delisted the supplier (it was listed before): only then does an overturn relist.
+    # True when this cascade delisted the supplier (it was listed before): an overturn relists the supplier
+    # when no violation of it stands any more and its delisting is one a cascade made.
     delisted_supplier: Mapped[bool] = mapped_column(Boolean, default=False)
     overturned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -105,6 +106,7 @@ class Objection(Base):
     """An objection (异议) of a project's enterprise or supplier to its published outcome."""
 
     __tablename__ = "objections"
+    __table_args__ = (UniqueConstraint("publication_id", "project_id", "party_kind"),)  # one per party
 
     id: Mapped[int] = mapped_column(primary_key=True)
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)

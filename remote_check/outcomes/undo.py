@@ -2,10 +2,11 @@
 
 :func:`undo_cascade` lifts exactly what :func:`remote_check.outcomes.cascade.apply_outcome` did for
 that violation: its two bars (the parties' ``barred_until`` recomputed from the bars left), the
-delisting if this cascade made it and no other standing violation of the supplier keeps it, and its
+supplier's delisting once no standing violation of the supplier is left, if a cascade made it (this
+one, or an earlier one overturned while this one kept the supplier delisted), and its
 re-checks not yet held (a project it added to a sample leaves it again; ``under_recheck`` is cleared
 where it came only from this violation). The caller cancels the re-checks' unheld bookings first
-(the scheduler layer: :func:`scheduler.objections.decide`) and names the re-checks already held.
+(the scheduler layer: :func:`scheduler.objection_decisions.decide`) and names the re-checks already held.
 One audit entry, ``cascade.undo``, lists every change.
 """
 
@@ -46,6 +47,21 @@ async def cascade_of(session: AsyncSession, project_id: int) -> Cascade | None:
         .limit(1)
     )
     return found
+
+
+async def _delisted_by_a_cascade(session: AsyncSession, supplier: Supplier) -> bool:
+    """Whether the supplier's delisting is the one a violation's cascade made (that cascade may be
+    overturned already, while a later violation kept the supplier delisted)."""
+    found = await session.scalar(
+        select(Cascade.id)
+        .where(
+            Cascade.supplier_id == supplier.id,
+            Cascade.delisted_supplier.is_(True),
+            Cascade.created_at == supplier.delisted_at,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def open_rechecks(session: AsyncSession, cascade_id: int) -> list[Recheck]:
@@ -94,11 +110,12 @@ async def undo_cascade(
         )
     )
     relisted = False
-    if cascade.delisted_supplier and others is None:
+    if others is None:
         supplier = await session.get(Supplier, cascade.supplier_id, with_for_update=True)
         assert supplier is not None
-        supplier.listed, supplier.delisted_at = True, None
-        relisted = True
+        if not supplier.listed and await _delisted_by_a_cascade(session, supplier):
+            supplier.listed, supplier.delisted_at = True, None
+            relisted = True
 
     rechecks = await open_rechecks(session, cascade.id)
     projects = {

@@ -17,7 +17,8 @@ from remote_check.outcomes.sanction_schemas import (
     PublicationOut,
 )
 from scheduler.notify.deliver import base_url
-from scheduler.objections import decide, publish_results
+from scheduler.objection_decisions import decide
+from scheduler.objections import publish_results
 from web.api.registry import Api, Call
 from web.keys import CLOCK, SECRET, SETTINGS
 

@@ -26,8 +26,9 @@ from remote_check.outcomes.publication import (
 )
 from remote_check.outcomes.sanction_models import Objection, ObjectionFile, PartyKind, Publication
 from scheduler.notify.deliver import base_url
+from scheduler.objection_decisions import decide
 from scheduler.objection_links import verify
-from scheduler.objections import decide, publish_results, submit_objection
+from scheduler.objections import publish_results, submit_objection
 from web.context import lang_of
 from web.keys import CLOCK, DB, DB_READ, SECRET, SETTINGS
 from web.pages.common import signed_in

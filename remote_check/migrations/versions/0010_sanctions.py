@@ -140,6 +140,12 @@ def upgrade() -> None:
             ["publication_id"], ["publications.id"], name=op.f("fk_objections_publication_id_publications")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_objections")),
+        sa.UniqueConstraint(
+            "publication_id",
+            "project_id",
+            "party_kind",
+            name=op.f("uq_objections_publication_id_project_id_party_kind"),
+        ),
     )
     with op.batch_alter_table("objections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_objections_city_code"), ["city_code"], unique=False)
