@@ -18,9 +18,12 @@ from web.keys import ROOMS
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
-FORWARDED_SHARE = 0.8
+FORWARDED_SHARE = 0.67
 """What each receiver must get of the frame rate its sender actually sends (a busy machine makes the
-browsers send less than their cameras' 30 fps; the server must not lose what they do send)."""
+browsers send less than their cameras' 30 fps; the server must not lose what they do send). On a quiet
+machine they match (29.9 of 30); with the machine's two cores at a load of 7, a receiving browser
+assembled 23.7 of 29.8 (its own decoding falls behind), so the floor sits below that: a server that
+forwards one frame in two, or none, still fails."""
 TIMEOUT_MS = 30_000
 
 
