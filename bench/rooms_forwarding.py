@@ -81,13 +81,15 @@ def make_clip(cache: Path, camera: Camera, seconds: int = 10) -> EncodedClip:
     return load_clip(str(video), str(audio), camera.fps)
 
 
-def make_screen_clip(
-    cache: Path, seconds: int = 10, fps: int = SCREEN_FPS, kbps: int = 1500
-) -> list[bytes]:
+def make_screen_clip(cache: Path, seconds: int = 10, fps: int = SCREEN_FPS, kbps: int = 1500) -> list[bytes]:
     """Encode a screen-share clip once: 1280x720 at ``fps`` (15), ``kbps`` (1.5 Mbps) VP8 (sharp,
     slow-moving)."""
     cache.mkdir(parents=True, exist_ok=True)
-    video = cache / ("screen-1280x720-15fps.ivf" if (fps, kbps) == (SCREEN_FPS, 1500) else f"screen-1280x720-{fps}fps-{kbps}k.ivf")
+    video = cache / (
+        "screen-1280x720-15fps.ivf"
+        if (fps, kbps) == (SCREEN_FPS, 1500)
+        else f"screen-1280x720-{fps}fps-{kbps}k.ivf"
+    )
     if not video.exists():
         pattern = f"testsrc2=size=1280x720:rate={fps}:duration={seconds}"
         vp8 = ["-c:v", "libvpx", "-b:v", f"{kbps}k", "-g", "300", "-deadline", "realtime", "-cpu-used", "8"]

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,12 +99,14 @@ async def receive(url: str, count: int, prefix: str, parallel: int) -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        while (line := (await reader.readline()).decode().strip()) not in ("quit", ""):
+        while (await reader.readline()).decode().strip() not in ("quit", ""):
+            states = Counter(c.pc.connectionState for c in clients)
             say(
                 {
                     "at": time.monotonic(),
                     "cpu": time.process_time(),
                     "clients": [sources(c) for c in clients if c.pc.connectionState == "connected"],
+                    "states": states,
                 }
             )
     finally:
@@ -182,14 +186,19 @@ class Row:
         return self.workers_cpu / max(self.joined, 1)
 
 
-async def counts(children: list[Child]) -> tuple[float, float, list[dict[str, int]]]:
-    """Every receiver's frames by source, the mean time they were taken, the children's CPU."""
+async def counts(children: list[Child]) -> tuple[float, float, list[dict[str, int]], Counter[str]]:
+    """Every connected receiver's frames by source, the mean time they were taken, the children's
+    CPU, the receivers' connection states."""
     answers = await asyncio.gather(*(child.ask() for child in children))
     clients = [c for answer in answers for c in answer["clients"]]
-    return statistics.mean(a["at"] for a in answers), sum(a["cpu"] for a in answers), clients
+    states: Counter[str] = Counter()
+    for answer in answers:
+        states.update(answer["states"])
+    at = statistics.mean(a["at"] for a in answers)
+    return at, sum(a["cpu"] for a in answers), clients, states
 
 
-async def late_joiner(url: str, name: str, timeout: float) -> float:
+async def late_joiner(url: str, name: str, bound: float) -> float:
     """Seconds from a receiver's socket opening to its first slides frame."""
     changes = Changes()
     light = LightReceivers(changes)
@@ -206,7 +215,7 @@ async def late_joiner(url: str, name: str, timeout: float) -> float:
                     return received.first_at
             return None
 
-        await changes.until(lambda: slides_first() is not None, seconds=timeout, what="a slides frame")
+        await changes.until(lambda: slides_first() is not None, seconds=bound, what="a slides frame")
         first = slides_first()
         assert first is not None
         return first - began
@@ -241,22 +250,31 @@ async def run_size(
                 print(f"  join failures: {j['failures']}", flush=True)
         deadline = time.monotonic() + 90
         while True:
-            _, _, clients = await counts(children)
+            _, _, clients, states = await counts(children)
             receiving = sum(1 for c in clients if c.get("camera", 0) > 0 and c.get("screen", 0) > 0)
             if receiving >= n_joined or time.monotonic() > deadline:
                 break
             await asyncio.sleep(1)
         print(
-            f"  N={size}: {n_joined} joined in {join_seconds:.1f} s, {receiving} receiving camera and slides",
+            f"  N={size}: {n_joined} joined in {join_seconds:.1f} s, {receiving} receiving camera and"
+            f" slides; connections {dict(states)}",
             flush=True,
         )
         pids = process_tree(server)
-        at0, client_cpu0, before = await counts(children)
+        at0, client_cpu0, before, _ = await counts(children)
         cpu0 = [cpu_seconds(pid) for pid in pids]
+        sent0 = {source: track._count for source, track in speaker.tracks.items()}
+        slides0 = speaker.screen._count
         await asyncio.sleep(args.seconds)
-        at1, client_cpu1, after = await counts(children)
+        at1, client_cpu1, after, states = await counts(children)
         cpu1 = [cpu_seconds(pid) for pid in pids]
         wall = at1 - at0
+        sent = {s: (track._count - sent0[s]) / wall for s, track in speaker.tracks.items()}
+        print(
+            f"  speaker {speaker.pc.connectionState}, sent camera {sent['camera']:.1f} fps, slides"
+            f" {(speaker.screen._count - slides0) / wall:.1f} fps; receivers' connections {dict(states)}",
+            flush=True,
+        )
         load = os.getloadavg()[0]
         rates: dict[str, list[float]] = {"camera": [], "screen": [], "microphone": []}
         for b, a in zip(before, after, strict=False):
@@ -361,11 +379,10 @@ async def bench(args: argparse.Namespace) -> list[Row]:
 
 def growth(rows: list[Row]) -> None:
     """How the workers' CPU grows from one size to the next (linear: by the size's ratio)."""
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         if a.workers_cpu > 0:
-            print(
-                f"N {a.size} -> {b.size} (x{b.size / a.size:.2f}): workers' CPU x{b.workers_cpu / a.workers_cpu:.2f}"
-            )
+            ratio = b.workers_cpu / a.workers_cpu
+            print(f"N {a.size} -> {b.size} (x{b.size / a.size:.2f}): workers' CPU x{ratio:.2f}")
 
 
 def main() -> None:
