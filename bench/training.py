@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import logging
 import os
 import statistics
 import sys
@@ -60,6 +61,28 @@ def sources(client: SyntheticClient) -> dict[str, int]:
         if source:
             counts[source] = counts.get(source, 0) + received.frames
     return counts
+
+
+def udp_drops(pids: list[int]) -> tuple[int, int]:
+    """Datagrams the kernel dropped (a full receive buffer) on the UDP sockets of ``pids``, and on
+    every other UDP socket of this machine (the receivers', the speaker's)."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ours = others = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            ours += int(fields[12])
+        else:
+            others += int(fields[12])
+    return ours, others
 
 
 # ---- the receivers' child process ---------------------------------------------------------
@@ -180,6 +203,8 @@ class Row:
     late: list[float]
     clients_cpu: float
     load: float
+    speaker: str  # the speaker's connection at the end of the window ("connected")
+    drops: int  # datagrams dropped on the workers' UDP sockets by the end of the window
 
     @property
     def per_receiver(self) -> float:
@@ -235,6 +260,8 @@ async def run_size(
         await speaker.join()
         await changes.until(lambda: speaker.negotiated > 0, what="the speaker's negotiation")
         began = time.monotonic()
+        pids = process_tree(server)
+        join_cpu = [cpu_seconds(pid) for pid in pids]
         left, n = size, 0
         while left > 0:
             count = min(args.per_child, left)
@@ -244,6 +271,10 @@ async def run_size(
             asyncio.gather(*(child.line() for child in children)), args.join_seconds
         )
         join_seconds = time.monotonic() - began
+        join_cpu = [(cpu_seconds(pid) - c) / join_seconds for pid, c in zip(pids, join_cpu, strict=True)]
+        print(
+            f"  while joining: web {join_cpu[0]:.0%}, workers {sum(join_cpu[1:]):.0%} of a core", flush=True
+        )
         n_joined = sum(j["joined"] for j in joined)
         for j in joined:
             if j["failures"]:
@@ -260,7 +291,7 @@ async def run_size(
             f" slides; connections {dict(states)}",
             flush=True,
         )
-        pids = process_tree(server)
+        drops = udp_drops(pids[1:])
         at0, client_cpu0, before, _ = await counts(children)
         cpu0 = [cpu_seconds(pid) for pid in pids]
         sent0 = {source: track._count for source, track in speaker.tracks.items()}
@@ -270,11 +301,15 @@ async def run_size(
         cpu1 = [cpu_seconds(pid) for pid in pids]
         wall = at1 - at0
         sent = {s: (track._count - sent0[s]) / wall for s, track in speaker.tracks.items()}
+        ws = speaker._ws
+        closed = f" (socket closed: {ws.close_code})" if ws is not None and ws.closed else ""
         print(
-            f"  speaker {speaker.pc.connectionState}, sent camera {sent['camera']:.1f} fps, slides"
+            f"  speaker {speaker.state}/{speaker.pc.connectionState}{closed} {speaker.errors[-1:]},"
+            f" sent camera {sent['camera']:.1f} fps, slides"
             f" {(speaker.screen._count - slides0) / wall:.1f} fps; receivers' connections {dict(states)}",
             flush=True,
         )
+        print(f"  UDP datagrams dropped so far (workers' sockets, others): {drops}", flush=True)
         load = os.getloadavg()[0]
         rates: dict[str, list[float]] = {"camera": [], "screen": [], "microphone": []}
         for b, a in zip(before, after, strict=False):
@@ -302,6 +337,8 @@ async def run_size(
             late,
             (client_cpu1 - client_cpu0) / wall,
             load,
+            speaker.pc.connectionState,
+            drops[0],
         )
     except (TimeoutError, AssertionError, RuntimeError) as exc:
         print(f"  N={size}: did not fill: {exc!r}", flush=True)
@@ -330,7 +367,7 @@ def report_line(r: Row) -> str:
         f"{r.size:>5}  {r.join_seconds:>6.1f}  {r.workers_cpu:>10.1%}  {r.per_receiver:>11.2%}"
         f"  {r.web_cpu:>7.1%}  {r.camera_min:>10.1f} / {r.camera_mean:<5.1f}  {r.slides_min:>14.1f}"
         f"  {r.audio_min:>15.1f}  {late:>27}  {r.clients_cpu:>14.1%}  {r.load:.1f}"
-        f"\n       {', '.join(verdict)}"
+        f"\n       {', '.join(verdict)}; speaker {r.speaker}; {r.drops} datagrams dropped at the worker"
     )
 
 
@@ -370,6 +407,9 @@ async def bench(args: argparse.Namespace) -> list[Row]:
                 break
             rows.append(row)
             print(report_line(row), flush=True)
+            if row.speaker != "connected":
+                print("the speaker was dropped: larger rooms are not tried", flush=True)
+                break
         growth(rows)
         return rows
     finally:
@@ -405,6 +445,7 @@ def main() -> None:
     parser.add_argument("--prefix", default="r", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         serve_app(args.serve, args.workers, args.room_size)
         return
     if args.receive:
