@@ -381,6 +381,15 @@ async def start_server(port: int, workers: int, room_size: int, log: Path) -> as
     assert server.stdout is not None
     line = await asyncio.wait_for(server.stdout.readline(), 30)
     assert line.strip() == b"ready", line
+    for _ in range(100):  # "ready" is said on start-up, just before the socket listens
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        break
     return server
 
 
