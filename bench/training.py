@@ -447,6 +447,9 @@ def main() -> None:
     parser.add_argument("--join-seconds", type=float, default=240.0, help="bound on joining")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rc-bench-clips")
     parser.add_argument("--port", type=int, default=18093)
+    parser.add_argument(
+        "--log-ice", action="store_true", help="log aioice (e.g. the speaker's 'Consent to send expired')"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--room-size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--receive", help=argparse.SUPPRESS)
@@ -460,6 +463,9 @@ def main() -> None:
     if args.receive:
         asyncio.run(receive(args.receive, args.count, args.prefix, args.parallel))
         return
+    if args.log_ice:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("aioice").setLevel(logging.INFO)
     print(f"load average before: {os.getloadavg()} on {os.cpu_count()} cores", flush=True)
     asyncio.run(bench(args))
     print(f"load average after: {os.getloadavg()}")
