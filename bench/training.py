@@ -26,41 +26,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import logging
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench.light_receivers import LightReceivers
 from bench.rooms_forwarding import Camera, cpu_seconds, make_clip, make_screen_clip, process_tree
 from bench.rooms_forwarding import serve as serve_app
+from bench.training_receivers import NOTHING, Child, counts
 from media.internals import include_loopback_candidates, install_passthrough
 from tests.rooms.synthetic import Changes, EncodedClip, ScreenSharer, SyntheticClient
 
 SLIDES_FPS = 5
 SLIDES_KBPS = 800
 CAMERA = Camera(640, 360, 30, 600)
-NOTHING = EncodedClip([], [])  # receivers publish nothing
 TARGET_CAMERA_FPS = 25.0
 TARGET_SHARE = 0.003  # of a core per receiver
 TARGET_LATE = 1.5
-
-
-def sources(client: SyntheticClient) -> dict[str, int]:
-    """Frames received so far by source (camera, screen, microphone) from anyone."""
-    counts: dict[str, int] = {}
-    for mid, received in client.received.items():
-        source = str(client.slot_info.get(mid, {}).get("source", ""))
-        if source:
-            counts[source] = counts.get(source, 0) + received.frames
-    return counts
 
 
 def udp_drops(pids: list[int]) -> tuple[int, int]:
@@ -85,108 +72,6 @@ def udp_drops(pids: list[int]) -> tuple[int, int]:
     return ours, others
 
 
-# ---- the receivers' child process ---------------------------------------------------------
-
-
-async def receive(url: str, count: int, prefix: str, parallel: int) -> None:
-    """Join ``count`` receive-only clients to ``url``; answer ``count`` lines on stdin with one
-    JSON line of everyone's frames by source; ``quit`` closes them all."""
-    install_passthrough()
-    include_loopback_candidates()
-    changes = Changes()
-    light = LightReceivers(changes)
-    light.install()
-    clients = [SyntheticClient(url, f"{prefix}-{i}", NOTHING, changes=changes) for i in range(count)]
-    light.clients = clients
-    gate = asyncio.Semaphore(parallel)
-    failures: list[str] = []
-
-    async def join(client: SyntheticClient) -> None:
-        async with gate:
-            try:
-                await client.join(publish=False)
-            except Exception as exc:
-                failures.append(f"{client.name}: {exc!r}")
-
-    async def forget() -> None:  # rosters arrive with every join; nobody reads them here
-        while True:
-            for client in clients:
-                client.messages.clear()
-            await asyncio.sleep(1)
-
-    forgetting = asyncio.create_task(forget())
-    began = time.monotonic()
-    await asyncio.gather(*(join(client) for client in clients))
-    say({"joined": count - len(failures), "seconds": time.monotonic() - began, "failures": failures[:3]})
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    try:
-        while (await reader.readline()).decode().strip() not in ("quit", ""):
-            states = Counter(c.pc.connectionState for c in clients)
-            say(
-                {
-                    "at": time.monotonic(),
-                    "cpu": time.process_time(),
-                    "clients": [sources(c) for c in clients if c.pc.connectionState == "connected"],
-                    "states": states,
-                }
-            )
-    finally:
-        forgetting.cancel()
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-
-
-def say(data: dict[str, Any]) -> None:
-    """One JSON line to the parent."""
-    sys.stdout.write(json.dumps(data) + "\n")
-    sys.stdout.flush()
-
-
-# ---- the parent ----------------------------------------------------------------------------
-
-
-class Child:
-    """A child process of receivers, asked for counts line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.joined: dict[str, Any] = {}
-
-    @classmethod
-    async def start(cls, url: str, count: int, prefix: str, parallel: int) -> Child:
-        command = [sys.executable, "-m", "bench.training", "--receive", url, "--count", str(count)]
-        command += ["--prefix", prefix, "--parallel", str(parallel)]
-        process = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-        )
-        return cls(process)
-
-    async def line(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        text = await self.process.stdout.readline()
-        if not text:
-            raise RuntimeError(f"receivers' process {self.process.pid} ended ({self.process.returncode})")
-        data: dict[str, Any] = json.loads(text)
-        return data
-
-    async def ask(self) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"count\n")
-        await self.process.stdin.drain()
-        return await self.line()
-
-    async def stop(self) -> None:
-        if self.process.returncode is None and self.process.stdin is not None:
-            try:
-                self.process.stdin.write(b"quit\n")
-                await self.process.stdin.drain()
-                await asyncio.wait_for(self.process.wait(), 30)
-            except (TimeoutError, ConnectionError):
-                self.process.kill()
-                await self.process.wait()
-
-
 @dataclass
 class Row:
     """One room size's figures."""
@@ -209,18 +94,6 @@ class Row:
     @property
     def per_receiver(self) -> float:
         return self.workers_cpu / max(self.joined, 1)
-
-
-async def counts(children: list[Child]) -> tuple[float, float, list[dict[str, int]], Counter[str]]:
-    """Every connected receiver's frames by source, the mean time they were taken, the children's
-    CPU, the receivers' connection states."""
-    answers = await asyncio.gather(*(child.ask() for child in children))
-    clients = [c for answer in answers for c in answer["clients"]]
-    states: Counter[str] = Counter()
-    for answer in answers:
-        states.update(answer["states"])
-    at = statistics.mean(a["at"] for a in answers)
-    return at, sum(a["cpu"] for a in answers), clients, states
 
 
 async def late_joiner(url: str, name: str, bound: float) -> float:
@@ -452,16 +325,10 @@ def main() -> None:
     )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--room-size", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--receive", help=argparse.SUPPRESS)
-    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--prefix", default="r", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         serve_app(args.serve, args.workers, args.room_size)
-        return
-    if args.receive:
-        asyncio.run(receive(args.receive, args.count, args.prefix, args.parallel))
         return
     if args.log_ice:
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
