@@ -81,12 +81,18 @@ def make_clip(cache: Path, camera: Camera, seconds: int = 10) -> EncodedClip:
     return load_clip(str(video), str(audio), camera.fps)
 
 
-def make_screen_clip(cache: Path, seconds: int = 10) -> list[bytes]:
-    """Encode a screen-share clip once: 1280x720 at 15 fps, 1.5 Mbps VP8 (sharp, slow-moving)."""
-    video = cache / "screen-1280x720-15fps.ivf"
+def make_screen_clip(cache: Path, seconds: int = 10, fps: int = SCREEN_FPS, kbps: int = 1500) -> list[bytes]:
+    """Encode a screen-share clip once: 1280x720 at ``fps`` (15), ``kbps`` (1.5 Mbps) VP8 (sharp,
+    slow-moving)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    video = cache / (
+        "screen-1280x720-15fps.ivf"
+        if (fps, kbps) == (SCREEN_FPS, 1500)
+        else f"screen-1280x720-{fps}fps-{kbps}k.ivf"
+    )
     if not video.exists():
-        pattern = f"testsrc2=size=1280x720:rate={SCREEN_FPS}:duration={seconds}"
-        vp8 = ["-c:v", "libvpx", "-b:v", "1500k", "-g", "300", "-deadline", "realtime", "-cpu-used", "8"]
+        pattern = f"testsrc2=size=1280x720:rate={fps}:duration={seconds}"
+        vp8 = ["-c:v", "libvpx", "-b:v", f"{kbps}k", "-g", "300", "-deadline", "realtime", "-cpu-used", "8"]
         _ffmpeg(["-f", "lavfi", "-i", pattern, *vp8, str(video)])
     return load_clip(str(video), str(cache / "tone.ogg")).video
 
@@ -95,9 +101,10 @@ def _ffmpeg(arguments: list[str]) -> None:
     subprocess.run([FFMPEG, "-v", "error", "-y", *arguments], check=True)  # noqa: S603
 
 
-def serve(port: int, workers: int | None) -> None:
+def serve(port: int, workers: int | None, max_room_size: int | None = None) -> None:
     """The server process: the real app with the development room routes (its rooms in
-    ``workers`` media worker processes when given)."""
+    ``workers`` media worker processes when given; rooms of up to ``max_room_size`` people when
+    given, otherwise the product's default)."""
     from remote_check.settings import Settings
     from web.app import create_app
 
@@ -105,6 +112,8 @@ def serve(port: int, workers: int | None) -> None:
     settings = Settings(
         data_dir=data, rooms_dev_routes=True, rooms_loopback_candidates=True, media_workers=workers
     )
+    if max_room_size is not None:
+        settings = settings.model_copy(update={"max_room_size": max_room_size})
 
     async def ready(_app: web.Application) -> None:
         print("ready", flush=True)

@@ -377,8 +377,8 @@ class SyntheticClient:
 class ScreenTrack(ClipTrack):
     """A pre-encoded screen share, sent in real time at :data:`SCREEN_FPS`."""
 
-    def __init__(self, frames: list[bytes], changes: Changes) -> None:
-        super().__init__("video", frames, changes, SCREEN_FPS)
+    def __init__(self, frames: list[bytes], changes: Changes, fps: int = SCREEN_FPS) -> None:
+        super().__init__("video", frames, changes, fps)
 
 
 class ScreenSharer(SyntheticClient):
@@ -393,9 +393,10 @@ class ScreenSharer(SyntheticClient):
         changes: Changes,
         *,
         http: aiohttp.ClientSession | None = None,
+        screen_fps: int = SCREEN_FPS,
     ) -> None:
         super().__init__(url, name, clip, changes=changes, http=http)
-        self.screen = ScreenTrack(screen, changes)
+        self.screen = ScreenTrack(screen, changes, screen_fps)
         transceiver = self.pc.addTransceiver(self.screen, direction="sendonly")
         on_keyframe_request(transceiver.sender, self.screen.keyframe_requested)
 
