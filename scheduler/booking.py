@@ -22,7 +22,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from scheduler.planning.calendar import UnknownYear, is_working_day
+from scheduler.planning.calendar import is_working_day_or_weekday
 
 SUPPLIER_BUFFER = dt.timedelta(minutes=15)
 EXPERT_BUFFER = dt.timedelta(0)
@@ -273,11 +273,7 @@ def off_hours(starts_at: dt.datetime, ends_at: dt.datetime, tz: dt.tzinfo) -> li
 
 
 def _day_off(day: dt.date) -> str | None:
-    try:
-        working = is_working_day(day)
-    except UnknownYear:
-        working = day.weekday() < 5
-    if working:
+    if is_working_day_or_weekday(day):
         return None
     return "weekend" if day.weekday() >= 5 else "holiday"
 

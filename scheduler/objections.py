@@ -38,7 +38,7 @@ from remote_check.outcomes.sanction_models import (
 )
 from scheduler.models import CheckSession, Guest, GuestKind
 from scheduler.objection_links import MAX_FILES, ObjectionLink, check_in_time, file_type, sign, verify
-from scheduler.planning.calendar import UnknownYear, is_working_day
+from scheduler.planning.calendar import is_working_day_or_weekday
 
 DEFAULT_OBJECTION_DAYS = 5
 
@@ -48,11 +48,7 @@ def objection_deadline(published_on: dt.date, days: int) -> dt.date:
     day, left = published_on, days
     while left > 0:
         day += dt.timedelta(days=1)
-        try:
-            working = is_working_day(day)
-        except UnknownYear:
-            working = day.weekday() < 5
-        left -= working
+        left -= is_working_day_or_weekday(day)
     return day
 
 

@@ -56,38 +56,11 @@ async def ensure(
     now: dt.datetime,
 ) -> None:
     """A pending row for each recipient that has none for this kind and version (never a second)."""
-    if not recipients:
-        return
-    rows: list[dict[str, object]] = [
-        {
-            "kind": kind.value,
-            "session_id": check.id,
-            "recipient": r.key,
-            "version": check.booking_version,
-            "channel": r.channel.value,
-            "address": r.address[:200],
-            "name": r.name[:100],
-            "city_code": check.city_code,
-            "status": Status.PENDING.value,
-            "attempts": 0,
-            "created_at": now,
-            "next_attempt_at": now,
-            "claimed_by": "",
-            "error": "",
-        }
+    rows = [
+        _pending(kind, r, now, session_id=check.id, version=check.booking_version, city_code=check.city_code)
         for r in recipients
     ]
     await _insert_new(session, rows, "session_id")
-
-
-async def _insert_new(session: AsyncSession, rows: list[dict[str, object]], owner: str) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(OutboxMessage)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["kind", owner, "recipient", "version"])
-    )
-    await session.execute(statement)
 
 
 async def ensure_meeting(
@@ -100,28 +73,45 @@ async def ensure_meeting(
     version: int = 1,
 ) -> None:
     """A pending row for each recipient of a meeting's notice that has none (never a second)."""
-    if not recipients:
-        return
-    rows: list[dict[str, object]] = [
-        {
-            "kind": kind.value,
-            "meeting_id": meeting_id,
-            "recipient": r.key,
-            "version": version,
-            "channel": r.channel.value,
-            "address": r.address[:200],
-            "name": r.name[:100],
-            "city_code": r.city_code,
-            "status": Status.PENDING.value,
-            "attempts": 0,
-            "created_at": now,
-            "next_attempt_at": now,
-            "claimed_by": "",
-            "error": "",
-        }
+    rows = [
+        _pending(kind, r, now, meeting_id=meeting_id, version=version, city_code=r.city_code)
         for r in recipients
     ]
     await _insert_new(session, rows, "meeting_id")
+
+
+def _pending(
+    kind: Kind, recipient: Recipient, now: dt.datetime, *, version: int, city_code: str, **owner: int
+) -> dict[str, object]:
+    """The columns of a new pending row of ``kind`` to ``recipient``; ``owner``: its session or meeting."""
+    return {
+        "kind": kind.value,
+        **owner,
+        "recipient": recipient.key,
+        "version": version,
+        "channel": recipient.channel.value,
+        "address": recipient.address[:200],
+        "name": recipient.name[:100],
+        "city_code": city_code,
+        "status": Status.PENDING.value,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "claimed_by": "",
+        "error": "",
+    }
+
+
+async def _insert_new(session: AsyncSession, rows: list[dict[str, object]], owner: str) -> None:
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(OutboxMessage)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["kind", owner, "recipient", "version"])
+    )
+    await session.execute(statement)
 
 
 def _claimable(now: dt.datetime) -> ColumnElement[bool]:

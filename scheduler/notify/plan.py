@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from remote_check.clock import SHANGHAI
 from scheduler.models import SessionStatus
 from scheduler.notify.models import Kind
-from scheduler.planning.calendar import UnknownYear, is_working_day
+from scheduler.planning.calendar import is_working_day_or_weekday
 
 LIVE = (SessionStatus.BOOKED, SessionStatus.IN_PROGRESS, SessionStatus.INTERRUPTED)
 
@@ -67,12 +67,8 @@ def working_day_before(day: dt.date) -> dt.date:
     known calendar counts as working if it is a weekday."""
     day -= dt.timedelta(days=1)
     for _ in range(40):  # the longest holiday is about nine days
-        try:
-            if is_working_day(day):
-                return day
-        except UnknownYear:
-            if day.weekday() < 5:
-                return day
+        if is_working_day_or_weekday(day):
+            return day
         day -= dt.timedelta(days=1)
     return day
 

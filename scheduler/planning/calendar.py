@@ -24,6 +24,15 @@ def is_working_day(day: dt.date) -> bool:
         ) from None
 
 
+def is_working_day_or_weekday(day: dt.date) -> bool:
+    """:func:`is_working_day`, or Monday to Friday for a year the official calendar does not know yet
+    (the rules that only warn or count days go on; the planner refuses such a year instead)."""
+    try:
+        return is_working_day(day)
+    except UnknownYear:
+        return day.weekday() < 5
+
+
 def working_days(first: dt.date, last: dt.date, closed: Iterable[dt.date] = ()) -> list[dt.date]:
     """The working days from ``first`` to ``last`` (both included), in order, without ``closed``."""
     shut = set(closed)

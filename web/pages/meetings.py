@@ -12,6 +12,7 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from remote_check.accounts.access import Permission, ScopeKind, allowed, project_scope
 from remote_check.accounts.models import User
@@ -215,16 +216,21 @@ async def meeting_cancel(request: web.Request) -> web.StreamResponse:
 # -- the nominee's pages ------------------------------------------------------------------------
 
 
-async def _opened(request: web.Request) -> tuple[Nomination, Meeting]:
+async def _open_in(session: AsyncSession, request: web.Request) -> tuple[Nomination, Meeting]:
+    """The nomination and meeting of the request's personal link, read in ``session``."""
     app = request.app
-    async with app[DB_READ]() as session:
-        return await links.open_link(
-            session,
-            request.match_info["token"],
-            app[SECRET],
-            now=app[CLOCK].now(),
-            grace_hours=app[SETTINGS].invitation_grace_hours,
-        )
+    return await links.open_link(
+        session,
+        request.match_info["token"],
+        app[SECRET],
+        now=app[CLOCK].now(),
+        grace_hours=app[SETTINGS].invitation_grace_hours,
+    )
+
+
+async def _opened(request: web.Request) -> tuple[Nomination, Meeting]:
+    async with request.app[DB_READ]() as session:
+        return await _open_in(session, request)
 
 
 def _refused(request: web.Request, refused: InvitationRefused) -> web.StreamResponse:
@@ -286,13 +292,7 @@ async def test_result(request: web.Request) -> web.Response:
 
     async def store(measured: Measured) -> tuple[bool, int]:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await links.open_link(
-                session,
-                request.match_info["token"],
-                app[SECRET],
-                now=app[CLOCK].now(),
-                grace_hours=app[SETTINGS].invitation_grace_hours,
-            )
+            nomination, _ = await _open_in(session, request)
             row = await service.record_signal_test(session, nomination, measured, now=app[CLOCK].now())
             return row.passed, row.id
 
@@ -305,13 +305,7 @@ async def enter_room(request: web.Request) -> web.StreamResponse:
     app = request.app
     try:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await links.open_link(
-                session,
-                request.match_info["token"],
-                app[SECRET],
-                now=app[CLOCK].now(),
-                grace_hours=app[SETTINGS].invitation_grace_hours,
-            )
+            nomination, _ = await _open_in(session, request)
             await service.join(session, nomination, now=app[CLOCK].now())
     except InvitationRefused as refused:
         return _refused(request, refused)
@@ -324,13 +318,7 @@ async def leave_room(request: web.Request) -> web.StreamResponse:
     app = request.app
     try:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await links.open_link(
-                session,
-                request.match_info["token"],
-                app[SECRET],
-                now=app[CLOCK].now(),
-                grace_hours=app[SETTINGS].invitation_grace_hours,
-            )
+            nomination, _ = await _open_in(session, request)
             await service.leave(session, nomination, now=app[CLOCK].now())
     except InvitationRefused as refused:
         return _refused(request, refused)
@@ -365,13 +353,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     try:
         async with app[DB]() as session, session.begin():
-            nomination, _ = await links.open_link(
-                session,
-                request.match_info["token"],
-                app[SECRET],
-                now=app[CLOCK].now(),
-                grace_hours=app[SETTINGS].invitation_grace_hours,
-            )
+            nomination, _ = await _open_in(session, request)
             await qa.post(session, nomination, str(posted.get("text", "")), now=app[CLOCK].now())
     except InvitationRefused as refused:
         return _refused(request, refused)
