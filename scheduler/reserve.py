@@ -35,7 +35,7 @@ from remote_check.errors import Conflict, Message
 from remote_check.experts.models import Expert
 from remote_check.programme.models import VoucherProject
 from scheduler.access import scope_sessions
-from scheduler.availability import availability_of, availability_problems, city_rooms, with_problems
+from scheduler.availability import availability_of, availability_problems, with_problems
 from scheduler.booking import (
     EXPERT_BUFFER,
     SUPPLIER_BUFFER,
@@ -141,7 +141,7 @@ async def reserve(
     raise the 409 naming each clash and offering the nearest times at which the whole check fits;
     race-safe on PostgreSQL. ``mine``: the booker's holds of the project, which do not count (the
     owner's maker releases them before the inserts)."""
-    rooms = await city_rooms(session, parties.project.city_code)
+    rooms = parties.city_rooms
     demands = session_demands(
         starts_at=starts_at,
         ends_at=ends_at,

@@ -19,7 +19,7 @@ from remote_check.accounts.models import Role, User
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, Message, NotFound, invalid
 from remote_check.experts.models import Expert
-from remote_check.programme.models import Enterprise, ProjectStatus, Supplier, VoucherProject
+from remote_check.programme.models import City, Enterprise, ProjectStatus, Supplier, VoucherProject
 from scheduler.access import scope_sessions, scoped, session_in_scope
 from scheduler.booking import MAX_LENGTH, WORKING_HOURS, conflict_reasons, off_hours, panel_problems
 from scheduler.clashes import coi_error
@@ -39,11 +39,12 @@ def bookable(project: VoucherProject) -> bool:
 
 @dataclass(frozen=True)
 class Parties:
-    """A project with its enterprise and supplier, loaded together."""
+    """A project with its enterprise and supplier, and its city's rooms, loaded together."""
 
     project: VoucherProject
     enterprise: Enterprise
     supplier: Supplier
+    city_rooms: int  # how many checks the project's city holds at once
 
 
 async def load_parties(
@@ -52,25 +53,28 @@ async def load_parties(
     """The project (locked for update if asked) with its parties, in one statement; 404 if unknown
     or out of scope (the scope is in the query: nothing outside it is read or locked)."""
     stmt = scoped(
-        select(VoucherProject, Enterprise, Supplier)
+        select(VoucherProject, Enterprise, Supplier, City.rooms)
         .join(Enterprise, Enterprise.id == VoucherProject.enterprise_id)
         .join(Supplier, Supplier.id == VoucherProject.supplier_id)
+        .join(City, City.code == VoucherProject.city_code)
         .where(VoucherProject.id == project_id),
         principal,
     )
     row = (await session.execute(stmt.with_for_update(of=VoucherProject) if lock else stmt)).first()
     if row is None:
         raise NotFound("项目", "Project")
-    project, enterprise, supplier = row
-    return Parties(project, enterprise, supplier)
+    project, enterprise, supplier, rooms = row
+    return Parties(project, enterprise, supplier, rooms or 1)
 
 
 async def _parties_of(session: AsyncSession, project: VoucherProject) -> Parties:
     enterprise = await session.get(Enterprise, project.enterprise_id)
     supplier = await session.get(Supplier, project.supplier_id)
+    city = await session.get(City, project.city_code)
     assert enterprise is not None
     assert supplier is not None
-    return Parties(project, enterprise, supplier)
+    assert city is not None  # foreign keys
+    return Parties(project, enterprise, supplier, city.rooms or 1)
 
 
 async def load_session(

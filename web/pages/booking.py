@@ -20,7 +20,6 @@ from remote_check.accounts.access import Permission, Principal
 from remote_check.clock import SHANGHAI
 from remote_check.errors import DomainError, invalid
 from scheduler.agenda import lanes
-from scheduler.availability import city_rooms
 from scheduler.booking import enterprise_resource, expert_resource, room_resource, supplier_resource
 from scheduler.holds import NewHold, hold_time
 from scheduler.queries import bookable_projects, experts_with_conflicts, session_detail
@@ -67,7 +66,7 @@ async def _form_context(
         day = _day(str(values.get("date", "")))
         free_busy = []
         if parties is not None and day is not None:
-            rooms = await city_rooms(session, parties.project.city_code)
+            rooms = parties.city_rooms
             named = _resources(parties, experts, rooms, lang_of(request))
             free_busy = await lanes(session, day, named, request.app[CLOCK].now())
     empty = {"date": "", "start": "", "end": "", "lead": "", "members": [], "confirm": False}
